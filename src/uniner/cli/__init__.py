@@ -1,0 +1,22 @@
+"""The ``uniner`` command. Each sub-command lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="uniner",
+    help="Open NER by targeted distillation: data, benchmark, models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from uniner.cli import bench_cmd, data_cmd  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    app()
