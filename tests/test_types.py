@@ -5,7 +5,9 @@ from uniner.data.types import Entity, Example, ValidationError
 
 def test_entity_offsets_must_match_text():
     text = "Barack Obama visited Paris."
-    ex = Example(text, (Entity(21, 26, "Paris", "location"), Entity(0, 12, "Barack Obama", "person")))
+    ex = Example(
+        text, (Entity(21, 26, "Paris", "location"), Entity(0, 12, "Barack Obama", "person"))
+    )
     assert [e.text for e in ex.entities] == ["Barack Obama", "Paris"]  # sorted by offset
     with pytest.raises(ValidationError, match="text there is"):
         Example(text, (Entity(0, 6, "Barack Obama", "person"),))
@@ -29,7 +31,11 @@ def test_empty_label_rejected():
 
 def test_mentions_dedup_in_order_and_roundtrip():
     text = "Paris and Rome and Paris"
-    ents = (Entity(0, 5, "Paris", "city"), Entity(10, 14, "Rome", "city"), Entity(19, 24, "Paris", "city"))
+    ents = (
+        Entity(0, 5, "Paris", "city"),
+        Entity(10, 14, "Rome", "city"),
+        Entity(19, 24, "Paris", "city"),
+    )
     ex = Example(text, ents, labels=("city", "person"), id="a")
     assert ex.mentions("city") == ["Paris", "Rome"]
     assert ex.mentions("person") == []

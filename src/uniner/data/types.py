@@ -32,7 +32,8 @@ class Entity:
             raise ValidationError(f"entity offsets must be int, got {self.start!r}, {self.end!r}")
         if self.start < 0 or self.end <= self.start:
             raise ValidationError(
-                f"entity {self.text!r}: need 0 <= start < end, got start={self.start} end={self.end}"
+                f"entity {self.text!r}: need 0 <= start < end, "
+                f"got start={self.start} end={self.end}"
             )
         if not isinstance(self.label, str) or not self.label.strip():
             raise ValidationError(f"entity {self.text!r}: empty label")
@@ -90,8 +91,8 @@ class Example:
                 )
             if self.text[ent.start : ent.end] != ent.text:
                 raise ValidationError(
-                    f"example {self.id!r}: entity [{ent.start}:{ent.end}] says {ent.text!r} but the "
-                    f"text there is {self.text[ent.start : ent.end]!r}"
+                    f"example {self.id!r}: entity [{ent.start}:{ent.end}] says {ent.text!r} "
+                    f"but the text there is {self.text[ent.start : ent.end]!r}"
                 )
         ents = tuple(sorted(set(self.entities)))
         object.__setattr__(self, "entities", ents)

@@ -1,0 +1,1 @@
+"""Baselines that let the benchmark run end to end before any student is trained."""

@@ -1,0 +1,98 @@
+"""A gazetteer extractor: mention strings seen in training data, looked up in new text.
+
+It is the floor a learned model must clear. Built only from the data the default model trains on
+(Pile-NER and supervised training splits; never CrossNER or MIT), it answers a requested label
+with every known mention of that label, longest match first, without overlaps. Keys are word
+tuples (see :mod:`uniner.data.words`), so "U.S." in the text matches "U.S." in the gazetteer
+whatever the spacing of the source data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from uniner.data.types import Entity, Example
+from uniner.data.words import word_spans, words
+
+Key = tuple[str, ...]
+
+
+class Gazetteer:
+    """Exact (case-sensitive) word-sequence lookup with label counts per mention."""
+
+    name = "gazetteer"
+
+    def __init__(self, table: dict[Key, Counter[str]], max_words: int = 8, min_share: float = 0.0):
+        if max_words < 1:
+            raise ValueError(f"max_words must be >= 1, got {max_words}")
+        self.table = table
+        self.max_words = max_words
+        self.min_share = min_share
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @classmethod
+    def from_examples(cls, examples: Iterable[Example], max_words: int = 8) -> Gazetteer:
+        table: dict[Key, Counter[str]] = defaultdict(Counter)
+        for ex in examples:
+            for ent in ex.entities:
+                key = tuple(words(ent.text))
+                if 0 < len(key) <= max_words:
+                    table[key][ent.label.lower()] += 1
+        return cls(dict(table), max_words=max_words)
+
+    def add_mentions(self, mentions: Iterable[tuple[str, str]]) -> None:
+        """Add (mention string, label) pairs, e.g. answers of a conversation file."""
+        for text, label in mentions:
+            key = tuple(words(text))
+            if 0 < len(key) <= self.max_words:
+                self.table.setdefault(key, Counter())[label.lower()] += 1
+
+    def extract(self, text: str, labels: Sequence[str]) -> list[Entity]:
+        wanted = {lab.lower(): lab for lab in labels}
+        spans = word_spans(text)
+        toks = [text[s:e] for s, e in spans]
+        out: list[Entity] = []
+        i = 0
+        while i < len(toks):
+            hit = None
+            for n in range(min(self.max_words, len(toks) - i), 0, -1):
+                counts = self.table.get(tuple(toks[i : i + n]))
+                if not counts:
+                    continue
+                best = max(
+                    (lab for lab in counts if lab in wanted),
+                    key=lambda lab: counts[lab],
+                    default=None,
+                )
+                if best is None or counts[best] < self.min_share * sum(counts.values()):
+                    continue
+                hit = (n, best)
+                break
+            if hit is None:
+                i += 1
+                continue
+            n, lab = hit
+            start, end = spans[i][0], spans[i + n - 1][1]
+            out.append(Entity(start, end, text[start:end], wanted[lab]))
+            i += n
+        return out
+
+    def extract_batch(self, texts: Sequence[str], labels: Sequence[str]) -> list[list[Entity]]:
+        return [self.extract(t, labels) for t in texts]
+
+    def save(self, path: Path) -> None:
+        rows = [[list(k), dict(v)] for k, v in self.table.items()]
+        path.write_text(
+            json.dumps({"max_words": self.max_words, "entries": rows}), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Gazetteer:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        table = {tuple(k): Counter(v) for k, v in data["entries"]}
+        return cls(table, max_words=int(data["max_words"]))

@@ -1,0 +1,131 @@
+"""Benchmark outputs: JSON, CSV, a markdown table beside the paper's rows, and a PNG chart.
+
+People compare a run with the paper first, so the markdown table puts our official-metric F1 in
+the same columns as the paper's figures, and adds our strict and partial offset F1 below.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from uniner.benchmark.runner import DatasetResult
+
+METRICS = ("official", "strict", "partial")
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}"
+
+
+def _avg(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def write_json(results: Sequence[DatasetResult], path: Path, meta: Mapping | None = None) -> None:
+    payload = {"meta": dict(meta or {}), "results": [r.to_dict() for r in results]}
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_csv(results: Sequence[DatasetResult], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            ["dataset", "split", "passages", "queries"]
+            + [f"{m}_{k}" for m in (*METRICS, "span_only") for k in ("p", "r", "f1")]
+            + ["seconds"]
+        )
+        for r in results:
+            row: list[object] = [r.dataset, r.split, r.n_passages, r.n_queries]
+            for m in (*METRICS, "span_only"):
+                c = getattr(r, m)
+                row += [f"{c.precision:.6f}", f"{c.recall:.6f}", f"{c.f1:.6f}"]
+            row.append(f"{r.seconds:.3f}")
+            w.writerow(row)
+
+
+def markdown_table(
+    results: Sequence[DatasetResult],
+    name: str,
+    paper_rows: Mapping[str, Mapping[str, float]],
+    display: Mapping[str, str] | None = None,
+) -> str:
+    """One column per data set plus the average; paper rows (F1 in percent) then ours.
+
+    ``paper_rows`` maps a model name to {dataset name: F1 in percent}; data sets a row lacks show
+    '-', and its average is taken only when it has every column (otherwise '-').
+    """
+    display = display or {}
+    names = [r.dataset for r in results]
+    header = "| model | " + " | ".join(display.get(n, n) for n in names) + " | Avg |"
+    lines = [header, "|" + "---|" * (len(names) + 2)]
+    for model, scores in paper_rows.items():
+        vals = [scores.get(n) for n in names]
+        have = [v for v in vals if v is not None]
+        avg = _avg(have) if len(have) == len(vals) else None
+        cells = ["-" if v is None else f"{v:.1f}" for v in vals]
+        lines.append(
+            f"| {model} (paper) | "
+            + " | ".join(cells)
+            + f" | {'-' if avg is None else f'{avg:.1f}'} |"
+        )
+    for metric in METRICS:
+        vals_f = [getattr(r, metric).f1 for r in results]
+        cells = [_pct(v) for v in vals_f]
+        lines.append(
+            f"| **{name}** ({metric}) | " + " | ".join(cells) + f" | {_pct(_avg(vals_f))} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def domain_table(results: Sequence[DatasetResult], domains: Mapping[str, str]) -> str:
+    """Average F1 per domain (official, strict, partial), over the data sets that ran."""
+    by_domain: dict[str, list[DatasetResult]] = {}
+    for r in results:
+        by_domain.setdefault(domains.get(r.dataset, "other"), []).append(r)
+    lines = ["| domain | data sets | official | strict | partial |", "|---|---|---|---|---|"]
+    for dom, rs in by_domain.items():
+        cells = [_pct(_avg([getattr(r, m).f1 for r in rs])) for m in METRICS]
+        lines.append(f"| {dom} | {len(rs)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def bar_chart(
+    results: Sequence[DatasetResult],
+    path: Path,
+    name: str,
+    reference: Mapping[str, float] | None = None,
+    reference_name: str = "UniNER-7B (paper)",
+    display: Mapping[str, str] | None = None,
+) -> None:
+    """Grouped bars per data set: our official and strict F1, and a paper reference if given."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    display = display or {}
+    labels = [display.get(r.dataset, r.dataset) for r in results]
+    series: list[tuple[str, list[float]]] = [
+        (f"{name} official", [100 * r.official.f1 for r in results]),
+        (f"{name} strict", [100 * r.strict.f1 for r in results]),
+    ]
+    if reference:
+        series.append((reference_name, [reference.get(r.dataset, 0.0) for r in results]))
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(results) + 2), 4.2))
+    for k, (label, vals) in enumerate(series):
+        xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(results))]
+        ax.bar(xs, vals, width, label=label)
+    ax.set_xticks(range(len(results)))
+    ax.set_xticklabels(labels, rotation=30, ha="right")
+    ax.set_ylabel("F1 (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{name}: F1 per data set")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,80 @@
+"""``uniner bench``: run an extractor over benchmark data sets, or score a predictions file."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from uniner.cli import app
+
+console = Console()
+
+
+@app.command("bench")
+def bench(
+    extractor: Annotated[
+        str, typer.Option("--extractor", "-e", help="gazetteer, spacy, or a model folder")
+    ] = "gazetteer",
+    suite: Annotated[
+        str, typer.Option(help="zero-shot (the 7 CrossNER/MIT sets), present, all")
+    ] = "zero-shot",
+    dataset: Annotated[
+        list[str] | None, typer.Option("--dataset", "-d", help="data set name (repeatable)")
+    ] = None,
+    split: Annotated[str, typer.Option(help="train, dev or test")] = "test",
+    max_queries: Annotated[
+        int | None, typer.Option(help="seeded cap on (passage, type) pairs per data set")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seed of the query sample")] = 0,
+    batch_size: Annotated[int, typer.Option(help="texts per extractor call")] = 32,
+    out: Annotated[Path, typer.Option(help="folder for JSON, CSV, markdown and PNG")] = Path(
+        "runs/bench"
+    ),
+    predictions: Annotated[
+        Path | None,
+        typer.Option(help="score a UniNER-format predictions file instead of running a model"),
+    ] = None,
+    gold: Annotated[
+        Path | None, typer.Option(help="UniNER test file with the gold answers, joined by id")
+    ] = None,
+) -> None:
+    """Run EXTRACTOR over the benchmark and print the table beside the paper's rows."""
+    if predictions is not None:
+        _score_predictions(predictions, gold)
+        return
+    from uniner.benchmark.bench import run_bench
+
+    if split not in ("train", "dev", "test"):
+        raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
+    summary = run_bench(
+        extractor_name=extractor,
+        names=dataset or None,
+        suite=suite,
+        split=split,
+        max_queries=max_queries,
+        seed=seed,
+        batch_size=batch_size,
+        out=out,
+        meta={
+            "command": " ".join(["uniner", *sys.argv[1:]]),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+            "python": platform.python_version(),
+        },
+    )
+    console.print(summary.markdown)
+    console.print(f"[green]wrote[/green] {', '.join(str(p) for p in summary.files)}")
+
+
+def _score_predictions(path: Path, gold: Path | None) -> None:
+    from uniner.benchmark.predictions import score_predictions_file
+
+    result = score_predictions_file(path, gold)
+    console.print_json(json.dumps(result))
