@@ -38,7 +38,7 @@ class DatasetResult:
     strict: Counts
     partial: Counts
     span_only: Counts
-    per_type: dict[str, dict[str, float]] = field(default_factory=dict)
+    per_type: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,10 +103,7 @@ def score_split(
     golds = [[e for e in examples[i].entities if e.label in chosen[i]] for i in idx]
     preds = [[e for e in predictions[i] if e.label in chosen[i]] for i in idx]
     report = score_offsets(golds, preds, texts=[examples[i].text for i in idx])
-    per_type = {
-        lab: {"precision": c.precision, "recall": c.recall, "f1": c.f1, "gold": c.gold}
-        for lab, c in report.per_type.items()
-    }
+    per_type = {lab: ts.to_dict() for lab, ts in report.per_type.items()}
     return DatasetResult(
         dataset=dataset,
         split=split,
