@@ -153,7 +153,7 @@ def test_predictions_file_scores_raw_generations(tmp_path):
 def test_predictions_file_errors_name_the_record(tmp_path):
     p = tmp_path / "bad.json"
     p.write_text(json.dumps([{"id": "x", "conversations": [{"value": "[]"}]}]))
-    with pytest.raises(DataFormatError, match="record 0 .*no prediction"):
+    with pytest.raises(DataFormatError, match=r"record 0 .*no prediction"):
         score_predictions_file(p)
     p.write_text("")
     with pytest.raises(DataFormatError, match="empty"):
