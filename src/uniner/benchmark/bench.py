@@ -25,7 +25,7 @@ class BenchSummary:
 def resolve_extractor(name: str) -> Extractor:
     """``gazetteer``, ``spacy`` or a path to a saved model folder."""
     if name == "gazetteer":
-        from uniner.baselines.sources import default_gazetteer
+        from uniner.baselines.gazetteer import default_gazetteer
 
         return default_gazetteer()
     if name in ("spacy", "spacy-sm"):

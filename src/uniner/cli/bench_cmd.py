@@ -69,7 +69,7 @@ def bench(
             "python": platform.python_version(),
         },
     )
-    console.print(summary.markdown)
+    typer.echo(summary.markdown)
     console.print(f"[green]wrote[/green] {', '.join(str(p) for p in summary.files)}")
 
 

@@ -1,0 +1,1 @@
+"""Benchmark: the data set registry, loaders, the runner and its reports."""
