@@ -251,3 +251,17 @@ def require_key(
             path, f"key {key!r} is a {type(value).__name__}", line=line, expected=expected
         )
     return value
+
+
+def join_tokens(tokens: list[str] | tuple[str, ...]) -> tuple[str, list[int]]:
+    """Tokens joined by single spaces, and each token's character start in that text.
+
+    Column and pre-tokenised formats have no original text; this join is the text every reader
+    of them produces, so offsets agree across formats.
+    """
+    starts: list[int] = []
+    pos = 0
+    for tok in tokens:
+        starts.append(pos)
+        pos += len(tok) + 1
+    return " ".join(tokens), starts

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uniner.data.errors import DataFormatError
-from uniner.data.readers._common import PathLike, iter_lines
+from uniner.data.readers._common import PathLike, iter_lines, join_tokens
 from uniner.data.types import Entity, Example
 
 DOCSTART = "-DOCSTART-"
@@ -152,12 +152,7 @@ def tag_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
 def sentence_to_example(sentence: TaggedSentence, example_id: str | None = None) -> Example:
     """Join tokens with single spaces and turn tag spans into character-offset entities."""
     tokens = sentence.tokens
-    starts: list[int] = []
-    pos = 0
-    for tok in tokens:
-        starts.append(pos)
-        pos += len(tok) + 1
-    text = " ".join(tokens)
+    text, starts = join_tokens(tokens)
     entities = []
     for s, e, label in tag_spans(sentence.tags):
         cs = starts[s]

@@ -15,6 +15,7 @@ from uniner.data.errors import DataFormatError
 from uniner.data.readers._common import (
     PathLike,
     iter_json_records,
+    join_tokens,
     require_key,
     require_mapping,
 )
@@ -34,12 +35,7 @@ def read_gliner(path: PathLike) -> Iterator[Example]:
             raise DataFormatError(
                 path, f"record {index}: a token is not a string", line=line, expected=RECORD
             )
-        starts: list[int] = []
-        pos = 0
-        for tok in tokens:
-            starts.append(pos)
-            pos += len(tok) + 1
-        text = " ".join(tokens)
+        text, starts = join_tokens(tokens)
         entities = [
             _entity(path, line, index, k, span, tokens, starts, text)
             for k, span in enumerate(spans)
