@@ -1,0 +1,215 @@
+"""Configuration of the span student: model hyper-parameters, training data, training run.
+
+A run is described by one TOML (or YAML) file with the sections ``[model]``, ``[data]`` and
+``[train]``; unknown keys are errors so that a typo never silently falls back to a default.
+The resolved configuration is written next to the run's outputs (``run.toml``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class SpanModelConfig:
+    """Everything needed to rebuild the model's shape; saved in the model folder's config.json."""
+
+    backbone: str = "minilm-l6"
+    max_width: int = 12  # longest span, in words
+    hidden_dim: int = 256  # width of the span and label projections
+    dropout: float = 0.1
+    shape_embedding: bool = True  # word casing added to the input embeddings (uncased backbones)
+    bias_init: float = -4.0  # initial score bias: sigmoid(-4) ~ 0.018, so early outputs are rare
+    max_length: int = 512  # encoder tokens per input, label prefix included
+    max_word_tokens: int = 16  # sub-tokens kept per word (pathological "words" are cut)
+    max_label_tokens: int = 16  # sub-tokens kept per label
+    freeze_word_embeddings: bool = True  # faster steps, smaller saved models (see io.py)
+    # inference defaults
+    window_words: int = 192
+    window_overlap: int = 32
+    max_prefix_tokens: int = 160  # label prefix budget per pass; more labels -> more passes
+    max_labels_per_pass: int = 32
+
+    def __post_init__(self) -> None:
+        if self.max_width < 1:
+            raise ValueError(f"max_width must be >= 1, got {self.max_width}")
+        if not 0 <= self.window_overlap < self.window_words:
+            raise ValueError("window_overlap must be in [0, window_words)")
+        if self.max_prefix_tokens + 2 + self.max_word_tokens > self.max_length:
+            raise ValueError("max_prefix_tokens leaves no room for text within max_length")
+        if self.max_label_tokens + 1 > self.max_prefix_tokens:
+            raise ValueError("max_prefix_tokens must hold at least one label")
+
+
+@dataclass
+class DataSource:
+    """A file or folder the foundation readers understand (``read_examples(path, format)``)."""
+
+    path: str
+    format: str = "auto"
+    limit: int | None = None
+
+
+@dataclass
+class DataConfig:
+    train: list[DataSource] = field(default_factory=list)
+    dev: list[DataSource] = field(default_factory=list)
+    max_words: int = 64  # training inputs are sentences packed up to this many words
+    keep_empty: float = 0.3  # share of inputs without any mention that is kept
+    min_labels: int = 8  # labels asked per input: positives + frequency-sampled negatives
+    max_labels: int = 12
+    min_negatives: int = 2
+    dev_limit: int | None = 500
+    dev_labels: str = "example"  # "example": each text's own label set; "union": all dev labels
+
+
+@dataclass
+class TrainConfig:
+    output_dir: str = "runs/span"
+    seed: int = 13
+    batch_size: int = 16
+    lr_encoder: float = 5e-5
+    lr_head: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 100
+    max_steps: int | None = None  # the schedule decays to 0 at max_steps and/or max_seconds
+    max_seconds: float | None = None
+    # bf16 autocast: ~20% faster on CPUs with native bf16 (measurements.md), ~5x SLOWER on AVX2-only
+    # CPUs (measured on this session's machine); "auto" turns it on only with avx512_bf16/amx.
+    bf16: bool | str = "auto"
+    device: str = "auto"  # "cpu", "cuda", "cuda:1", or "auto" (a GPU when one is lent)
+    threads: int | None = None
+    grad_clip: float = 1.0
+    loss: str = "bce"  # "bce" (positives weighted by pos_weight) or "focal"
+    pos_weight: float = 5.0
+    focal_gamma: float = 2.0
+    focal_alpha: float = 0.75
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    eval_every: int | None = None
+    eval_threshold: float = 0.5
+    log_every: int = 10
+    save_storage: str = "delta-int8"  # how the final model is written (io.py)
+
+    def __post_init__(self) -> None:
+        if self.max_steps is None and self.max_seconds is None:
+            raise ValueError("set train.max_steps and/or train.max_seconds")
+        resolve_bf16(self.bf16)  # validates
+        if self.loss not in ("bce", "focal"):
+            raise ValueError(f"train.loss must be 'bce' or 'focal', got {self.loss!r}")
+
+
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (Linux flags); without it autocast is emulated."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def resolve_bf16(value: bool | str, device: str = "cpu") -> bool:
+    """``True``/``False`` as given; ``"auto"``: only where the hardware has native bf16."""
+    if isinstance(value, bool):
+        return value
+    if value == "auto":
+        if device.startswith("cuda"):
+            import torch
+
+            return bool(torch.cuda.is_bf16_supported())
+        return cpu_has_fast_bf16()
+    raise ValueError(f"bf16 must be true, false or 'auto', got {value!r}")
+
+
+def resolve_device(value: str) -> str:
+    """``"auto"`` is ``"cuda"`` when torch sees a GPU, else ``"cpu"``."""
+    if value != "auto":
+        return value
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass
+class RunConfig:
+    model: SpanModelConfig = field(default_factory=SpanModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=1000))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        unknown = set(d) - {"model", "data", "train"}
+        if unknown:
+            raise ValueError(f"unknown config sections: {sorted(unknown)}")
+        data = dict(d.get("data", {}))
+        for key in ("train", "dev"):
+            data[key] = [
+                _build(DataSource, s) if isinstance(s, dict) else DataSource(str(s))
+                for s in data.get(key, [])
+            ]
+        return cls(
+            model=_build(SpanModelConfig, d.get("model", {})),
+            data=_build(DataConfig, data),
+            train=_build(TrainConfig, d.get("train", {})),
+        )
+
+
+def _build(kind: type[T], values: dict[str, Any]) -> T:
+    names = {f.name for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"unknown keys for {kind.__name__}: {sorted(unknown)}")
+    return kind(**values)
+
+
+def model_config_from_dict(values: dict[str, Any]) -> SpanModelConfig:
+    return _build(SpanModelConfig, values)
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read a TOML (``.toml``) or YAML (``.yaml``/``.yml``) run configuration."""
+    p = Path(path)
+    if p.suffix in (".yaml", ".yml"):
+        import yaml
+
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    elif p.suffix == ".json":
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    else:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    return RunConfig.from_dict(raw)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        items = ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items() if x is not None)
+        return "{ " + items + " }"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def dump_run_config(cfg: RunConfig) -> str:
+    """TOML text that :func:`load_run_config` reads back to an equal config (None keys omitted)."""
+    lines: list[str] = []
+    for section, values in cfg.to_dict().items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,260 @@
+"""Training inputs from uniner Examples: short pieces, sampled label lists, length-bucketed batches.
+
+Why this shape: on a 2-core CPU the cost of a step grows with the tokens read, so passages are cut
+into sentences packed up to ``max_words`` words (never cutting a mention). Each epoch every piece
+is asked its positive labels plus negatives sampled with probability proportional to label
+frequency in the training set (the UniNER paper's finding); labels the example was annotated for
+but that have no mention are certain negatives and are asked first. Batches group pieces of
+similar length so padding stays small. Everything is a function of (seed, epoch), which is what
+makes resuming a run exact.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from uniner.data.types import Example
+from uniner.students.span.features import EncodedText, Featurizer
+
+SENTENCE_END = {".", "!", "?", "。", "！", "？"}
+
+
+@dataclass(frozen=True, slots=True)
+class TrainItem:
+    """A piece of an example: its words and its mentions as word spans (end exclusive)."""
+
+    tokens: tuple[tuple[int, ...], ...]
+    shapes: tuple[int, ...]
+    spans: tuple[tuple[int, int, str], ...]
+    known_labels: tuple[str, ...] | None
+    n_tokens: int
+
+
+@dataclass
+class PrepStats:
+    examples: int = 0
+    pieces: int = 0
+    empty_dropped: int = 0
+    mentions: int = 0
+    too_wide: int = 0
+    cut: int = 0
+    misaligned: int = 0
+    no_words: int = 0
+
+
+def entity_word_spans(
+    enc: EncodedText, example: Example, stats: PrepStats
+) -> list[tuple[int, int, str]]:
+    """Mentions snapped to the words they touch (``misaligned`` counts boundaries inside words)."""
+    starts = [s for s, _ in enc.offsets]
+    ends = [e for _, e in enc.offsets]
+    out = []
+    for ent in example.entities:
+        i = bisect.bisect_right(ends, ent.start)  # first word ending after ent.start
+        j = bisect.bisect_left(starts, ent.end)  # words before j start before ent.end
+        if i >= j:
+            stats.no_words += 1
+            continue
+        if starts[i] != ent.start or ends[j - 1] != ent.end:
+            stats.misaligned += 1
+        out.append((i, j, ent.label))
+    return out
+
+
+def prepare_items(
+    examples: Iterable[Example],
+    featurizer: Featurizer,
+    max_words: int,
+    max_width: int,
+    max_tokens: int,
+    keep_empty: float,
+    seed: int,
+) -> tuple[list[TrainItem], PrepStats]:
+    """Cut examples into training pieces (seeded choice of which empty pieces are kept)."""
+    rng = np.random.default_rng(seed)
+    stats = PrepStats()
+    items: list[TrainItem] = []
+    for ex in examples:
+        stats.examples += 1
+        enc = featurizer.encode_text(ex.text)
+        n = len(enc)
+        if n == 0:
+            continue
+        spans = entity_word_spans(enc, ex, stats)
+        stats.mentions += len(spans)
+        is_end = [ex.text[s:e] in SENTENCE_END for s, e in enc.offsets]
+        cuts = _cuts(n, enc.token_counts(), is_end, spans, max_words, max_tokens)
+        for a, b in itertools.pairwise(cuts):
+            piece = []
+            for s, e, lab in spans:
+                if a <= s and e <= b:
+                    if e - s > max_width:
+                        stats.too_wide += 1
+                    else:
+                        piece.append((s - a, e - a, lab))
+                elif s < b and e > a:
+                    stats.cut += 1
+            if not piece and rng.random() >= keep_empty:
+                stats.empty_dropped += 1
+                continue
+            tokens = enc.tokens[a:b]
+            items.append(
+                TrainItem(
+                    tokens=tokens,
+                    shapes=enc.shapes[a:b],
+                    spans=tuple(sorted(set(piece))),
+                    known_labels=ex.labels,
+                    n_tokens=sum(len(t) for t in tokens),
+                )
+            )
+            stats.pieces += 1
+    return items, stats
+
+
+def _cuts(
+    n: int,
+    counts: Sequence[int],
+    is_end: Sequence[bool],
+    spans: Sequence[tuple[int, int, str]],
+    max_words: int,
+    max_tokens: int,
+) -> list[int]:
+    """Piece boundaries: whole sentences packed greedily up to the limits; a boundary inside a
+    mention is used only when nothing else fits."""
+    inside = [False] * (n + 1)
+    for s, e, _ in spans:
+        for b in range(s + 1, e):
+            inside[b] = True
+    cuts = [0]
+    start = 0
+    while start < n:
+        limit, used = start, 0
+        while limit < n and limit - start < max_words and used + counts[limit] <= max_tokens:
+            used += counts[limit]
+            limit += 1
+        limit = max(limit, start + 1)
+        if limit >= n:
+            cuts.append(n)
+            break
+        best = None
+        for b in range(limit, start, -1):
+            if not inside[b] and is_end[b - 1]:
+                best = b
+                break
+        if best is None:
+            best = next((b for b in range(limit, start, -1) if not inside[b]), limit)
+        cuts.append(best)
+        start = best
+    return cuts
+
+
+def label_frequencies(items: Iterable[TrainItem]) -> Counter[str]:
+    """In how many pieces each label has a mention (the distribution negatives are drawn from)."""
+    freq: Counter[str] = Counter()
+    for it in items:
+        freq.update({lab for _, _, lab in it.spans})
+    return freq
+
+
+class LabelSampler:
+    """Per piece: positives, then known negatives, then frequency-sampled negatives; shuffled."""
+
+    def __init__(
+        self,
+        frequencies: Counter[str],
+        min_labels: int = 8,
+        max_labels: int = 12,
+        min_negatives: int = 2,
+    ):
+        if not 1 <= min_labels <= max_labels:
+            raise ValueError(f"need 1 <= min_labels <= max_labels, got {min_labels}, {max_labels}")
+        self.labels = sorted(frequencies)
+        counts = np.array([frequencies[lab] for lab in self.labels], dtype=np.float64)
+        self.probs = counts / counts.sum() if counts.size else counts
+        self.min_labels = min_labels
+        self.max_labels = max_labels
+        self.min_negatives = min_negatives
+
+    def sample(self, item: TrainItem, rng: np.random.Generator) -> list[str]:
+        positives = sorted({lab for _, _, lab in item.spans})
+        if len(positives) > self.max_labels:
+            keep = rng.choice(len(positives), size=self.max_labels, replace=False)
+            positives = [positives[i] for i in sorted(keep.tolist())]
+        total = int(rng.integers(self.min_labels, self.max_labels + 1))
+        n_neg = min(
+            max(total - len(positives), self.min_negatives), self.max_labels - len(positives)
+        )
+        chosen = list(positives)
+        taken = set(chosen)
+        if n_neg > 0 and item.known_labels:
+            known = [lab for lab in item.known_labels if lab not in taken]
+            if known:
+                pick = rng.permutation(len(known))[:n_neg].tolist()
+                chosen += [known[i] for i in pick]
+                taken.update(chosen)
+        need = len(positives) + n_neg - len(chosen)
+        tries = 0
+        while need > 0 and len(self.labels) > len(taken) and tries < 8:
+            draw = rng.choice(len(self.labels), size=need * 2 + 4, p=self.probs)
+            for i in draw.tolist():
+                lab = self.labels[i]
+                if lab not in taken:
+                    chosen.append(lab)
+                    taken.add(lab)
+                    need -= 1
+                    if need == 0:
+                        break
+            tries += 1
+        order = rng.permutation(len(chosen)).tolist()
+        return [chosen[i] for i in order]
+
+
+def epoch_plan(
+    items: Sequence[TrainItem],
+    sampler: LabelSampler,
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    pool_batches: int = 50,
+) -> list[list[tuple[int, list[str]]]]:
+    """Batches of (item index, labels) for one epoch: shuffled, bucketed by length, seeded."""
+    rng = np.random.default_rng([seed, epoch])
+    perm = rng.permutation(len(items)).tolist()
+    pool = batch_size * pool_batches
+    batches: list[list[int]] = []
+    for p in range(0, len(perm), pool):
+        chunk = sorted(perm[p : p + pool], key=lambda i: items[i].n_tokens)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    order = rng.permutation(len(batches)).tolist()
+    return [[(i, sampler.sample(items[i], rng)) for i in batches[b]] for b in order]
+
+
+def collate_train(
+    featurizer: Featurizer,
+    items: Sequence[TrainItem],
+    labels: Sequence[Sequence[str]],
+    max_width: int,
+) -> dict[str, torch.Tensor]:
+    """Encoder inputs plus multi-hot targets ``[B, W, K, L]`` for the asked labels."""
+    feats = [
+        featurizer.build(lab, it.tokens, it.shapes) for it, lab in zip(items, labels, strict=True)
+    ]
+    batch = featurizer.collate(feats)
+    b, w = batch["word_mask"].shape
+    n_lab = batch["label_mask"].shape[1]
+    targets = torch.zeros((b, w, max_width, n_lab), dtype=torch.float32)
+    for bi, (it, labs) in enumerate(zip(items, labels, strict=True)):
+        index = {lab: i for i, lab in enumerate(labs)}
+        for s, e, lab in it.spans:
+            li = index.get(lab)
+            if li is not None and e - s <= max_width:
+                targets[bi, s, e - s - 1, li] = 1.0
+    batch["targets"] = targets
+    return batch

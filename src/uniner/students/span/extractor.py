@@ -1,0 +1,296 @@
+"""``SpanExtractor``: texts and any labels in, entities with character offsets and scores out.
+
+Implements the project's Extractor protocol (``name`` + ``extract_batch``). Each text is cut into
+words; texts longer than one encoder input are read in overlapping windows; label lists longer
+than one input's label budget are read in several passes. All (text window, label group) inputs
+of a call are sorted by length and batched with dynamic padding; candidates above the threshold
+from every window and pass are merged per text, then decoded once (flat or nested).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from uniner.data.types import Entity
+from uniner.students.span.config import SpanModelConfig, resolve_bf16
+from uniner.students.span.decoding import MODES, Span, decode
+from uniner.students.span.features import EncodedText, Featurizer
+from uniner.students.span.model import SpanModel
+from uniner.students.span.windowing import Window, plan_windows
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The entities of one text and how the text was read (windows, label passes)."""
+
+    entities: tuple[Entity, ...]
+    num_words: int
+    windows: tuple[Window, ...]
+    label_passes: int
+
+    @property
+    def windowed(self) -> bool:
+        """True when the text did not fit one encoder input and was read in windows."""
+        return len(self.windows) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One encoder input: a window of a text with one group of labels."""
+
+    text_index: int
+    window: Window
+    labels: tuple[str, ...]
+    n_tokens: int
+
+
+def check_labels(labels: Sequence[str] | str) -> list[str]:
+    """Validated, de-duplicated labels (a single string is taken as one label)."""
+    if isinstance(labels, str):
+        labels = [labels]
+    if labels is None or len(labels) == 0:
+        raise ValueError(
+            "labels must be a non-empty list of entity types, e.g. ['person', 'location']"
+        )
+    out: list[str] = []
+    for lab in labels:
+        if not isinstance(lab, str):
+            raise TypeError(f"labels must be strings, got {type(lab).__name__}: {lab!r}")
+        if not lab.strip():
+            raise ValueError("labels must not be empty or whitespace only")
+        out.append(lab)
+    return list(dict.fromkeys(out))
+
+
+class SpanExtractor:
+    """Inference wrapper around a :class:`SpanModel` (see module docstring)."""
+
+    def __init__(
+        self,
+        model: SpanModel,
+        tokenizer: Any,
+        *,
+        name: str = "uniner-span",
+        batch_size: int = 16,
+        threads: int | None = None,
+        bf16: bool | str = False,
+        threshold: float = 0.5,
+    ):
+        self.model = model
+        self.config: SpanModelConfig = model.config
+        self.tokenizer = tokenizer
+        self.featurizer = Featurizer(
+            tokenizer, self.config.max_word_tokens, self.config.max_label_tokens
+        )
+        self.name = name
+        self.batch_size = batch_size
+        self.device = next(model.parameters()).device
+        self.bf16 = resolve_bf16(bf16, self.device.type)
+        self.threshold = threshold
+        limit = getattr(model.encoder.config, "max_position_embeddings", self.config.max_length)
+        self.max_length = min(self.config.max_length, limit)
+        if threads is not None:
+            torch.set_num_threads(threads)
+
+    @classmethod
+    def load(cls, path: str | Path, *, backbone: str | None = None, **kwargs: Any) -> SpanExtractor:
+        """Load a model folder written by :meth:`save` (offline; base weights from the backbone)."""
+        from uniner.students.span.io import load_model
+
+        model, tokenizer, cfg = load_model(path, backbone=backbone)
+        kwargs.setdefault("name", cfg.get("name") or Path(path).name)
+        return cls(model, tokenizer, **kwargs)
+
+    def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
+        from uniner.students.span.io import save_model
+
+        return save_model(
+            self.model, path, storage=storage, meta={"name": self.name, **(meta or {})}
+        )
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def extract(
+        self,
+        text: str,
+        labels: Sequence[str],
+        threshold: float | None = None,
+        flat: bool = True,
+        multi_label: bool = False,
+    ) -> list[Entity]:
+        """Entities of one text for the given labels."""
+        return self.extract_batch([text], labels, threshold, flat, multi_label)[0]
+
+    def extract_batch(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        threshold: float | None = None,
+        flat: bool = True,
+        multi_label: bool = False,
+    ) -> list[list[Entity]]:
+        """Entities of each text, every label drawn from ``labels``."""
+        mode = "flat" if flat else "nested"
+        res = self.extract_detailed(texts, labels, threshold, mode=mode, multi_label=multi_label)
+        return [list(r.entities) for r in res]
+
+    def extract_detailed(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        threshold: float | None = None,
+        mode: str = "flat",
+        multi_label: bool = False,
+    ) -> list[Extraction]:
+        """Like :meth:`extract_batch`, also saying how each text was read."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of strings; use extract() for a single text")
+        labs = check_labels(labels)
+        return self.extract_each(texts, [labs] * len(texts), threshold, mode, multi_label)
+
+    def extract_each(
+        self,
+        texts: Sequence[str],
+        label_lists: Sequence[Sequence[str]],
+        threshold: float | None = None,
+        mode: str = "flat",
+        multi_label: bool = False,
+    ) -> list[Extraction]:
+        """Each text with its own labels, all in one length-sorted batch stream (evaluation)."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of strings; use extract() for a single text")
+        if len(texts) != len(label_lists):
+            raise ValueError(f"{len(texts)} texts but {len(label_lists)} label lists")
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"texts must be strings, got {type(t).__name__}")
+        thr = self.threshold if threshold is None else float(threshold)
+        if not 0.0 <= thr <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {thr}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+        group_cache: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        encs = [self.featurizer.encode_text(t) for t in texts]
+        windows: list[tuple[Window, ...]] = []
+        passes: list[int] = []
+        work: list[WorkItem] = []
+        for ti, enc in enumerate(encs):
+            key = tuple(check_labels(label_lists[ti]))
+            if key not in group_cache:
+                group_cache[key] = self.label_groups(key)
+            groups = group_cache[key]
+            passes.append(len(groups))
+            if len(enc) == 0:
+                windows.append(())
+                continue
+            prefix = [self.featurizer.prefix_length(g) for g in groups]
+            wins = plan_windows(
+                enc.offsets,
+                enc.token_counts(),
+                self.config.window_words,
+                self.max_length - max(prefix) - 1,
+                self.config.window_overlap,
+            )
+            if len(wins) > 1:
+                log.debug("text %d: %d words read in %d windows", ti, len(enc), len(wins))
+            windows.append(tuple(wins))
+            counts = enc.token_counts()
+            for w in wins:
+                n_tok = sum(counts[w.word_start : w.word_end])
+                work += [
+                    WorkItem(ti, w, g, p + n_tok + 1) for g, p in zip(groups, prefix, strict=True)
+                ]
+
+        candidates: list[list[Span]] = [[] for _ in texts]
+        work.sort(key=lambda it: it.n_tokens)
+        for b in range(0, len(work), self.batch_size):
+            chunk = work[b : b + self.batch_size]
+            probs = self.score_items(chunk, encs)
+            self._collect(chunk, probs, thr, candidates)
+
+        out = []
+        for ti, text in enumerate(texts):
+            enc = encs[ti]
+            spans = decode(candidates[ti], mode=mode, multi_label=multi_label)  # type: ignore[arg-type]
+            ents = tuple(self._entity(text, enc, sp) for sp in spans)
+            out.append(Extraction(ents, len(enc), windows[ti], passes[ti]))
+        return out
+
+    def label_groups(self, labels: Sequence[str]) -> list[tuple[str, ...]]:
+        """Labels packed in order into groups that fit one input's label budget."""
+        groups: list[tuple[str, ...]] = []
+        cur: list[str] = []
+        used = 1
+        for lab in labels:
+            need = len(self.featurizer.encode_label(lab)) + 1
+            too_many = len(cur) >= self.config.max_labels_per_pass
+            if cur and (used + need > self.config.max_prefix_tokens or too_many):
+                groups.append(tuple(cur))
+                cur, used = [], 1
+            cur.append(lab)
+            used += need
+        if cur:
+            groups.append(tuple(cur))
+        return groups
+
+    # -- scoring --------------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def score_items(self, items: Sequence[WorkItem], encs: Sequence[EncodedText]) -> torch.Tensor:
+        """Probabilities ``[B, W, K, L]`` for a batch of inputs; invalid pairs are -1."""
+        feats = []
+        for it in items:
+            enc = encs[it.text_index]
+            w = it.window
+            feats.append(
+                self.featurizer.build(
+                    it.labels,
+                    enc.tokens[w.word_start : w.word_end],
+                    enc.shapes[w.word_start : w.word_end],
+                )
+            )
+        batch = {k: v.to(self.device) for k, v in self.featurizer.collate(feats).items()}
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                logits = self.model(**batch)
+        finally:
+            self.model.train(was_training)
+        probs = torch.sigmoid(logits.float()).cpu()
+        valid = (
+            self.model.span_mask(batch["word_mask"])[..., None]
+            & batch["label_mask"][:, None, None, :]
+        )
+        return probs.masked_fill(~valid.cpu(), -1.0)
+
+    @staticmethod
+    def _collect(
+        items: Sequence[WorkItem],
+        probs: torch.Tensor,
+        threshold: float,
+        candidates: list[list[Span]],
+    ) -> None:
+        hits = (probs >= threshold).nonzero().tolist()
+        values = probs[probs >= threshold].tolist()
+        for (b, i, k, lab), p in zip(hits, values, strict=True):
+            it = items[b]
+            if lab >= len(it.labels) or i + k >= it.window.num_words:
+                continue
+            start = it.window.word_start + i
+            candidates[it.text_index].append(Span(start, start + k + 1, it.labels[lab], p))
+
+    @staticmethod
+    def _entity(text: str, enc: EncodedText, sp: Span) -> Entity:
+        start = enc.offsets[sp.start][0]
+        end = enc.offsets[sp.end - 1][1]
+        return Entity(start, end, text[start:end], sp.label, float(sp.score))

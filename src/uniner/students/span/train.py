@@ -1,0 +1,441 @@
+"""Training loop for the span student: seeded, time- or step-budgeted, exactly resumable.
+
+``python -m uniner.students.span.train --config configs/span-minilm.toml`` trains from a run
+config; :func:`train` does the same from Examples in memory (tests, notebooks).
+
+Resuming is exact (same parameters as an uninterrupted run) because every source of randomness is
+either a function of (seed, epoch) (data order, label sampling) or saved in the checkpoint (torch
+RNG for dropout), and the checkpoint holds the optimizer state, the step and the position in the
+epoch. The learning-rate schedule (linear warm-up, then linear decay to zero at ``max_steps``
+and/or ``max_seconds``) is a function of the step and the elapsed time, so it needs no state of
+its own; a time budget makes the schedule depend on the machine's speed, which is the point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import math
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from uniner.data.types import Example
+from uniner.students.span.backbones import load_encoder, load_tokenizer
+from uniner.students.span.config import (
+    DataSource,
+    RunConfig,
+    SpanModelConfig,
+    TrainConfig,
+    dump_run_config,
+    load_run_config,
+    resolve_bf16,
+    resolve_device,
+)
+from uniner.students.span.data import (
+    LabelSampler,
+    PrepStats,
+    TrainItem,
+    collate_train,
+    epoch_plan,
+    label_frequencies,
+    prepare_items,
+)
+from uniner.students.span.features import Featurizer
+from uniner.students.span.model import SpanModel, pair_mask, span_loss
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = "checkpoints"
+EvalFn = Callable[[Any], dict]
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    elapsed: float = 0.0
+    best_f1: float | None = None
+    best_step: int | None = None
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    pending: list[float] = field(default_factory=list)  # losses since the last log entry
+    evals: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class TrainResult:
+    state: TrainState
+    model: SpanModel
+    tokenizer: Any
+    stats: PrepStats
+    output_dir: Path
+
+
+def build_model(cfg: SpanModelConfig, seed: int) -> tuple[SpanModel, Any]:
+    """Pretrained encoder plus a freshly initialised head (seeded)."""
+    torch.manual_seed(seed)
+    tokenizer = load_tokenizer(cfg.backbone)
+    model = SpanModel(cfg, load_encoder(cfg.backbone))
+    return model, tokenizer
+
+
+def make_optimizer(model: SpanModel, tcfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW, encoder and new layers at their own rates; no decay on biases, norms, embeddings."""
+    groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        is_head = not name.startswith("encoder.")
+        decay = p.dim() >= 2 and "emb" not in name.lower() and "norm" not in name.lower()
+        groups.setdefault((is_head, decay), []).append(p)
+    param_groups = []
+    for (is_head, decay), params in sorted(groups.items()):
+        lr = tcfg.lr_head if is_head else tcfg.lr_encoder
+        param_groups.append(
+            {
+                "params": params,
+                "lr": lr,
+                "base_lr": lr,
+                "weight_decay": tcfg.weight_decay if decay else 0.0,
+            }
+        )
+    return torch.optim.AdamW(param_groups)
+
+
+def lr_factor(step: int, elapsed: float, tcfg: TrainConfig) -> float:
+    """Warm-up then linear decay to 0 at whichever budget (steps, seconds) runs out first."""
+    f = 1.0
+    if tcfg.warmup_steps > 0:
+        f = min(f, (step + 1) / tcfg.warmup_steps)
+    if tcfg.max_steps:
+        span = max(tcfg.max_steps - tcfg.warmup_steps, 1)
+        f = min(f, (tcfg.max_steps - step) / span)
+    if tcfg.max_seconds:
+        f = min(f, 1.0 - elapsed / tcfg.max_seconds)
+    return max(f, 0.0)
+
+
+def _trainable(model: SpanModel) -> dict[str, torch.Tensor]:
+    return {
+        n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad
+    }
+
+
+def save_checkpoint(
+    output_dir: Path,
+    model: SpanModel,
+    optimizer: torch.optim.Optimizer,
+    state: TrainState,
+    keep: int,
+) -> Path:
+    """``checkpoints/step-XXXXXXXX/``: trainable weights, optimizer, RNG and trainer state."""
+    root = output_dir / CHECKPOINTS
+    final = root / f"step-{state.step:08d}"
+    tmp = root / f".tmp-{state.step:08d}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file(_trainable(model), str(tmp / "trainable.safetensors"))
+    rng = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state()
+    save_file(rng, str(tmp / "rng.safetensors"))
+    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    (tmp / "trainer_state.json").write_text(json.dumps(dataclasses.asdict(state), indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    for old in sorted(root.glob("step-*"))[:-keep] if keep > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def latest_checkpoint(output_dir: Path) -> Path | None:
+    found = sorted((output_dir / CHECKPOINTS).glob("step-*"))
+    return found[-1] if found else None
+
+
+def load_checkpoint(path: Path, model: SpanModel, optimizer: torch.optim.Optimizer) -> TrainState:
+    """Restore a checkpoint written by :func:`save_checkpoint` (our own files only)."""
+    weights = load_file(str(path / "trainable.safetensors"))
+    expected = set(_trainable(model))
+    if set(weights) != expected:
+        raise ValueError(
+            f"checkpoint {path} does not match the model: "
+            f"missing {sorted(expected - set(weights))[:5]}, "
+            f"extra {sorted(set(weights) - expected)[:5]}"
+        )
+    model.load_state_dict(weights, strict=False)  # copies onto the model's device
+    # load_state_dict moves the moments onto the parameters' device itself
+    optimizer.load_state_dict(
+        torch.load(path / "optimizer.pt", weights_only=True, map_location="cpu")
+    )
+    rng = load_file(str(path / "rng.safetensors"))
+    torch.set_rng_state(rng["torch"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state(rng["cuda"])
+    raw = json.loads((path / "trainer_state.json").read_text())
+    raw["losses"] = [tuple(x) for x in raw.get("losses", [])]
+    return TrainState(**raw)
+
+
+def train(
+    run: RunConfig,
+    train_examples: Sequence[Example],
+    dev_examples: Sequence[Example] | None = None,
+    *,
+    eval_fn: EvalFn | None = None,
+    stop_at_step: int | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> TrainResult:
+    """Train (or continue training) the span student; returns the final state and model.
+
+    ``eval_fn(extractor) -> {"f1": ...}`` overrides the default strict-F1 dev evaluation.
+    ``stop_at_step`` ends this call early without changing the schedule (for interruptions).
+    """
+    mcfg, dcfg, tcfg = run.model, run.data, run.train
+    out = Path(tcfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.toml").write_text(dump_run_config(run), encoding="utf-8")
+    if tcfg.threads:
+        torch.set_num_threads(tcfg.threads)
+
+    device = resolve_device(tcfg.device)
+    model, tokenizer = build_model(mcfg, tcfg.seed)
+    model.to(device)
+    featurizer = Featurizer(tokenizer, mcfg.max_word_tokens, mcfg.max_label_tokens)
+    prefix_budget = 1 + dcfg.max_labels * (mcfg.max_label_tokens + 1)
+    items, stats = prepare_items(
+        train_examples,
+        featurizer,
+        max_words=dcfg.max_words,
+        max_width=mcfg.max_width,
+        max_tokens=max(mcfg.max_length - prefix_budget - 1, mcfg.max_word_tokens),
+        keep_empty=dcfg.keep_empty,
+        seed=tcfg.seed,
+    )
+    if not items:
+        raise ValueError("no training pieces: the training set is empty or has no words")
+    log.info("training pieces: %s", stats)
+    sampler = LabelSampler(
+        label_frequencies(items), dcfg.min_labels, dcfg.max_labels, dcfg.min_negatives
+    )
+    optimizer = make_optimizer(model, tcfg)
+    state = TrainState()
+    ckpt = latest_checkpoint(out) if resume else None
+    if ckpt is not None:
+        state = load_checkpoint(ckpt, model, optimizer)
+        log.info("resumed from %s at step %d", ckpt, state.step)
+
+    if eval_fn is None and dev_examples:
+        eval_fn = _default_eval(dev_examples, dcfg.dev_labels, tcfg.eval_threshold)
+
+    model.train()
+    t0 = time.monotonic() - state.elapsed
+    total = tcfg.max_steps
+    bar = tqdm(total=total, initial=state.step, disable=not progress, unit="step", smoothing=0.1)
+    running: float | None = None
+    plan = epoch_plan(items, sampler, tcfg.batch_size, tcfg.seed, state.epoch)
+
+    def done() -> bool:
+        if tcfg.max_steps is not None and state.step >= tcfg.max_steps:
+            return True
+        if tcfg.max_seconds is not None and state.elapsed >= tcfg.max_seconds:
+            return True
+        return stop_at_step is not None and state.step >= stop_at_step
+
+    while not done():
+        if state.batch_in_epoch >= len(plan):
+            state.epoch += 1
+            state.batch_in_epoch = 0
+            plan = epoch_plan(items, sampler, tcfg.batch_size, tcfg.seed, state.epoch)
+        entries = plan[state.batch_in_epoch]
+        loss = _step(model, optimizer, featurizer, items, entries, mcfg, tcfg, state)
+        state.step += 1
+        state.batch_in_epoch += 1
+        state.elapsed = time.monotonic() - t0
+        running = loss if running is None else 0.98 * running + 0.02 * loss
+        state.pending.append(loss)
+        if state.step % tcfg.log_every == 0:
+            state.losses.append((state.step, sum(state.pending) / len(state.pending)))
+            state.pending = []
+        bar.update(1)
+        bar.set_postfix(loss=f"{running:.4f}", ep=state.epoch, t=f"{state.elapsed:.0f}s")
+        if eval_fn is not None and tcfg.eval_every and state.step % tcfg.eval_every == 0:
+            _evaluate(eval_fn, model, tokenizer, state, out, tcfg)
+        if tcfg.checkpoint_every and state.step % tcfg.checkpoint_every == 0 and not done():
+            save_checkpoint(out, model, optimizer, state, tcfg.keep_checkpoints)
+    bar.close()
+    finished = (tcfg.max_steps is not None and state.step >= tcfg.max_steps) or (
+        tcfg.max_seconds is not None and state.elapsed >= tcfg.max_seconds
+    )
+    if (
+        eval_fn is not None
+        and finished
+        and (not state.evals or state.evals[-1]["step"] != state.step)
+    ):
+        _evaluate(eval_fn, model, tokenizer, state, out, tcfg)
+    save_checkpoint(out, model, optimizer, state, tcfg.keep_checkpoints)
+    if finished:
+        from uniner.students.span.io import save_model
+
+        epochs = state.epoch + state.batch_in_epoch / max(len(plan), 1)
+        meta = _meta(run, state, stats, epochs)
+        save_model(model, out / "model", tcfg.save_storage, meta=meta)
+    (out / "trainer_state.json").write_text(json.dumps(dataclasses.asdict(state), indent=1))
+    model.eval()
+    return TrainResult(state, model, tokenizer, stats, out)
+
+
+def _step(
+    model: SpanModel,
+    optimizer: torch.optim.Optimizer,
+    featurizer: Featurizer,
+    items: Sequence[TrainItem],
+    entries: Sequence[tuple[int, list[str]]],
+    mcfg: SpanModelConfig,
+    tcfg: TrainConfig,
+    state: TrainState,
+) -> float:
+    f = lr_factor(state.step, state.elapsed, tcfg)
+    for g in optimizer.param_groups:
+        g["lr"] = g["base_lr"] * f
+    batch = collate_train(
+        featurizer, [items[i] for i, _ in entries], [labs for _, labs in entries], mcfg.max_width
+    )
+    device = next(model.parameters()).device
+    batch = {k: v.to(device) for k, v in batch.items()}
+    targets = batch.pop("targets")
+    bf16 = resolve_bf16(tcfg.bf16, device.type)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(**batch)
+    loss = span_loss(
+        logits,
+        targets,
+        pair_mask(model, batch),
+        tcfg.loss,
+        tcfg.pos_weight,
+        tcfg.focal_gamma,
+        tcfg.focal_alpha,
+    )
+    loss.backward()
+    if tcfg.grad_clip:
+        torch.nn.utils.clip_grad_norm_(
+            [p for p in model.parameters() if p.requires_grad], tcfg.grad_clip
+        )
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise FloatingPointError(f"loss is {value} at step {state.step}")
+    return value
+
+
+def _default_eval(dev: Sequence[Example], labels: str, threshold: float) -> EvalFn:
+    from uniner.students.span.evaluate import evaluate
+
+    return lambda extractor: evaluate(extractor, dev, labels=labels, threshold=threshold)
+
+
+def _evaluate(
+    eval_fn: EvalFn,
+    model: SpanModel,
+    tokenizer: Any,
+    state: TrainState,
+    out: Path,
+    tcfg: TrainConfig,
+) -> None:
+    from uniner.students.span.extractor import SpanExtractor
+    from uniner.students.span.io import save_model
+
+    t = time.monotonic()
+    device = next(model.parameters()).device.type
+    metrics = eval_fn(SpanExtractor(model, tokenizer, bf16=resolve_bf16(tcfg.bf16, device)))
+    metrics = {"step": state.step, **metrics, "seconds": round(time.monotonic() - t, 1)}
+    state.evals.append(metrics)
+    log.info("eval at step %d: %s", state.step, metrics)
+    f1 = float(metrics.get("f1", 0.0))
+    if state.best_f1 is None or f1 > state.best_f1:
+        state.best_f1, state.best_step = f1, state.step
+        save_model(model, out / "best", tcfg.save_storage, meta={"step": state.step, **metrics})
+
+
+def _meta(run: RunConfig, state: TrainState, stats: PrepStats, epochs: float) -> dict:
+    return {
+        "name": Path(run.train.output_dir).name,
+        "training": {
+            "steps": state.step,
+            "epochs": round(epochs, 3),
+            "seconds": round(state.elapsed, 1),
+            "pieces": stats.pieces,
+            "mentions": stats.mentions,
+            "data": [dataclasses.asdict(s) for s in run.data.train],
+        },
+    }
+
+
+def load_sources(sources: Sequence[DataSource]) -> list[Example]:
+    """Examples from the configured files via the foundation readers."""
+    from uniner.data.readers import read_examples
+
+    out: list[Example] = []
+    for src in sources:
+        fmt = None if src.format == "auto" else src.format
+        exs = list(read_examples(src.path, format=fmt))
+        out += exs[: src.limit] if src.limit is not None else exs
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the uniner span student.")
+    parser.add_argument("--config", required=True, help="run config (.toml or .yaml)")
+    parser.add_argument("--output-dir")
+    parser.add_argument("--max-steps", type=int)
+    parser.add_argument("--max-seconds", type=float)
+    parser.add_argument("--stop-at-step", type=int, help="pause here; resume later")
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--no-resume", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    run = load_run_config(args.config)
+    updates = {
+        k: v
+        for k, v in {
+            "output_dir": args.output_dir,
+            "max_steps": args.max_steps,
+            "max_seconds": args.max_seconds,
+            "threads": args.threads,
+        }.items()
+        if v is not None
+    }
+    run.train = dataclasses.replace(run.train, **updates)
+    train_ex = load_sources(run.data.train)
+    dev_ex = load_sources(run.data.dev)
+    if run.data.dev_limit is not None:
+        dev_ex = dev_ex[: run.data.dev_limit]
+    res = train(
+        run, train_ex, dev_ex or None, stop_at_step=args.stop_at_step, resume=not args.no_resume
+    )
+    print(
+        json.dumps(
+            {
+                "step": res.state.step,
+                "elapsed": round(res.state.elapsed, 1),
+                "best_f1": res.state.best_f1,
+                "output_dir": str(res.output_dir),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

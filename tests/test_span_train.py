@@ -1,0 +1,209 @@
+"""Training on a tiny random BERT: data pieces, label sampling, loss falls, exact resume, config."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from uniner.data.types import Entity, Example  # noqa: E402
+from uniner.students.span.backbones import load_tokenizer  # noqa: E402
+from uniner.students.span.config import (  # noqa: E402
+    DataConfig,
+    DataSource,
+    RunConfig,
+    SpanModelConfig,
+    TrainConfig,
+    dump_run_config,
+    load_run_config,
+)
+from uniner.students.span.data import (  # noqa: E402
+    LabelSampler,
+    TrainItem,
+    collate_train,
+    epoch_plan,
+    label_frequencies,
+    prepare_items,
+)
+from uniner.students.span.features import Featurizer  # noqa: E402
+from uniner.students.span.testing import make_tiny_backbone, toy_examples  # noqa: E402
+from uniner.students.span.train import latest_checkpoint, lr_factor, train  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_backbone(tmp_path_factory.mktemp("bb-train"))
+
+
+def run_config(backbone: Path, out: Path, **train_kw: object) -> RunConfig:
+    kw: dict = dict(
+        output_dir=str(out),
+        max_steps=40,
+        batch_size=8,
+        warmup_steps=4,
+        lr_encoder=1e-3,
+        lr_head=1e-2,
+        checkpoint_every=0,
+        log_every=4,
+        save_storage="full",
+    )
+    kw.update(train_kw)
+    return RunConfig(
+        model=SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=4),
+        data=DataConfig(max_words=24, min_labels=2, max_labels=3, min_negatives=1),
+        train=TrainConfig(**kw),
+    )
+
+
+def test_run_config_round_trip(tmp_path: Path) -> None:
+    cfg = RunConfig(
+        data=DataConfig(train=[DataSource("a/b.json", "pile-ner", limit=10)]),
+        train=TrainConfig(max_seconds=60.0, bf16=True),
+    )
+    p = tmp_path / "run.toml"
+    p.write_text(dump_run_config(cfg))
+    assert load_run_config(p) == cfg
+    p.write_text(dump_run_config(cfg) + "\n[extra]\nx = 1\n")
+    with pytest.raises(ValueError, match="unknown config sections"):
+        load_run_config(p)
+    p.write_text("[train]\nmax_steps = 5\nlearning_rate = 1\n")
+    with pytest.raises(ValueError, match="learning_rate"):
+        load_run_config(p)
+    p.write_text("[train]\nbatch_size = 4\n")
+    with pytest.raises(ValueError, match="max_steps"):
+        load_run_config(p)
+    shipped = load_run_config(REPO / "configs" / "span-minilm.toml")
+    assert shipped.model.backbone == "minilm-l6" and shipped.train.bf16 == "auto"
+
+
+def test_pieces_never_cut_mentions(backbone: Path) -> None:
+    fz = Featurizer(load_tokenizer(str(backbone)))
+    sent = "Alice Smith met Bob in New York . "
+    text = sent * 6
+    ents = []
+    for i in range(6):
+        base = i * len(sent)
+        for s, e, lab in [(0, 11, "person"), (16, 19, "person"), (23, 31, "city")]:
+            ents.append(Entity(base + s, base + e, text[base + s : base + e], lab))
+    ex = Example(text, tuple(ents), labels=("person", "city", "date"))
+    items, stats = prepare_items([ex], fz, 20, 4, 400, keep_empty=0.0, seed=0)
+    assert [len(it.tokens) for it in items] == [16, 16, 16]  # two 8-word sentences per piece
+    assert stats.mentions == 18 and stats.cut == 0 and stats.pieces == 3
+    assert items[0].spans == (
+        (0, 2, "person"),
+        (3, 4, "person"),
+        (5, 7, "city"),
+        (8, 10, "person"),
+        (11, 12, "person"),
+        (13, 15, "city"),
+    )
+    # a sentence longer than max_words is split between words, not inside a mention
+    items, stats = prepare_items([ex], fz, 7, 4, 400, keep_empty=0.0, seed=0)
+    assert stats.cut == 0 and stats.pieces + stats.empty_dropped > 6
+    assert all(len(it.tokens) <= 7 for it in items)
+    # too wide for max_width=1
+    _, stats = prepare_items([ex], fz, 20, 1, 400, keep_empty=1.0, seed=0)
+    assert stats.too_wide == 12
+
+
+def test_label_sampler_positives_and_frequency_negatives() -> None:
+    item = TrainItem(((1,),) * 3, (1,) * 3, ((0, 1, "person"),), ("person", "city"), 3)
+    freq = Counter({"person": 50, "org": 1000, "city": 1, "gene": 1})
+    sampler = LabelSampler(freq, min_labels=3, max_labels=3, min_negatives=1)
+    rng = __import__("numpy").random.default_rng(0)
+    draws = [sampler.sample(item, rng) for _ in range(300)]
+    assert all(len(d) == 3 == len(set(d)) and "person" in d for d in draws)
+    assert all("city" in d for d in draws)  # a known negative is asked first
+    third = Counter(lab for d in draws for lab in d if lab not in ("person", "city"))
+    assert third["org"] > 250  # proportional to frequency
+    firsts = Counter(d[0] for d in draws)
+    assert len(firsts) == 3  # shuffled
+
+
+def test_epoch_plan_is_seeded_and_complete(backbone: Path) -> None:
+    fz = Featurizer(load_tokenizer(str(backbone)))
+    items, _ = prepare_items(toy_examples(50), fz, 24, 4, 400, 1.0, seed=0)
+    sampler = LabelSampler(label_frequencies(items), 2, 3, 1)
+    a = epoch_plan(items, sampler, 8, seed=3, epoch=0)
+    assert a == epoch_plan(items, sampler, 8, seed=3, epoch=0)
+    assert a != epoch_plan(items, sampler, 8, seed=3, epoch=1)
+    assert sorted(i for batch in a for i, _ in batch) == list(range(len(items)))
+    batch = collate_train(fz, [items[i] for i, _ in a[0]], [labs for _, labs in a[0]], 4)
+    assert batch["targets"].shape[:3] == (len(a[0]), batch["word_mask"].shape[1], 4)
+    assert batch["targets"].sum() > 0
+
+
+def test_lr_schedule() -> None:
+    t = TrainConfig(max_steps=100, warmup_steps=10)
+    assert lr_factor(0, 0, t) == pytest.approx(0.1)
+    assert lr_factor(9, 0, t) == pytest.approx(1.0)
+    assert lr_factor(55, 0, t) == pytest.approx(0.5)
+    assert lr_factor(100, 0, t) == 0.0
+    t = TrainConfig(max_seconds=100.0, warmup_steps=0)
+    assert lr_factor(1000, 75.0, t) == pytest.approx(0.25)
+
+
+def test_loss_falls_and_model_is_saved(backbone: Path, tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def eval_fn(extractor) -> dict:  # type: ignore[no-untyped-def]
+        calls.append(1)
+        ents = extractor.extract("Bob lives in Rome .", ["person", "city"])
+        return {"f1": float(len(ents))}
+
+    cfg = run_config(backbone, tmp_path / "run", eval_every=20)
+    res = train(cfg, toy_examples(64), eval_fn=eval_fn, progress=False)
+    losses = [v for _, v in res.state.losses]
+    assert res.state.step == 40 and len(losses) == 10
+    assert sum(losses[-3:]) / 3 < 0.6 * sum(losses[:3]) / 3
+    assert len(calls) == 2 and res.state.best_step in (20, 40)
+    for sub in ("model", "best"):
+        assert (res.output_dir / sub / "model.safetensors").is_file()
+    assert (res.output_dir / "run.toml").is_file()
+    assert latest_checkpoint(res.output_dir) is not None
+
+
+def test_resume_is_exact(backbone: Path, tmp_path: Path) -> None:
+    data = toy_examples(40)
+    full = train(run_config(backbone, tmp_path / "a", max_steps=12), data, progress=False)
+    cfg = run_config(backbone, tmp_path / "b", max_steps=12)
+    half = train(cfg, data, stop_at_step=5, progress=False)
+    assert half.state.step == 5 and not (tmp_path / "b" / "model").exists()
+    resumed = train(cfg, data, progress=False)
+    assert resumed.state.step == 12 and resumed.state.epoch == full.state.epoch
+    a = dict(full.model.named_parameters())
+    for name, p in resumed.model.named_parameters():
+        assert torch.equal(p, a[name]), name
+    assert [x for x in resumed.state.losses if x[0] > 5] == [
+        x for x in full.state.losses if x[0] > 5
+    ]
+
+
+def test_time_budget_stops(backbone: Path, tmp_path: Path) -> None:
+    cfg = run_config(backbone, tmp_path / "t", max_steps=None, max_seconds=1.5)
+    res = train(cfg, toy_examples(16), progress=False)
+    assert 1.5 <= res.state.elapsed < 10 and res.state.step > 0
+    assert (tmp_path / "t" / "model" / "config.json").is_file()
+
+
+def test_empty_training_set(backbone: Path, tmp_path: Path) -> None:
+    cfg = dataclasses.replace(run_config(backbone, tmp_path / "e"))
+    with pytest.raises(ValueError, match="no training pieces"):
+        train(cfg, [Example("")], progress=False)
