@@ -8,18 +8,17 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+import torch
 
-from uniner.inference.protocol import Extractor  # noqa: E402
-from uniner.students.span.backbones import load_encoder, load_tokenizer  # noqa: E402
-from uniner.students.span.config import SpanModelConfig  # noqa: E402
-from uniner.students.span.extractor import SpanExtractor  # noqa: E402
-from uniner.students.span.features import Featurizer  # noqa: E402
-from uniner.students.span.io import load_model, read_config, save_model  # noqa: E402
-from uniner.students.span.model import SpanModel  # noqa: E402
-from uniner.students.span.testing import make_tiny_backbone  # noqa: E402
-from uniner.students.span.words import SHAPES, word_shape, word_spans  # noqa: E402
+from uniner.inference.protocol import Extractor
+from uniner.students.span.backbones import load_encoder, load_tokenizer
+from uniner.students.span.config import SpanModelConfig
+from uniner.students.span.extractor import SpanExtractor
+from uniner.students.span.features import Featurizer
+from uniner.students.span.io import load_model, read_config, save_model
+from uniner.students.span.model import SpanModel
+from uniner.students.span.testing import make_tiny_backbone
+from uniner.students.span.words import SHAPES, word_shape, word_spans
 
 TEXTS = [
     "Alice Smith lives in Paris .",

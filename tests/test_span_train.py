@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+import torch
 
-from uniner.data.types import Entity, Example  # noqa: E402
-from uniner.students.span.backbones import load_tokenizer  # noqa: E402
-from uniner.students.span.config import (  # noqa: E402
+from uniner.data.types import Entity, Example
+from uniner.students.span.backbones import load_tokenizer
+from uniner.students.span.config import (
     DataConfig,
     DataSource,
     RunConfig,
@@ -24,7 +23,7 @@ from uniner.students.span.config import (  # noqa: E402
     dump_run_config,
     load_run_config,
 )
-from uniner.students.span.data import (  # noqa: E402
+from uniner.students.span.data import (
     LabelSampler,
     TrainItem,
     collate_train,
@@ -32,9 +31,9 @@ from uniner.students.span.data import (  # noqa: E402
     label_frequencies,
     prepare_items,
 )
-from uniner.students.span.features import Featurizer  # noqa: E402
-from uniner.students.span.testing import make_tiny_backbone, toy_examples  # noqa: E402
-from uniner.students.span.train import latest_checkpoint, lr_factor, train  # noqa: E402
+from uniner.students.span.features import Featurizer
+from uniner.students.span.testing import make_tiny_backbone, toy_examples
+from uniner.students.span.train import latest_checkpoint, lr_factor, train
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -87,7 +87,7 @@ def _synthetic_document(n_sentences: int) -> tuple[str, list[tuple[int, int, str
 
 
 def test_long_document_offsets_map_back_exactly(tmp_path_factory: pytest.TempPathFactory) -> None:
-    pytest.importorskip("torch")
+
     import torch
 
     from uniner.students.span.backbones import load_encoder, load_tokenizer

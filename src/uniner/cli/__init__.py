@@ -14,7 +14,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from uniner.cli import bench_cmd, data_cmd  # noqa: F401
+    from uniner.cli import bench_cmd, data_cmd, extract_cmd  # noqa: F401
 
 
 def main() -> None:

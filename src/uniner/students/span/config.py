@@ -50,11 +50,31 @@ class SpanModelConfig:
 
 @dataclass
 class DataSource:
-    """A file or folder the foundation readers understand (``read_examples(path, format)``)."""
+    """Where examples come from: exactly one of ``path``, ``dataset`` or ``source``.
 
-    path: str
+    * ``path`` (+ ``format``): any file the foundation readers understand, e.g. a UniNER
+      conversation file written by ``uniner distill`` (answers are aligned to offsets);
+    * ``dataset`` (+ ``split``): a registered data set, relabelled to natural-language types;
+    * ``source``: a named training corpus of :mod:`uniner.data.sources` ("pile-ner",
+      "supervised").
+
+    ``sample`` keeps a seeded random subset of that many examples (``limit`` keeps the first).
+    """
+
+    path: str | None = None
     format: str = "auto"
+    dataset: str | None = None
+    split: str = "train"
+    source: str | None = None
     limit: int | None = None
+    sample: int | None = None
+
+    def __post_init__(self) -> None:
+        given = [k for k in ("path", "dataset", "source") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a data source needs exactly one of path, dataset, source; got {given or 'none'}"
+            )
 
 
 @dataclass

