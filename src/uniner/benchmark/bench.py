@@ -23,7 +23,7 @@ class BenchSummary:
 
 
 def resolve_extractor(name: str) -> Extractor:
-    """``gazetteer``, ``spacy`` or a path to a saved model folder."""
+    """``gazetteer``, ``spacy``, a shipped model name, a model folder or a hub id."""
     if name == "gazetteer":
         from uniner.baselines.gazetteer import default_gazetteer
 
@@ -32,7 +32,15 @@ def resolve_extractor(name: str) -> Extractor:
         from uniner.baselines.spacy_ner import SpacyExtractor
 
         return SpacyExtractor()
-    raise ValueError(f"unknown extractor {name!r}: use gazetteer, spacy or a model folder")
+    from uniner.api import load
+
+    try:
+        return load(name)
+    except FileNotFoundError as exc:
+        raise ValueError(
+            f"unknown extractor {name!r}: use gazetteer, spacy, a shipped model name or a model "
+            f"folder ({exc})"
+        ) from exc
 
 
 def resolve_datasets(names: Sequence[str] | None, suite_name: str, split: str) -> list[DatasetSpec]:

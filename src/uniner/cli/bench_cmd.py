@@ -20,7 +20,7 @@ console = Console()
 @app.command("bench")
 def bench(
     extractor: Annotated[
-        str, typer.Option("--extractor", "-e", help="gazetteer, spacy, or a model folder")
+        str, typer.Option("--extractor", "-e", help="gazetteer, spacy, a model name or folder")
     ] = "gazetteer",
     suite: Annotated[
         str, typer.Option(help="zero-shot (the 7 CrossNER/MIT sets), present, all")

@@ -1,6 +1,6 @@
 """Strict span F1 on a dev set: the selection signal during training.
 
-Kept here (small and dependency-free) so training does not wait on the benchmark package; the
+Strict micro-F1 from :mod:`uniner.evaluation.offsets` (one implementation of the metric); the
 official UniNER metric and the benchmark runner live in ``uniner.evaluation``/``uniner.benchmark``.
 """
 
@@ -10,21 +10,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from uniner.data.types import Entity, Example, unique_labels
+from uniner.evaluation.offsets import score_offsets
 
 
 def strict_prf(gold: Sequence[Sequence[Entity]], pred: Sequence[Sequence[Entity]]) -> dict:
-    """Micro precision/recall/F1 over exact (start, end, label) matches."""
-    tp = n_gold = n_pred = 0
-    for g, p in zip(gold, pred, strict=True):
-        gk = {e.key() for e in g}
-        pk = {e.key() for e in p}
-        tp += len(gk & pk)
-        n_gold += len(gk)
-        n_pred += len(pk)
-    prec = tp / n_pred if n_pred else 0.0
-    rec = tp / n_gold if n_gold else 0.0
-    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return {"precision": prec, "recall": rec, "f1": f1, "tp": tp, "gold": n_gold, "pred": n_pred}
+    """Micro precision/recall/F1 over exact (start, end, label) matches (the offset metric)."""
+    c = score_offsets(gold, pred).strict
+    return {
+        "precision": c.precision,
+        "recall": c.recall,
+        "f1": c.f1,
+        "tp": int(c.correct),
+        "gold": c.gold,
+        "pred": c.predicted,
+    }
 
 
 def evaluate(

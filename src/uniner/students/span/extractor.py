@@ -107,6 +107,8 @@ class SpanExtractor:
 
         model, tokenizer, cfg = load_model(path, backbone=backbone)
         kwargs.setdefault("name", cfg.get("name") or Path(path).name)
+        if cfg.get("threshold") is not None:  # chosen on dev data when the model was released
+            kwargs.setdefault("threshold", float(cfg["threshold"]))
         return cls(model, tokenizer, **kwargs)
 
     def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
