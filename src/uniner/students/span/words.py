@@ -1,9 +1,9 @@
 """Words with character offsets, and the casing shape of each word.
 
 The span student scores spans of *words*, so every word must map back to exact character offsets
-of the original text. The pattern is the same as ``uniner.data.words`` (hyphen and apostrophe words
-stay together, every other non-space character is a word of its own); it is repeated here so the
-student does not depend on a module that may change under it.
+of the original text. The segmentation is ``uniner.data.words`` (hyphen and apostrophe words stay
+together, every other non-space character is a word of its own), shared with the baselines, so
+a change to it is a change to every saved model: treat it as part of the model format.
 
 The shape exists because the shipped backbones are uncased: the tokenizer lowercases, so without it
 the model cannot tell "Apple" from "apple".
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 
-WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
+from uniner.data.words import WORD_RE, word_spans
+
+__all__ = ["SHAPES", "SHAPE_NONE", "WORD_RE", "clean_for_tokenizer", "word_shape", "word_spans"]
 
 # Index 0 is reserved for tokens that are not text words (labels, [CLS], [SEP], padding).
 SHAPES: tuple[str, ...] = (
@@ -30,11 +32,6 @@ SHAPE_NONE = 0
 _LOWER, _CAP, _UPPER, _MIXED, _DIGIT, _PUNCT, _OTHER = range(1, 8)
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) character offsets of the words of ``text``, in order, end exclusive."""
-    return [m.span() for m in WORD_RE.finditer(text)]
 
 
 def word_shape(word: str) -> int:
