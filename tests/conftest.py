@@ -18,3 +18,22 @@ def shared_data() -> Path:
             pytest.fail("CI is set but ../shared/data was not found (set UNINER_DATA_DIR)")
         pytest.skip("../shared/data not present on this machine (set UNINER_DATA_DIR)")
     return found
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models run faster and steadier on one thread when the CPU is shared."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="session")
+def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-init BERT folder (model + WordPiece tokenizer), shared by the span tests."""
+    from uniner.students.span.testing import make_tiny_backbone
+
+    return make_tiny_backbone(tmp_path_factory.mktemp("tiny-backbone"))

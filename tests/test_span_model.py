@@ -28,18 +28,7 @@ TEXTS = [
 LABELS = ["person", "city", "date"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models run faster and steadier on one thread when the CPU is shared."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_backbone(tmp_path_factory.mktemp("bb-model"))
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_extractor(backbone: Path, seed: int = 0, **cfg: object) -> SpanExtractor:

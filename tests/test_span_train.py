@@ -32,23 +32,13 @@ from uniner.students.span.data import (
     prepare_items,
 )
 from uniner.students.span.features import Featurizer
-from uniner.students.span.testing import make_tiny_backbone, toy_examples
+from uniner.students.span.testing import toy_examples
 from uniner.students.span.train import latest_checkpoint, lr_factor, train
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_backbone(tmp_path_factory.mktemp("bb-train"))
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run_config(backbone: Path, out: Path, **train_kw: object) -> RunConfig:
