@@ -67,6 +67,16 @@ def load_json(path: PathLike) -> Any:
         raise json_error(path, exc) from exc
 
 
+def load_json_object(path: PathLike, expected: str) -> dict[str, Any]:
+    """A whole (small) JSON document whose top level must be an object."""
+    data = load_json(path)
+    if not isinstance(data, dict):
+        raise DataFormatError(
+            path, f"top level is a {type(data).__name__}", line=1, expected=expected
+        )
+    return data
+
+
 class _Cursor:
     """A growing window over a text file with line accounting, for incremental JSON decoding."""
 

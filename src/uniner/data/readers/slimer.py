@@ -22,7 +22,7 @@ from uniner.data.errors import DataFormatError
 from uniner.data.readers._common import (
     PathLike,
     iter_json_records,
-    load_json,
+    load_json_object,
     require_key,
     require_mapping,
 )
@@ -150,11 +150,7 @@ def parse_gpt_answer(raw: str) -> tuple[str | None, str | None, bool]:
 
 def read_definitions(path: PathLike) -> Iterator[TypeDefinition]:
     """The type definitions of a SLIMER ``*_definitions.json`` (a small JSON object)."""
-    data = load_json(path)
-    if not isinstance(data, dict):
-        raise DataFormatError(
-            path, f"top level is a {type(data).__name__}", line=1, expected=DEFINITION
-        )
+    data = load_json_object(path, DEFINITION)
     for key, rec in data.items():
         if not isinstance(rec, dict):
             raise DataFormatError(path, f"entry {key!r} is not an object", expected=DEFINITION)

@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from uniner.data.errors import DataFormatError
-from uniner.data.readers._common import PathLike, first_char, iter_lines, load_json
+from uniner.data.readers._common import (
+    PathLike,
+    first_char,
+    iter_lines,
+    load_json,
+    load_json_object,
+)
 from uniner.data.types import Entity, Example
 
 TYPE_SENTENCES = (
@@ -62,11 +68,7 @@ class TypeSentence:
 
 def read_type_sentences(path: PathLike) -> Iterator[TypeSentence]:
     """Stream the snippets of ``sentences_per_ne_type.json`` (a small JSON object)."""
-    data = load_json(path)
-    if not isinstance(data, dict):
-        raise DataFormatError(
-            path, f"top level is a {type(data).__name__}", line=1, expected=TYPE_SENTENCES
-        )
+    data = load_json_object(path, TYPE_SENTENCES)
     for label, items in data.items():
         if not isinstance(items, list):
             raise DataFormatError(path, f"type {label!r} is not a list", expected=TYPE_SENTENCES)
