@@ -15,6 +15,8 @@ app = typer.Typer(
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from uniner.cli import bench_cmd, data_cmd, extract_cmd  # noqa: F401
+    from uniner.cli import serve_cmd  # noqa: F401
+    from uniner.cli import backbone_cmd  # noqa: F401
 
 
 def main() -> None:
