@@ -126,6 +126,23 @@ def test_label_sampler_positives_and_frequency_negatives() -> None:
     assert len(firsts) == 3  # shuffled
 
 
+def test_label_sampler_closed_sets_ask_only_their_own_labels() -> None:
+    known = ("location", "organization", "person")
+    supervised = TrainItem(((1,),) * 3, (1,) * 3, ((0, 1, "person"),), known, 3)
+    pile = TrainItem(((1,),) * 3, (1,) * 3, ((0, 1, "person"),), None, 3)
+    freq = Counter({"person": 50, "country": 1000, "city": 500, "location": 5})
+    freq.update({f"type {i}": 20 for i in range(20)})
+    rng = __import__("numpy").random.default_rng(0)
+    closed = LabelSampler(freq, min_labels=5, max_labels=6, min_negatives=1, closed_sets=True)
+    draws = [closed.sample(supervised, rng) for _ in range(100)]
+    assert all(sorted(d) == list(known) for d in draws)  # never "country" on a CoNLL sentence
+    assert len({tuple(d) for d in draws}) > 1  # still shuffled
+    # open-type pieces still get frequency negatives; the old behaviour stays available
+    assert any("country" in closed.sample(pile, rng) for _ in range(20))
+    opened = LabelSampler(freq, min_labels=5, max_labels=6, min_negatives=1)
+    assert all(len(opened.sample(supervised, rng)) >= 5 for _ in range(20))
+
+
 def test_epoch_plan_is_seeded_and_complete(backbone: Path) -> None:
     fz = Featurizer(load_tokenizer(str(backbone)))
     items, _ = prepare_items(toy_examples(50), fz, 24, 4, 400, 1.0, seed=0)
@@ -183,6 +200,22 @@ def test_resume_is_exact(backbone: Path, tmp_path: Path) -> None:
     assert [x for x in resumed.state.losses if x[0] > 5] == [
         x for x in full.state.losses if x[0] > 5
     ]
+
+
+def test_init_from_continues_a_saved_model(backbone: Path, tmp_path: Path) -> None:
+    data = toy_examples(40)
+    first = train(run_config(backbone, tmp_path / "a", max_steps=8), data, progress=False)
+    cfg = run_config(backbone, tmp_path / "b", max_steps=1, lr_encoder=0.0, lr_head=0.0)
+    cfg.train = dataclasses.replace(cfg.train, init_from=str(tmp_path / "a" / "model"))
+    second = train(cfg, data, progress=False)
+    a = dict(first.model.named_parameters())
+    for name, p in second.model.named_parameters():  # zero learning rate: weights carried over
+        assert torch.allclose(p, a[name]), name
+    wider = run_config(backbone, tmp_path / "c", max_steps=1)
+    wider.model = dataclasses.replace(wider.model, max_width=5)
+    wider.train = dataclasses.replace(wider.train, init_from=str(tmp_path / "a" / "model"))
+    with pytest.raises(ValueError, match="max_width"):
+        train(wider, data, progress=False)
 
 
 def test_time_budget_stops(backbone: Path, tmp_path: Path) -> None:

@@ -86,6 +86,8 @@ class DataConfig:
     min_labels: int = 8  # labels asked per input: positives + frequency-sampled negatives
     max_labels: int = 12
     min_negatives: int = 2
+    # supervised pieces are asked only their own data set's labels (see data.LabelSampler)
+    closed_label_sets: bool = False
     dev_limit: int | None = 500
     dev_labels: str = "example"  # "example": each text's own label set; "union": all dev labels
 
@@ -117,6 +119,9 @@ class TrainConfig:
     eval_threshold: float = 0.5
     log_every: int = 10
     save_storage: str = "delta-int8"  # how the final model is written (io.py)
+    # a saved model folder whose weights start this run (fresh optimizer and schedule): continued
+    # training of a released model; ignored when the run resumes from its own checkpoint
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         if self.max_steps is None and self.max_seconds is None:

@@ -39,6 +39,7 @@ from uniner.students.span.config import (
     TrainConfig,
     dump_run_config,
     load_run_config,
+    model_config_from_dict,
     resolve_bf16,
     resolve_device,
 )
@@ -88,6 +89,25 @@ def build_model(cfg: SpanModelConfig, seed: int) -> tuple[SpanModel, Any]:
     tokenizer = load_tokenizer(cfg.backbone)
     model = SpanModel(cfg, load_encoder(cfg.backbone))
     return model, tokenizer
+
+
+def init_weights(model: SpanModel, path: str | Path, cfg: SpanModelConfig) -> None:
+    """Copy a saved model's weights into ``model`` (same architecture) for continued training."""
+    from uniner.students.span.io import load_model
+
+    src, _, saved = load_model(path, backbone=cfg.backbone)
+    theirs = model_config_from_dict(saved["model"]) if "model" in saved else None
+    if theirs is not None:
+        for key in ("max_width", "hidden_dim", "shape_embedding"):
+            if getattr(theirs, key) != getattr(cfg, key):
+                raise ValueError(
+                    f"train.init_from {path}: model.{key} is {getattr(theirs, key)!r} there "
+                    f"but {getattr(cfg, key)!r} in this run"
+                )
+    try:
+        model.load_state_dict(src.state_dict(), strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"train.init_from {path}: weights do not fit this model: {err}") from err
 
 
 def make_optimizer(model: SpanModel, tcfg: TrainConfig) -> torch.optim.AdamW:
@@ -228,7 +248,11 @@ def train(
         raise ValueError("no training pieces: the training set is empty or has no words")
     log.info("training pieces: %s", stats)
     sampler = LabelSampler(
-        label_frequencies(items), dcfg.min_labels, dcfg.max_labels, dcfg.min_negatives
+        label_frequencies(items),
+        dcfg.min_labels,
+        dcfg.max_labels,
+        dcfg.min_negatives,
+        closed_sets=dcfg.closed_label_sets,
     )
     optimizer = make_optimizer(model, tcfg)
     state = TrainState()
@@ -236,6 +260,9 @@ def train(
     if ckpt is not None:
         state = load_checkpoint(ckpt, model, optimizer)
         log.info("resumed from %s at step %d", ckpt, state.step)
+    elif tcfg.init_from:
+        init_weights(model, tcfg.init_from, mcfg)
+        log.info("weights initialised from %s", tcfg.init_from)
 
     if eval_fn is None and dev_examples:
         eval_fn = _default_eval(dev_examples, dcfg.dev_labels, tcfg.eval_threshold)

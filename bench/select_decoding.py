@@ -1,0 +1,83 @@
+"""Choose a span model's decoding (threshold, flat/nested, multi-label) on CrossNER *dev*.
+
+    python bench/select_decoding.py --model runs/uniner-span-minilm/model
+
+The model runs once per dev set, keeping every candidate above the lowest threshold; each
+decoding is then applied to those candidates and scored with the official UniNER metric and the
+strict offset metric, averaged over the five CrossNER dev sets (MIT has no dev split). Never run
+this on a test split: the choice it prints is what a release records in its config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+
+from uniner import load
+from uniner.benchmark.loaders import load_split
+from uniner.benchmark.runner import sample_queries, score_split
+from uniner.data.types import Entity
+from uniner.students.span.decoding import Span, decode
+
+DEV_SETS = (
+    "CrossNER_AI",
+    "CrossNER_literature",
+    "CrossNER_music",
+    "CrossNER_politics",
+    "CrossNER_science",
+)
+
+
+def redecode(cands: list[Entity], threshold: float, mode: str, multi: bool) -> list[Entity]:
+    """Apply one decoding to candidates given in character offsets (overlap rules are the same)."""
+    by_key = {(e.start, e.end, e.label): e for e in cands}
+    spans = [Span(e.start, e.end, e.label, e.score) for e in cands if e.score >= threshold]
+    return [by_key[(s.start, s.end, s.label)] for s in decode(spans, mode, multi)]  # type: ignore[arg-type]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--thresholds", default="0.3,0.4,0.5,0.6")
+    ap.add_argument("--modes", default="flat,nested")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default=None, help="write the table as JSON here")
+    args = ap.parse_args()
+    thresholds = [float(t) for t in args.thresholds.split(",")]
+    model = load(args.model, threads=args.threads)
+    data = [load_split(n, "dev") for n in DEV_SETS]
+    cands = []
+    for d in data:
+        ents = model.extract_each(
+            [ex.text for ex in d.examples],
+            [d.labels] * len(d.examples),
+            threshold=min(thresholds),
+            mode="all",
+            multi_label=True,
+        )
+        cands.append([list(r.entities) for r in ents])
+        print(f"scored {d.dataset}", flush=True)
+    table = {}
+    for thr, mode, multi in itertools.product(thresholds, args.modes.split(","), (False, True)):
+        res = []
+        for d, cs in zip(data, cands, strict=True):
+            preds = [redecode(c, thr, mode, multi) for c in cs]
+            pairs = sample_queries(len(d.examples), d.labels, None, 0)
+            res.append(score_split(d.dataset, "dev", d.labels, d.examples, preds, pairs, 0.0))
+        key = f"{thr}/{mode}/{'multi' if multi else 'single'}"
+        table[key] = {
+            "official": round(100 * sum(r.official.f1 for r in res) / len(res), 2),
+            "strict": round(100 * sum(r.strict.f1 for r in res) / len(res), 2),
+            "per_set": {r.dataset: round(100 * r.official.f1, 1) for r in res},
+        }
+        print(key, json.dumps(table[key]), flush=True)
+    best = max(table, key=lambda k: table[k]["official"])
+    print(json.dumps({"best": best, **table[best]}))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(table, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
