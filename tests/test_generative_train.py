@@ -1,0 +1,121 @@
+"""Training the generative student on a tiny random LLaMA: one step, resume, LoRA, overrides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from uniner.data.types import Conversation, Query
+from uniner.students.generative.config import config_from_dict, load_config
+from uniner.students.generative.testing import make_tiny_causal_lm
+from uniner.students.generative.train import train
+
+CONVS = [
+    Conversation(
+        "a",
+        "Alan Turing was born in London.",
+        (
+            Query("person", ("Alan Turing",), '["Alan Turing"]'),
+            Query("city", ("London",), '["London"]'),
+        ),
+    ),
+    Conversation(
+        "b",
+        "Marie Curie worked in Paris.",
+        (Query("person", ("Marie Curie",), '["Marie Curie"]'), Query("date", (), "[]")),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_causal_lm(tmp_path_factory.mktemp("tiny-lm"))
+
+
+def _run(tiny: Path, out: Path, **train_kw):
+    raw = {
+        "model": {"base": str(tiny), "lora": False},
+        "data": {"max_length": 128},
+        "train": {
+            "output_dir": str(out),
+            "batch_size": 2,
+            "lr": 1e-3,
+            "warmup": 0,
+            "max_steps": 4,
+            "save_steps": 2,
+            "logging_steps": 1,
+            "threads": 1,
+            "seed": 7,
+            **train_kw,
+        },
+    }
+    return config_from_dict(raw)
+
+
+def _weights(model_dir: Path) -> dict[str, torch.Tensor]:
+    name = (
+        "adapter_model.safetensors"
+        if (model_dir / "adapter_model.safetensors").exists()
+        else ("model.safetensors")
+    )
+    return load_file(str(model_dir / name))
+
+
+def test_one_training_step_updates_weights_and_writes_the_model(tiny: Path, tmp_path: Path) -> None:
+    before = load_file(str(tiny / "model.safetensors"))
+    res = train(_run(tiny, tmp_path / "run", max_steps=1), CONVS)
+    assert res.global_step == 1 and res.complete
+    losses = [r["loss"] for r in res.log_history if "loss" in r]
+    assert losses and all(0 < x < 20 for x in losses)
+    after = _weights(res.model_dir)
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed, "one optimiser step must change the weights"
+    meta = (res.model_dir / "uniner-generative.json").read_text()
+    assert '"template": "ie_as_qa"' in meta and '"eot": "</s>"' in meta
+    assert res.stats.questions == 4 and res.stats.straddling_tokens == 0
+
+
+def test_resume_from_checkpoint_matches_an_uninterrupted_run(tiny: Path, tmp_path: Path) -> None:
+    straight = train(_run(tiny, tmp_path / "straight"), CONVS)
+    first = train(_run(tiny, tmp_path / "paused"), CONVS, stop_at_step=2)
+    assert first.global_step == 2 and not first.complete
+    assert (tmp_path / "paused" / "checkpoints" / "checkpoint-2").is_dir()
+    resumed = train(_run(tiny, tmp_path / "paused"), CONVS)
+    assert resumed.global_step == 4 and resumed.complete
+    a, b = _weights(straight.model_dir), _weights(resumed.model_dir)
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+
+
+def test_lora_run_saves_an_adapter_naming_its_base(tiny: Path, tmp_path: Path) -> None:
+    pytest.importorskip("peft")
+    cfg = _run(tiny, tmp_path / "lora", max_steps=2)
+    cfg.model.lora = True
+    cfg.model.lora_r = 4
+    res = train(cfg, CONVS)
+    files = {p.name for p in res.model_dir.iterdir()}
+    assert "adapter_model.safetensors" in files and "model.safetensors" not in files
+    adapter = json.loads((res.model_dir / "adapter_config.json").read_text())
+    meta = json.loads((res.model_dir / "uniner-generative.json").read_text())
+    assert adapter["base_model_name_or_path"] == meta["base"] == cfg.model.base
+    assert meta["adapter"] is True
+
+
+def test_config_file_and_overrides(tmp_path: Path) -> None:
+    p = tmp_path / "run.toml"
+    p.write_text(
+        '[model]\nbase = "x"\n[data]\ntrain = [{ source = "pile-ner" }]\n[train]\nmax_steps = 5\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(p, ["train.max_steps=9", "model.lora=false", "train.output_dir=runs/y"])
+    assert cfg.train.max_steps == 9 and cfg.model.lora is False
+    assert cfg.train.output_dir == "runs/y" and cfg.data.train[0].source == "pile-ner"
+    with pytest.raises(ValueError, match="unknown key"):
+        load_config(p, ["train.max_step=9"])
+    with pytest.raises(ValueError, match="key=value"):
+        load_config(p, ["train.max_steps"])
