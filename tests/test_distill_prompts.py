@@ -1,4 +1,4 @@
-"""Teacher templates: the shipped ones are the paper's prompts verbatim; user files are validated."""
+"""Teacher templates: the shipped ones are the paper's prompts verbatim; user files validated."""
 
 from __future__ import annotations
 

@@ -68,7 +68,9 @@ def load_template_file(path: str | Path) -> PromptTemplate:
                               expected=SHAPE)
     variant = data.get("variant", "type")
     if variant not in VARIANTS:
-        raise DataFormatError(path, f"field 'variant' is {variant!r}", expected=" or ".join(VARIANTS))
+        raise DataFormatError(
+            path, f"field 'variant' is {variant!r}", expected=" or ".join(VARIANTS)
+        )
     return PromptTemplate(
         name=data["name"], version=data["version"], variant=variant,
         system=str(data.get("system", "")), user=data["user"],
