@@ -106,3 +106,13 @@ def test_highlight_marks_each_entity():
     ents = [Entity(0, 11, "Alice Smith", "person"), Entity(21, 26, "Paris", "city")]
     plain = highlight(TEXT, ents, ["person", "city"]).plain
     assert plain == "Alice Smith [person] lives in Paris [city] ."
+
+
+def test_highlight_tags_a_multi_label_span_once_best_first():
+    ents = [
+        Entity(0, 11, "Alice Smith", "person", 0.6),
+        Entity(0, 11, "Alice Smith", "writer", 0.9),
+        Entity(6, 11, "Smith", "person", 0.5),  # nested: table only
+    ]
+    plain = highlight(TEXT, ents, ["person", "writer"]).plain
+    assert plain == "Alice Smith [writer | person] lives in Paris ."

@@ -206,3 +206,21 @@ def test_one_megabyte_text_is_windowed(backbone: Path) -> None:
     assert res.windows[-1].word_end == res.num_words
     for ent in res.entities:
         assert text[ent.start : ent.end] == ent.text
+
+
+def test_release_records_the_decoding_that_load_uses(backbone: Path, tmp_path: Path) -> None:
+    from uniner.students.span.release import release
+
+    ext = make_extractor(backbone, seed=4)
+    ext.save(tmp_path / "trained", storage="full")
+    release(tmp_path / "trained", tmp_path / "rel", "toy", "0.0.1", threshold=0.0, multi_label=True)
+    loaded = SpanExtractor.load(tmp_path / "rel")
+    assert (loaded.name, loaded.threshold, loaded.multi_label) == ("toy", 0.0, True)
+    text, labels = "Alice lives in Paris .", ["person", "city"]
+    both = loaded.extract(text, labels)  # threshold 0: every span scores above it
+    spans = [(e.start, e.end) for e in both]
+    assert len(spans) > len(set(spans))  # some span carries both labels
+    single = loaded.extract(text, labels, multi_label=False)  # a call overrides the default
+    assert len({(e.start, e.end) for e in single}) == len(single)
+    with pytest.raises(ValueError, match="threshold"):
+        release(tmp_path / "trained", tmp_path / "bad", "toy", "0.0.1", threshold=1.5)

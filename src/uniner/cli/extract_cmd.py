@@ -21,18 +21,28 @@ PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "
 
 
 def highlight(text: str, entities: Sequence[Entity], labels: Sequence[str]) -> Text:
-    """The text with each entity coloured by label and tagged ``[label]`` after it."""
+    """The text with each entity coloured by label and tagged ``[label]`` after it.
+
+    A span with several labels (multi-label decoding) is tagged once, best label first:
+    ``Tolkien [writer | person]``.
+    """
     colour = {lab: PALETTE[i % len(PALETTE)] for i, lab in enumerate(labels)}
+    by_span: dict[tuple[int, int], list[Entity]] = {}
+    for ent in entities:
+        by_span.setdefault((ent.start, ent.end), []).append(ent)
     out = Text()
     pos = 0
-    for ent in sorted(entities, key=lambda e: (e.start, -e.end)):
-        if ent.start < pos:  # nested/overlapping: listed in the table, not inline
+    for (start, end), group in sorted(by_span.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        if start < pos:  # nested/overlapping: listed in the table, not inline
             continue
-        out.append(text[pos : ent.start])
-        style = f"bold {colour.get(ent.label, 'white')}"
-        out.append(text[ent.start : ent.end], style=style)
-        out.append(f" [{ent.label}]", style=colour.get(ent.label, "white"))
-        pos = ent.end
+        group.sort(key=lambda e: -(e.score or 0.0))
+        out.append(text[pos:start])
+        out.append(text[start:end], style=f"bold {colour.get(group[0].label, 'white')}")
+        out.append(" [")
+        for i, ent in enumerate(group):
+            out.append((" | " if i else "") + ent.label, style=colour.get(ent.label, "white"))
+        out.append("]")
+        pos = end
     out.append(text[pos:])
     return out
 

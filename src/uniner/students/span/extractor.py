@@ -83,6 +83,7 @@ class SpanExtractor:
         threads: int | None = None,
         bf16: bool | str = False,
         threshold: float = 0.5,
+        multi_label: bool = False,
     ):
         self.model = model
         self.config: SpanModelConfig = model.config
@@ -95,6 +96,8 @@ class SpanExtractor:
         self.device = next(model.parameters()).device
         self.bf16 = resolve_bf16(bf16, self.device.type)
         self.threshold = threshold
+        # Decoding defaults chosen on dev data at release (config.json); each call may override.
+        self.multi_label = multi_label
         limit = getattr(model.encoder.config, "max_position_embeddings", self.config.max_length)
         self.max_length = min(self.config.max_length, limit)
         if threads is not None:
@@ -109,6 +112,8 @@ class SpanExtractor:
         kwargs.setdefault("name", cfg.get("name") or Path(path).name)
         if cfg.get("threshold") is not None:  # chosen on dev data when the model was released
             kwargs.setdefault("threshold", float(cfg["threshold"]))
+        if cfg.get("multi_label") is not None:
+            kwargs.setdefault("multi_label", bool(cfg["multi_label"]))
         return cls(model, tokenizer, **kwargs)
 
     def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
@@ -126,9 +131,13 @@ class SpanExtractor:
         labels: Sequence[str],
         threshold: float | None = None,
         flat: bool = True,
-        multi_label: bool = False,
+        multi_label: bool | None = None,
     ) -> list[Entity]:
-        """Entities of one text for the given labels."""
+        """Entities of one text for the given labels.
+
+        ``multi_label``: the same span may carry several labels (each above the threshold);
+        ``None`` takes the model's default (``config.json``, chosen on dev data at release).
+        """
         return self.extract_batch([text], labels, threshold, flat, multi_label)[0]
 
     def extract_batch(
@@ -137,7 +146,7 @@ class SpanExtractor:
         labels: Sequence[str],
         threshold: float | None = None,
         flat: bool = True,
-        multi_label: bool = False,
+        multi_label: bool | None = None,
     ) -> list[list[Entity]]:
         """Entities of each text, every label drawn from ``labels``."""
         mode = "flat" if flat else "nested"
@@ -150,7 +159,7 @@ class SpanExtractor:
         labels: Sequence[str],
         threshold: float | None = None,
         mode: str = "flat",
-        multi_label: bool = False,
+        multi_label: bool | None = None,
     ) -> list[Extraction]:
         """Like :meth:`extract_batch`, also saying how each text was read."""
         if isinstance(texts, str):
@@ -164,7 +173,7 @@ class SpanExtractor:
         label_lists: Sequence[Sequence[str]],
         threshold: float | None = None,
         mode: str = "flat",
-        multi_label: bool = False,
+        multi_label: bool | None = None,
     ) -> list[Extraction]:
         """Each text with its own labels, all in one length-sorted batch stream (evaluation)."""
         if isinstance(texts, str):
@@ -179,6 +188,8 @@ class SpanExtractor:
             raise ValueError(f"threshold must be in [0, 1], got {thr}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if multi_label is None:
+            multi_label = self.multi_label
 
         group_cache: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         encs = [self.featurizer.encode_text(t) for t in texts]
