@@ -1,0 +1,108 @@
+"""Request and response bodies of the HTTP API (pydantic, so the OpenAPI schema documents them).
+
+Static shape rules live here (types, one of ``text``/``texts``, threshold range); the limits that
+``uniner serve`` makes configurable are checked in :mod:`uniner.serving.limits` against
+:class:`~uniner.serving.settings.ServeSettings`, so one schema serves every configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ExtractRequest(BaseModel):
+    """One text (``text``) or a batch (``texts``), the entity types to find, and options."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "Marie Curie discovered polonium at the University of Paris.",
+                    "labels": ["person", "chemical element", "university"],
+                    "threshold": 0.5,
+                }
+            ]
+        },
+    )
+
+    text: str | None = Field(None, description="One text. Give this or `texts`, not both.")
+    texts: list[str] | None = Field(None, description="A batch of texts.")
+    labels: list[str] = Field(..., description="Entity types in plain words, e.g. 'person'.")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Score cut-off; default: the model's own (dev-chosen)."
+    )
+    flat: bool = Field(True, description="True: no overlapping entities; False: nested allowed.")
+    multi_label: bool = Field(
+        False, description="Allow one span to carry several labels (with flat=false)."
+    )
+
+    @model_validator(mode="after")
+    def _one_input(self) -> ExtractRequest:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("give exactly one of 'text' (a string) or 'texts' (a list)")
+        return self
+
+    def all_texts(self) -> list[str]:
+        return [self.text] if self.text is not None else list(self.texts or [])
+
+
+class EntityOut(BaseModel):
+    """A mention: ``text[start:end]`` (Python code-point offsets, end exclusive)."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    score: float | None
+
+
+class TextResult(BaseModel):
+    entities: list[EntityOut]
+
+
+class ExtractResponse(BaseModel):
+    """One result per input text, in input order (a single ``text`` gives one result)."""
+
+    model: str
+    threshold: float
+    flat: bool
+    multi_label: bool
+    results: list[TextResult]
+    took_ms: float
+
+
+class ModelInfo(BaseModel):
+    name: str
+    default_threshold: float
+    kind: str
+    loaded: bool = True
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+    limits: dict[str, object]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "stopping"]
+    model: str
+    in_flight: int = Field(..., description="extract requests being answered now")
+    queue_texts: int
+    batches: int
+    texts_done: int
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(..., description="Machine-readable cause, e.g. 'text_too_long'.")
+    message: str
+    field: str | None = Field(None, description="The request field at fault, e.g. 'texts[2]'.")
+    limit: int | float | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error has this shape; no stack trace ever reaches a client."""
+
+    error: ErrorDetail
