@@ -23,7 +23,8 @@ class BenchSummary:
 
 
 def resolve_extractor(name: str) -> Extractor:
-    """``gazetteer``, ``spacy``, a shipped model name, a model folder or a hub id."""
+    """``gazetteer``, ``spacy``, a shipped model name, a model folder or a hub id (span or
+    generative student: see :func:`uniner.students.generative.extractor.is_generative`)."""
     if name == "gazetteer":
         from uniner.baselines.gazetteer import default_gazetteer
 
@@ -32,6 +33,10 @@ def resolve_extractor(name: str) -> Extractor:
         from uniner.baselines.spacy_ner import SpacyExtractor
 
         return SpacyExtractor()
+    from uniner.students.generative.extractor import GenerativeExtractor, is_generative
+
+    if is_generative(name):  # a generative student folder/adapter, causal LM or UniNER hub id
+        return GenerativeExtractor.load(name)
     from uniner.api import load
 
     try:

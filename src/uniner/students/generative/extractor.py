@@ -1,0 +1,235 @@
+"""``GenerativeExtractor``: a generative student behind the :class:`Extractor` protocol.
+
+Loads, by reference: a run's model folder (``uniner-generative.json`` + a LoRA adapter or a full
+model), a shipped adapter under ``uniner/models/``, a backbone name of ``uniner backbone list``
+(a plain causal LM asked with the official template), any causal LM folder, or a hub id
+(``Universal-NER/UniNER-7B-type`` resolves to the official template without any download:
+:meth:`prompts` works before, and without, loading weights).
+
+Answers are parsed as the official evaluation reads them and aligned to character offsets with
+:func:`uniner.data.align.align_mentions` (every occurrence). Strings that cannot be found in the
+passage are kept in :attr:`GenerativeExtractor.unfound` and counted in :attr:`counts`, never
+dropped silently; unreadable answers are counted too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from uniner.data.align import align_mentions
+from uniner.data.types import Entity
+from uniner.students.generative.inference import GenerativeEngine, parse_generation
+from uniner.students.generative.template import (
+    IE_AS_QA,
+    Template,
+    get_template,
+    template_for_model,
+)
+from uniner.students.generative.train import META_FILE, resolve_base
+
+log = logging.getLogger(__name__)
+
+PREFIX = "generative:"
+
+
+def _models_dir() -> Path:
+    from uniner.models import MODELS_DIR
+
+    return MODELS_DIR
+
+
+def _local(ref: str) -> Path | None:
+    p = Path(ref)
+    if p.is_dir():
+        return p
+    shipped = _models_dir() / ref
+    if (shipped / META_FILE).is_file():
+        return shipped
+    return None
+
+
+def is_generative(ref: str) -> bool:
+    """Whether ``ref`` names a generative model (so ``uniner bench`` routes it here)."""
+    if ref.startswith(PREFIX) or template_for_model(ref) is not None:
+        return True
+    p = _local(ref)
+    if p is not None:
+        if (p / META_FILE).is_file() or (p / "adapter_config.json").is_file():
+            return True
+        cfg = p / "config.json"
+        if cfg.is_file():
+            archs = json.loads(cfg.read_text(encoding="utf-8")).get("architectures") or []
+            return any(a.endswith("ForCausalLM") for a in archs)
+        return False
+    try:
+        from uniner.backbones import get_spec
+
+        return bool(getattr(get_spec(ref), "causal_lm", False))
+    except Exception:
+        return False
+
+
+class GenerativeExtractor:
+    """Entities from a generative student, one question per (text, label)."""
+
+    def __init__(
+        self,
+        ref: str,
+        *,
+        template: Template | None = None,
+        dataset: str | None = None,
+        device: str = "auto",
+        threads: int | None = None,
+        prefix_reuse: bool = True,
+        max_new_tokens: int = 256,
+        batch_questions: int = 64,
+        max_context: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.ref = ref[len(PREFIX) :] if ref.startswith(PREFIX) else ref
+        self.name = name or Path(self.ref).name or self.ref
+        self.dataset = dataset
+        self.device = device
+        self.threads = threads
+        self.options = {
+            "prefix_reuse": prefix_reuse,
+            "max_new_tokens": max_new_tokens,
+            "batch_questions": batch_questions,
+            "max_context": max_context,
+        }
+        self._template = template
+        self._engine: GenerativeEngine | None = None
+        self.unfound: list[tuple[str, str]] = []  # (label, string) not found in its passage
+        self.counts = {"questions": 0, "unparseable": 0, "mentions": 0, "unfound": 0}
+
+    @classmethod
+    def load(cls, ref: str, **kwargs: Any) -> GenerativeExtractor:
+        """Resolve ``ref`` now (weights are read on first use)."""
+        ext = cls(ref, **kwargs)
+        ext.template  # noqa: B018 - resolves the template early: bad references fail here
+        return ext
+
+    # ------------------------------------------------------------------ prompts (no weights)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        p = _local(self.ref)
+        if p is not None and (p / META_FILE).is_file():
+            return json.loads((p / META_FILE).read_text(encoding="utf-8"))
+        return {}
+
+    @property
+    def template(self) -> Template:
+        if self._template is None:
+            known = template_for_model(self.ref)
+            if known is not None:
+                self._template = known
+            elif self.meta:
+                self._template = get_template(self.meta["template"], eot=self.meta["eot"])
+            else:  # a plain causal LM: the official template with its tokenizer's end-of-turn
+                self._template = IE_AS_QA.for_tokenizer(self._tokenizer_only())
+        return self._template
+
+    def _tokenizer_only(self) -> Any:
+        from transformers import AutoTokenizer
+
+        p = _local(self.ref)
+        return AutoTokenizer.from_pretrained(str(p) if p is not None else resolve_base(self.ref))
+
+    def prompts(self, text: str, labels: Sequence[str]) -> list[str]:
+        """The exact prompt strings this model is asked for ``text`` (needs no weights)."""
+        return [self.template.prompt(text, lab, self.dataset) for lab in labels]
+
+    # ------------------------------------------------------------------ model
+
+    @property
+    def engine(self) -> GenerativeEngine:
+        if self._engine is None:
+            model, tok = self._load_model()
+            self._engine = GenerativeEngine(model, tok, self.template, **self.options)
+        return self._engine
+
+    def _load_model(self) -> tuple[Any, Any]:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        gpu = torch.cuda.is_available() if self.device == "auto" else self.device != "cpu"
+        dtype = torch.bfloat16 if gpu else torch.float32
+        p = _local(self.ref)
+        meta = self.meta
+        if p is not None and (p / "adapter_config.json").is_file():
+            from peft import PeftModel
+
+            base = (
+                meta.get("base")
+                or json.loads((p / "adapter_config.json").read_text(encoding="utf-8"))[
+                    "base_model_name_or_path"
+                ]
+            )
+            model = AutoModelForCausalLM.from_pretrained(resolve_base(base), dtype=dtype)
+            model = PeftModel.from_pretrained(model, str(p)).merge_and_unload()
+            tok = AutoTokenizer.from_pretrained(str(p))
+        else:
+            src = str(p) if p is not None else resolve_base(self.ref)
+            model = AutoModelForCausalLM.from_pretrained(src, dtype=dtype)
+            tok = AutoTokenizer.from_pretrained(src)
+        if tok.pad_token is None:
+            tok.pad_token = tok.eos_token
+        model.eval()
+        if gpu:
+            model.to("cuda")
+        return model, tok
+
+    # ------------------------------------------------------------------ extraction
+
+    def generate(self, texts: Sequence[str], labels: Sequence[str]) -> list[list[str]]:
+        """Raw answers ``[text][label]`` (texts must fit the context; see :meth:`extract_batch`)."""
+        return self.engine.answer(texts, labels, self.dataset)
+
+    def extract(self, text: str, labels: Sequence[str]) -> list[Entity]:
+        return self.extract_batch([text], labels)[0]
+
+    def extract_batch(self, texts: Sequence[str], labels: Sequence[str]) -> list[list[Entity]]:
+        """Entities of each text; long texts are windowed and their entities merged."""
+        labels = list(dict.fromkeys(labels))
+        if not labels:
+            raise ValueError("no entity type given: pass at least one label")
+        if isinstance(texts, str):
+            raise TypeError("texts must be a sequence of strings, not one string")
+        eng = self.engine
+        pieces: list[tuple[int, int, str]] = []  # (text index, char offset, window text)
+        for i, text in enumerate(texts):
+            if not text.strip():
+                continue
+            spans = eng.windows(text, labels, self.dataset)
+            if len(spans) > 1:
+                eng.stats.windows += len(spans)
+            pieces += [(i, a, text[a:b]) for a, b in spans]
+        answers = eng.answer([w for _, _, w in pieces], labels, self.dataset) if pieces else []
+        found: list[set[Entity]] = [set() for _ in texts]
+        for (i, offset, window), row in zip(pieces, answers, strict=True):
+            for label, raw in zip(labels, row, strict=True):
+                self.counts["questions"] += 1
+                mentions = parse_generation(raw)
+                if mentions is None:
+                    self.counts["unparseable"] += 1
+                    continue
+                if not mentions:
+                    continue
+                res = align_mentions(window, mentions, label)
+                self.counts["mentions"] += len(mentions)
+                self.counts["unfound"] += len(res.unfound)
+                self.unfound += [(label, m) for m in res.unfound]
+                for e in res.entities:
+                    found[i].add(Entity(e.start + offset, e.end + offset, e.text, label))
+        return [sorted(f) for f in found]
+
+    def report(self) -> dict[str, Any]:
+        """Counts of questions, unreadable answers and strings not found in their passage."""
+        return {**self.counts, "unfound_examples": self.unfound[:20]}
