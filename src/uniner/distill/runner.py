@@ -1,0 +1,186 @@
+"""The distillation job: ask the teacher about every passage, once, and survive being killed.
+
+For each passage the runner computes the answer key (teacher, model, template, parameters,
+passage hash). A key already answered in the store is never sent again; its record is written to
+the annotations file if the file lacks it (recovery after a kill between commit and append).
+The remaining passages go through ``concurrency`` workers, each waiting on the RPM/TPM limiter
+before sending. An answer is committed to the store first, then appended to the file, so a
+``kill -9`` at any moment loses at most the requests in flight, which the next run asks again.
+
+A :class:`FatalTeacherError` (bad key, wrong model) stops the job at once; a
+:class:`RequestFailed` marks the passage failed in the store (asked again on the next run) and
+the job goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from uniner.distill.annotate import annotation_record
+from uniner.distill.filtering import FilterConfig
+from uniner.distill.output import AnnotationWriter
+from uniner.distill.prompts import PromptTemplate
+from uniner.distill.ratelimit import RateLimiter, estimate_tokens
+from uniner.distill.store import Store, answer_key, text_hash
+from uniner.distill.teachers.base import FatalTeacherError, RequestFailed, Teacher
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    id: str
+    text: str
+
+    @property
+    def hash(self) -> str:
+        return text_hash(self.text)
+
+
+@dataclass
+class RunStats:
+    passages: int = 0
+    cached: int = 0  # answered in an earlier run (not sent)
+    asked: int = 0  # answered in this run
+    failed: int = 0
+    recovered: int = 0  # in the store but missing from the file: re-appended
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    parse: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """Price per million tokens, input and output (0 for local or free endpoints)."""
+
+    input_per_m: float = 0.0
+    output_per_m: float = 0.0
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_m + completion_tokens * self.output_per_m) / 1e6
+
+
+ProgressHook = Callable[[RunStats, int], None]  # (stats, passages finished so far)
+
+
+async def run_distillation(
+    passages: Iterable[Passage],
+    teacher: Teacher,
+    template: PromptTemplate,
+    store: Store,
+    out_path: str | Path,
+    *,
+    concurrency: int = 8,
+    rpm: float | None = None,
+    tpm: float | None = None,
+    filter_config: FilterConfig | None = None,
+    progress: ProgressHook | None = None,
+) -> RunStats:
+    """Annotate every passage exactly once (see the module docstring); return the run's stats."""
+    fcfg = filter_config or (FilterConfig.for_definitions() if template.variant == "definition"
+                             else FilterConfig())
+    limiter = RateLimiter(rpm, tpm)
+    writer = AnnotationWriter(out_path)
+    stats = RunStats()
+    started = time.monotonic()
+    template_id = f"{template.id}#{template.digest}"
+    params = teacher.params
+    max_tokens = int(params.get("max_tokens", 512))
+    queue: asyncio.Queue[Passage | None] = asyncio.Queue(maxsize=max(2 * concurrency, 8))
+    finished = 0
+
+    def key_of(p: Passage) -> str:
+        return answer_key(teacher.name, teacher.model, template_id, params, p.hash)
+
+    def emit(p: Passage, response: str, finish_reason: str | None) -> None:
+        nonlocal finished
+        rec = annotation_record(p.id, p.text, response, filter_config=fcfg,
+                                finish_reason=finish_reason)
+        stats.parse[rec["teacher"]["parse"]] += 1
+        writer.write(rec)
+        finished += 1
+        if progress:
+            progress(stats, finished)
+
+    async def worker() -> None:
+        while True:
+            p = await queue.get()
+            if p is None:
+                return
+            messages = template.messages(p.text)
+            await limiter.acquire(estimate_tokens(messages, max_tokens))
+            key = key_of(p)
+            common = {"key": key, "passage_id": p.id, "passage_hash": p.hash,
+                      "teacher": teacher.name, "model": teacher.model, "template": template_id,
+                      "params": params, "request": messages}
+            try:
+                c = await teacher.complete(messages)
+            except RequestFailed as exc:
+                store.put(**common, status="failed", error=str(exc), attempts=exc.attempts)
+                stats.failed += 1
+                stats.errors[str(exc)[:80]] += 1
+                continue
+            store.put(**common, status="done", response=c.text, prompt_tokens=c.prompt_tokens,
+                      completion_tokens=c.completion_tokens, finish_reason=c.finish_reason,
+                      attempts=c.attempts, latency=c.latency, log=c.log)
+            stats.asked += 1
+            stats.prompt_tokens += c.prompt_tokens
+            stats.completion_tokens += c.completion_tokens
+            emit(p, c.text, c.finish_reason)
+
+    await teacher.check()
+    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    try:
+        seen: set[str] = set()
+        for p in passages:
+            if p.id in seen:
+                raise ValueError(f"passage id {p.id!r} occurs twice in the input")
+            seen.add(p.id)
+            stats.passages += 1
+            prev = store.get(key_of(p))
+            if prev is not None and prev.status == "done":
+                stats.cached += 1
+                stats.prompt_tokens += prev.prompt_tokens
+                stats.completion_tokens += prev.completion_tokens
+                if p.id not in writer:
+                    stats.recovered += 1
+                emit(p, prev.response or "", prev.finish_reason)
+                continue
+            await _put(queue, p, workers)
+        for _ in workers:
+            await _put(queue, None, workers)
+        await asyncio.gather(*workers)
+    except BaseException:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
+    finally:
+        writer.close()
+        stats.seconds = time.monotonic() - started
+    return stats
+
+
+async def _put(queue: asyncio.Queue, item: Any, workers: list[asyncio.Task]) -> None:
+    """Put into the queue, but surface a worker's fatal error instead of blocking forever."""
+    while True:
+        for w in workers:
+            if w.done() and not w.cancelled() and w.exception() is not None:
+                raise w.exception()  # type: ignore[misc]
+        try:
+            await asyncio.wait_for(queue.put(item), timeout=0.2)
+            return
+        except TimeoutError:
+            continue
+
+
+__all__ = ["FatalTeacherError", "Passage", "Pricing", "RunStats", "run_distillation"]
