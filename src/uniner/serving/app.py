@@ -67,6 +67,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
         max_queue_texts=s.max_queue_texts,
     )
     default_threshold = float(getattr(extractor, "threshold", 0.5))
+    default_multi_label = bool(getattr(extractor, "multi_label", False))
     state = {"stopping": False, "in_flight": 0}
 
     @contextlib.asynccontextmanager
@@ -140,11 +141,12 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
     async def extract(req: ExtractRequest) -> ExtractResponse:
         texts, labels = check_request(req, s)
         threshold = default_threshold if req.threshold is None else float(req.threshold)
+        multi_label = default_multi_label if req.multi_label is None else req.multi_label
         t0 = time.perf_counter()
         state["in_flight"] += 1
         try:
             results = await asyncio.wait_for(
-                batcher.submit(texts, labels, threshold, req.flat, req.multi_label),
+                batcher.submit(texts, labels, threshold, req.flat, multi_label),
                 timeout=s.request_timeout_s,
             )
         except TimeoutError:
@@ -169,7 +171,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
             model=str(getattr(extractor, "name", "model")),
             threshold=threshold,
             flat=req.flat,
-            multi_label=req.multi_label,
+            multi_label=multi_label,
             results=[
                 TextResult(entities=[EntityOut(**_entity(e)) for e in ents]) for ents in results
             ],
@@ -181,6 +183,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
         info = ModelInfo(
             name=str(getattr(extractor, "name", "model")),
             default_threshold=default_threshold,
+            default_multi_label=default_multi_label,
             kind=type(extractor).__name__,
         )
         return ModelsResponse(models=[info], limits=s.public())

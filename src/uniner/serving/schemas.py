@@ -35,8 +35,9 @@ class ExtractRequest(BaseModel):
         None, ge=0.0, le=1.0, description="Score cut-off; default: the model's own (dev-chosen)."
     )
     flat: bool = Field(True, description="True: no overlapping entities; False: nested allowed.")
-    multi_label: bool = Field(
-        False, description="Allow one span to carry several labels (with flat=false)."
+    multi_label: bool | None = Field(
+        None,
+        description="Allow one span to carry several labels; default: the model's own setting.",
     )
 
     @model_validator(mode="after")
@@ -77,6 +78,7 @@ class ExtractResponse(BaseModel):
 class ModelInfo(BaseModel):
     name: str
     default_threshold: float
+    default_multi_label: bool
     kind: str
     loaded: bool = True
 

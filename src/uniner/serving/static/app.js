@@ -185,6 +185,7 @@ async function init() {
       $("model-name").textContent = `Model: ${m.name}`;
       $("threshold").value = m.default_threshold;
       $("threshold-value").textContent = m.default_threshold.toFixed(2);
+      $("multi-label").checked = Boolean(m.default_multi_label);
     } else if (resp.status === 401) {
       $("key-box").open = true;
     }

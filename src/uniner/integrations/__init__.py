@@ -1,0 +1,1 @@
+"""Integrations with other NLP toolkits: a spaCy pipeline component (``nlp.add_pipe("uniner")``)."""

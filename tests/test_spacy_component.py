@@ -1,0 +1,190 @@
+"""The ``uniner`` spaCy component on real ``spacy.blank("en")`` pipelines.
+
+The real default model checks the end-to-end path (factory, entry point, doc.ents/doc.spans,
+serialisation); a fixed-output extractor checks token alignment exactly, since the model's
+offsets can fall inside spaCy tokens.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+spacy = pytest.importorskip("spacy")
+
+from uniner.data.types import Entity  # noqa: E402
+from uniner.integrations.spacy_component import UninerComponent  # noqa: E402
+
+TEXT = "Marie Curie discovered polonium at the University of Paris."
+LABELS = ["person", "chemical element", "university"]
+
+
+class Fixed:
+    """Returns the given entities for every text; records each call's batch size."""
+
+    name = "fixed"
+
+    def __init__(self, entities):
+        self.entities = entities
+        self.calls: list[int] = []
+        self.kwargs: list[dict] = []
+
+    def extract_batch(self, texts, labels, **kwargs):
+        self.calls.append(len(texts))
+        self.kwargs.append(kwargs)
+        return [list(self.entities) for _ in texts]
+
+
+def component(extractor, **kw):
+    nlp = spacy.blank("en")
+    return nlp, UninerComponent(nlp, "uniner", extractor=extractor, **kw)
+
+
+# -- the real model ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("uniner", config={"labels": LABELS})
+    return nlp
+
+
+def test_add_pipe_sets_doc_ents_aligned_to_tokens(nlp):
+    doc = nlp(TEXT)
+    got = {(e.text, e.label_) for e in doc.ents}
+    assert ("Marie Curie", "person") in got
+    assert ("University of Paris", "university") in got
+    for ent in doc.ents:
+        assert ent.text == TEXT[ent.start_char : ent.end_char]
+        assert 0.0 < ent._.uniner_score <= 1.0
+    # token-level IOB tags come from doc.ents
+    assert [t.ent_iob_ for t in doc[:3]] == ["B", "I", "O"]
+    assert doc[0].ent_type_ == "person"
+
+
+def test_pipe_matches_single_calls(nlp):
+    texts = [TEXT, "Alan Turing studied at the University of Cambridge.", "No entities here."]
+    piped = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(texts)]
+    single = [[(e.start_char, e.end_char, e.label_) for e in nlp(t).ents] for t in texts]
+    assert piped == single
+    assert piped[2] == []
+
+
+def test_nested_mode_writes_overlapping_spans():
+    nlp = spacy.blank("en")
+    nlp.add_pipe(
+        "uniner",
+        config={"labels": ["university", "city"], "mode": "nested", "threshold": 0.2},
+    )
+    doc = nlp("The University of Paris is in Paris.")
+    group = doc.spans["uniner"]
+    assert len(group) >= 2
+    assert len(group.attrs["scores"]) == len(group)
+    spans = [(s.start, s.end) for s in group]
+    overlapping = any(a != b and a[0] < b[1] and b[0] < a[1] for a in spans for b in spans)
+    assert overlapping, spans  # "The University of Paris" and "University of Paris"
+    assert doc.ents == ()  # nested mode leaves doc.ents alone
+
+
+def test_pipeline_round_trips_through_disk(nlp, tmp_path):
+    nlp.to_disk(tmp_path / "pipe")
+    again = spacy.load(tmp_path / "pipe")
+    assert again.pipe_names == ["uniner"]
+    assert again.get_pipe_meta("uniner").factory == "uniner"
+    assert [(e.text, e.label_) for e in again(TEXT).ents] == [
+        (e.text, e.label_) for e in nlp(TEXT).ents
+    ]
+
+
+@pytest.mark.slow
+def test_entry_point_registers_the_factory_without_import():
+    code = (
+        "import sys, spacy\n"
+        "assert 'uniner' not in sys.modules\n"
+        "nlp = spacy.blank('en')  # spaCy reads the spacy_factories entry points here\n"
+        "nlp.add_pipe('uniner', config={'labels': ['person']})\n"
+        "print([(e.text, e.label_) for e in nlp('Ada Lovelace met Charles Babbage.').ents])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "('Ada Lovelace', 'person')" in out.stdout
+
+
+# -- alignment, exactly -------------------------------------------------------------------------
+
+ACME = "Acmecorp hired Ann."  # tokens: Acmecorp | hired | Ann | .
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("strict", [("Ann", "person")]),
+        ("contract", [("Acmecorp", "org"), ("Ann", "person")]),
+        ("expand", [("Acmecorp", "brand"), ("Ann", "person")]),
+    ],
+)
+def test_alignment_modes(mode, expected):
+    ents = [
+        Entity(0, 4, "Acme", "brand", 0.9),  # inside one token
+        Entity(0, 11, "Acmecorp hi", "org", 0.8),  # one whole token and part of the next
+        Entity(15, 18, "Ann", "person", 0.7),  # on token boundaries
+        Entity(12, 18, "red Ann", "person", 0.6),  # part of "hired" and "Ann"
+    ]
+    # strict keeps only Ann; contract shrinks "Acmecorp hi" to "Acmecorp" and "red Ann" to "Ann"
+    # (a duplicate of the better Ann); expand grows "Acme" to "Acmecorp", which then beats the
+    # org span on score, and "red Ann" to "hired Ann", which loses to "Ann"
+    nlp, comp = component(Fixed(ents), labels=["org", "brand", "person"], alignment_mode=mode)
+    doc = comp(nlp.make_doc(ACME))
+    # flat: overlaps after alignment are resolved best score first
+    assert [(e.text, e.label_) for e in doc.ents] == expected
+    dropped = {"strict": 3, "contract": 1, "expand": 0}[mode]
+    assert doc.user_data["uniner_unaligned"] == dropped
+
+
+def test_nested_keeps_every_aligned_span_with_scores():
+    ents = [Entity(0, 8, "Acmecorp", "org", 0.9), Entity(0, 18, "Acmecorp hired Ann", "x", 0.4)]
+    nlp, comp = component(Fixed(ents), labels=["org", "x"], mode="nested", spans_key="ner2")
+    doc = comp(nlp.make_doc(ACME))
+    assert [(s.text, s.label_, s._.uniner_score) for s in doc.spans["ner2"]] == [
+        ("Acmecorp hired Ann", "x", 0.4),
+        ("Acmecorp", "org", 0.9),
+    ]
+    assert doc.spans["ner2"].attrs["scores"] == [0.4, 0.9]
+
+
+def test_label_map_threshold_and_batching():
+    ext = Fixed([Entity(15, 18, "Ann", "person", 0.7)])
+    nlp, comp = component(
+        ext, labels=["person"], label_map={"person": "PERSON"}, threshold=0.65, batch_size=4
+    )
+    docs = list(comp.pipe(nlp.make_doc(ACME) for _ in range(10)))
+    assert [e.label_ for d in docs for e in d.ents] == ["PERSON"] * 10
+    assert ext.calls == [4, 4, 2]
+    assert ext.kwargs[0] == {"threshold": 0.65, "flat": True, "multi_label": False}
+
+
+def test_existing_entities_kept_when_not_overwriting():
+    ext = Fixed([Entity(0, 14, "Acmecorp hired", "org", 0.9), Entity(15, 18, "Ann", "p", 0.5)])
+    nlp, comp = component(ext, labels=["org", "p"], overwrite_ents=False)
+    doc = nlp.make_doc(ACME)
+    doc.ents = [doc.char_span(0, 8, label="ORG")]
+    comp(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Acmecorp", "ORG"), ("Ann", "p")]
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"labels": []}, "labels"),
+        ({"labels": ["a", " "]}, "labels"),
+        ({"labels": ["a"], "alignment_mode": "fuzzy"}, "alignment_mode"),
+        ({"labels": ["a"], "mode": "tree"}, "mode"),
+        ({"labels": ["a"], "threshold": 2.0}, "threshold"),
+    ],
+)
+def test_bad_config_names_the_field(config, field):
+    with pytest.raises(ValueError, match=rf"\[components\.uniner\] {field}"):
+        component(Fixed([]), **config)
