@@ -14,9 +14,14 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from uniner.cli import bench_cmd, data_cmd, extract_cmd  # noqa: F401
-    from uniner.cli import serve_cmd  # noqa: F401
-    from uniner.cli import backbone_cmd  # noqa: F401
+    from uniner.cli import (  # noqa: F401
+        backbone_cmd,
+        bench_cmd,
+        data_cmd,
+        distill_cmd,
+        extract_cmd,
+        serve_cmd,
+    )
 
 
 def main() -> None:

@@ -52,6 +52,54 @@ def tuples_answer(pairs: Iterable[tuple[str, str]]) -> str:
     return "[" + ", ".join(f"({json.dumps(m)}, {json.dumps(t)})" for m, t in pairs) + "]"
 
 
+NOISE_SHAPES = ("single_quotes", "code_fence", "prose", "truncated", "json_lists",
+                "hallucination", "else_type", "unparseable", "http_429", "http_500")
+
+
+def _render(pairs: list[tuple[str, str]], shape: str) -> list[dict[str, Any]]:
+    """Actions answering ``pairs`` in one of the shapes real teachers produce."""
+    well = tuples_answer(pairs)
+    if shape == "single_quotes":
+        body = ", ".join(f"('{m}', '{t}')" for m, t in pairs)
+        return [{"content": f"[{body}]"}]
+    if shape == "code_fence":
+        return [{"content": f"```python\n{well}\n```"}]
+    if shape == "prose":
+        return [{"content": f"Here are the entities in the passage:\n{well}\nLet me know!"}]
+    if shape == "truncated":
+        return [{"content": well[: max(1, int(len(well) * 0.7))], "finish_reason": "length"}]
+    if shape == "json_lists":
+        return [{"content": json.dumps([[m, t] for m, t in pairs])}]
+    if shape == "hallucination":
+        return [{"content": tuples_answer([*pairs, ("Atlantis Corporation", "organization")])}]
+    if shape == "else_type":
+        return [{"content": tuples_answer([*pairs, (pairs[0][0], "MISC")] if pairs else [])}]
+    if shape == "unparseable":
+        return [{"content": "I'm sorry, but I can't identify entities in this passage."}]
+    if shape == "http_429":
+        return [{"status": 429, "retry_after": 0.05}, {"content": well}]
+    if shape == "http_500":
+        return [{"status": 500}, {"content": well}]
+    return [{"content": well}]
+
+
+def script_from_examples(examples: Iterable[Any], *, noise: float = 0.0, seed: int = 0,
+                         models: list[str] | None = None) -> dict[str, Any]:
+    """A script answering each example's passage with its gold (mention, type) pairs, in
+    order of appearance; a seeded ``noise`` fraction uses one of :data:`NOISE_SHAPES`."""
+    import random
+
+    rng = random.Random(seed)
+    by_hash: dict[str, list[dict[str, Any]]] = {}
+    for ex in examples:
+        pairs = list(dict.fromkeys((e.text, e.label) for e in ex.entities))
+        shape = rng.choice(NOISE_SHAPES) if rng.random() < noise else "well_formed"
+        actions = _render(pairs, shape)
+        by_hash[sha(ex.text)] = actions
+        by_hash[sha(ex.text.strip())] = actions
+    return {"models": models or ["scripted"], "by_hash": by_hash, "default": [{"content": "[]"}]}
+
+
 class ScriptedServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
@@ -207,8 +255,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--port-file", type=Path, help="write the chosen port here")
     ap.add_argument("--log", type=Path, help="request log (JSON lines)")
     ap.add_argument("--latency", type=float, help="seconds added to every request")
+    ap.add_argument("--gold", type=Path, help="answer passages with this file's annotations "
+                    "(any format uniner reads: BIO, SLIMER jsonl, conversations...)")
+    ap.add_argument("--noise", type=float, default=0.0,
+                    help="with --gold: fraction of answers in malformed shapes or errors")
+    ap.add_argument("--model", action="append", help="served model id(s) (default: scripted)")
     args = ap.parse_args(argv)
     script = json.loads(args.script.read_text()) if args.script else {}
+    if args.gold:
+        from uniner.data.readers import read_examples
+
+        script = {**script_from_examples(read_examples(args.gold), noise=args.noise), **script}
+    if args.model:
+        script["models"] = args.model
     if args.latency is not None:
         script["latency"] = args.latency
     server = ScriptedServer(script, args.log, port=args.port)
