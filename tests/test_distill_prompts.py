@@ -54,3 +54,13 @@ def test_user_template_file(tmp_path):
     with pytest.raises(KeyError, match="pile-ner-type"):
         get_template("nope")
     assert {"pile-ner-type", "pile-ner-definition"} <= set(builtin_templates())
+
+
+def test_one_shot_template_sends_a_demonstration_first():
+    t = get_template("pile-ner-type-1shot")
+    msgs = t.messages("Ada Lovelace lived in London.")
+    assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user"]
+    assert msgs[1]["content"].startswith(TYPE_PROMPT) and "Barack Obama" in msgs[1]["content"]
+    assert msgs[2]["content"].startswith('[("Barack Obama", "person")')
+    assert msgs[3]["content"] == TYPE_PROMPT + "\n\nPassage: Ada Lovelace lived in London."
+    assert t.digest != get_template("pile-ner-type").digest

@@ -1,10 +1,13 @@
 """Teacher prompt templates: versioned JSON files and a small registry.
 
 A template is ``{"name", "version", "variant", "system", "user", "description"}`` where ``user``
-contains ``{passage}``. The shipped ones (``templates/*.v1.json``) are the paper's type-based and
-definition-based prompts with its system message, verbatim. Users add their own by passing a path
-to a JSON file of the same shape. The version is part of every store key, so editing a template
-means bumping its version and never silently mixing answers to two different prompts.
+contains ``{passage}``, with optional ``examples`` (``[{"passage", "answer"}]``) sent as
+demonstration turns before the passage: a 135M local model only answers in the asked format after
+seeing one (``pile-ner-type-1shot``), while the paper's prompts are zero-shot. The shipped
+``pile-ner-type`` and ``pile-ner-definition`` (``templates/*.v1.json``) are the paper's type-based
+and definition-based prompts with its system message, verbatim. Users add their own by passing
+a path to a JSON file of the same shape. The version is part of every store key, so editing a
+template means bumping its version and never silently mixing answers to two different prompts.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class PromptTemplate:
     system: str
     user: str
     description: str = ""
+    examples: tuple[tuple[str, str], ...] = ()  # (passage, answer) demonstrations
 
     @property
     def id(self) -> str:
@@ -38,13 +42,18 @@ class PromptTemplate:
     @property
     def digest(self) -> str:
         """Hash of the prompt text, so an edited file without a version bump is still told apart."""
-        return hashlib.sha256((self.system + "\0" + self.user).encode()).hexdigest()[:16]
+        shots = "\0".join(p + "\0" + a for p, a in self.examples)
+        return hashlib.sha256((self.system + "\0" + self.user + "\0" + shots).encode()
+                              ).hexdigest()[:16]
 
     def messages(self, passage: str) -> list[dict[str, str]]:
         """The chat messages for one passage (system first, as the paper sends them)."""
         msgs = []
         if self.system:
             msgs.append({"role": "system", "content": self.system})
+        for shot_passage, answer in self.examples:  # few-shot turns, for small teachers
+            msgs.append({"role": "user", "content": self.user.replace("{passage}", shot_passage)})
+            msgs.append({"role": "assistant", "content": answer})
         msgs.append({"role": "user", "content": self.user.replace("{passage}", passage)})
         return msgs
 
@@ -71,10 +80,18 @@ def load_template_file(path: str | Path) -> PromptTemplate:
         raise DataFormatError(
             path, f"field 'variant' is {variant!r}", expected=" or ".join(VARIANTS)
         )
+    examples = data.get("examples", [])
+    if not isinstance(examples, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("passage"), str)
+        and isinstance(e.get("answer"), str) for e in examples
+    ):
+        raise DataFormatError(path, "field 'examples' must be a list of "
+                              '{"passage": str, "answer": str}', expected=SHAPE)
     return PromptTemplate(
         name=data["name"], version=data["version"], variant=variant,
         system=str(data.get("system", "")), user=data["user"],
         description=str(data.get("description", "")),
+        examples=tuple((e["passage"], e["answer"]) for e in examples),
     )
 
 

@@ -137,8 +137,8 @@ async def run_distillation(
             stats.completion_tokens += c.completion_tokens
             emit(p, c.text, c.finish_reason)
 
-    await teacher.check()
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    checked = False
     try:
         seen: set[str] = set()
         for p in passages:
@@ -155,6 +155,9 @@ async def run_distillation(
                     stats.recovered += 1
                 emit(p, prev.response or "", prev.finish_reason)
                 continue
+            if not checked:  # fail fast, but only when something will be sent at all
+                await teacher.check()
+                checked = True
             await _put(queue, p, workers)
         for _ in workers:
             await _put(queue, None, workers)
