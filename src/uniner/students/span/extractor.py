@@ -98,6 +98,7 @@ class SpanExtractor:
         self.threshold = threshold
         # Decoding defaults chosen on dev data at release (config.json); each call may override.
         self.multi_label = multi_label
+        self.onnx: Any = None  # an OnnxScorer once use_onnx() is called
         limit = getattr(model.encoder.config, "max_position_embeddings", self.config.max_length)
         self.max_length = min(self.config.max_length, limit)
         if threads is not None:
@@ -122,6 +123,13 @@ class SpanExtractor:
         return save_model(
             self.model, path, storage=storage, meta={"name": self.name, **(meta or {})}
         )
+
+    def use_onnx(self, path: str | Path | None, threads: int | None = None) -> SpanExtractor:
+        """Score with an exported ONNX graph (see :mod:`.onnx_runtime`); ``None`` goes back."""
+        from uniner.students.span.onnx_runtime import OnnxScorer
+
+        self.onnx = None if path is None else OnnxScorer(path, threads or torch.get_num_threads())
+        return self
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -272,13 +280,16 @@ class SpanExtractor:
                 )
             )
         batch = {k: v.to(self.device) for k, v in self.featurizer.collate(feats).items()}
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                logits = self.model(**batch)
-        finally:
-            self.model.train(was_training)
+        if self.onnx is not None:
+            logits = self.onnx(batch)
+        else:
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                    logits = self.model(**batch)
+            finally:
+                self.model.train(was_training)
         probs = torch.sigmoid(logits.float()).cpu()
         valid = (
             self.model.span_mask(batch["word_mask"])[..., None]

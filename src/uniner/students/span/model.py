@@ -96,7 +96,10 @@ class SpanModel(nn.Module):
         start = self.start_proj(words)  # [B, W, d]
         end = self.end_proj(words)
         end = torch.cat([end, end.new_zeros(b, k, d)], dim=1)  # pad so every i+k exists
-        end = end.unfold(1, k, 1)[:, :w].permute(0, 1, 3, 2)  # [B, W, K, d]
+        # Indexing, not Tensor.unfold: same values, and exportable to ONNX with dynamic sizes.
+        dev = words.device
+        end_at = torch.arange(w, device=dev)[:, None] + torch.arange(k, device=dev)[None, :]
+        end = end[:, end_at]  # [B, W, K, d]
         spans = self.span_mlp(start[:, :, None, :] + end + self.width_emb.weight[None, None])
 
         logits = torch.einsum("bwkd,bld->bwkl", spans, labels) / math.sqrt(d) + self.bias

@@ -1,0 +1,101 @@
+"""Is the ONNX int8 span student faster on this CPU at equal F1? torch fp32 vs ONNX fp32 vs int8.
+
+    python bench/span_onnx.py [--model uniner-span-minilm] [--threads 2]
+
+One process, one model: F1 on the five CrossNER *dev* sets (official metric, the model's own
+decoding defaults) and sentences per second on CrossNER-AI test (431 sentences, 13 labels) at
+batch 1, 8 and 32, each runtime timed twice in alternation so background load hits all alike.
+Writes ``runs/bench-onnx/result.json`` and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+
+from uniner import load
+from uniner.benchmark.loaders import load_split
+from uniner.benchmark.runner import evaluate_split
+from uniner.students.span.onnx_runtime import FP32_NAME, export
+
+DEV_SETS = (
+    "CrossNER_AI",
+    "CrossNER_literature",
+    "CrossNER_music",
+    "CrossNER_politics",
+    "CrossNER_science",
+)
+
+
+def speed(m, texts: list[str], labels: list[str], batch: int) -> float:
+    m.batch_size = batch
+    t = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        m.extract_batch(texts[i : i + batch], labels)
+    return len(texts) / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default="runs/bench-onnx")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    m = load(args.model, threads=args.threads)
+    int8 = export(m, out / "onnx", int8=True)
+    runtimes = {"torch fp32": None, "onnx fp32": out / "onnx" / FP32_NAME, "onnx int8": int8}
+    dev = [load_split(n, "dev") for n in DEV_SETS]
+    ai = load_split("CrossNER_AI", "test")
+    texts, labels = ai.texts, list(ai.labels)
+    rows: dict[str, dict] = {}
+    for name, path in runtimes.items():
+        m.use_onnx(path, threads=args.threads)
+        res = [
+            evaluate_split(m, d.dataset, "dev", d.labels, d.examples, progress=False) for d in dev
+        ]
+        rows[name] = {
+            "dev_official": 100 * sum(r.official.f1 for r in res) / len(res),
+            "dev_strict": 100 * sum(r.strict.f1 for r in res) / len(res),
+            "sent_s": {1: [], 8: [], 32: []},
+        }
+        print(name, rows[name]["dev_official"], flush=True)
+    for _ in range(2):
+        for batch in (1, 8, 32):
+            for name, path in runtimes.items():
+                m.use_onnx(path, threads=args.threads)
+                speed(m, texts[:16], labels, batch)  # warm-up
+                rows[name]["sent_s"][batch].append(speed(m, texts, labels, batch))
+    for row in rows.values():
+        row["sent_s"] = {b: max(v) for b, v in row["sent_s"].items()}
+    base = rows["torch fp32"]["sent_s"]
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}",
+        "model": m.name,
+        "sizes_mb": {
+            p.name: round(p.stat().st_size / 2**20, 1) for p in (out / "onnx").glob("*.onnx")
+        },
+        "rows": rows,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "result.json").write_text(json.dumps(result, indent=1))
+    print("| runtime | dev official F1 | dev strict F1 | sent/s b1 | b8 | b32 | x torch (b8) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        s = r["sent_s"]
+        print(
+            f"| {name} | {r['dev_official']:.1f} | {r['dev_strict']:.1f} | {s[1]:.1f} | "
+            f"{s[8]:.1f} | {s[32]:.1f} | {s[8] / base[8]:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""ONNX export of the span student: the graph gives the torch logits, int8 stays close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+
+from uniner.students.span.backbones import load_encoder, load_tokenizer
+from uniner.students.span.config import SpanModelConfig
+from uniner.students.span.extractor import SpanExtractor
+from uniner.students.span.model import SpanModel
+from uniner.students.span.onnx_runtime import FP32_NAME, INT8_NAME, export
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TEXTS = [
+    "Alice Smith flew from Paris to New York on Monday .",
+    "Bob .",
+    "The University of Oxford hired Grace Hopper , who wrote COBOL compilers in 1959 .",
+]
+LABELS = ["person", "city", "organization", "programming language"]
+
+
+def trained_looking(backbone: Path) -> SpanExtractor:
+    torch.manual_seed(3)
+    cfg = SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=5)
+    model = SpanModel(cfg, load_encoder(str(backbone)))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)  # shape embedding and head away from their init
+    return SpanExtractor(model, load_tokenizer(str(backbone)), threshold=0.0)
+
+
+def test_onnx_graph_matches_torch_on_other_shapes(backbone: Path, tmp_path: Path) -> None:
+    ext = trained_looking(backbone)
+    ref = ext.extract_batch(TEXTS, LABELS, multi_label=True)
+    path = export(ext, tmp_path, int8=True)
+    assert path.name == INT8_NAME and (tmp_path / FP32_NAME).is_file()
+    # batch, length, word and label counts all differ from the export's example batch
+    ext.use_onnx(tmp_path / FP32_NAME)
+    got = ext.extract_batch(TEXTS, LABELS, multi_label=True)
+    assert [[(e.start, e.end, e.label) for e in r] for r in got] == [
+        [(e.start, e.end, e.label) for e in r] for r in ref
+    ]
+    diff = max(
+        abs(a.score - b.score)
+        for r, g in zip(ref, got, strict=True)
+        for a, b in zip(r, g, strict=True)
+    )
+    assert diff < 1e-4
+    ext.use_onnx(path)  # int8 weights: close, not identical
+    q = ext.extract_batch(TEXTS, LABELS, multi_label=True)
+    qd = [
+        abs(a.score - b.score)
+        for r, g in zip(ref, q, strict=True)
+        for a, b in zip(r, g, strict=True)
+    ]
+    assert len(qd) == sum(len(r) for r in ref) and sum(qd) / len(qd) < 0.05
+    assert path.stat().st_size < (tmp_path / FP32_NAME).stat().st_size
+    ext.use_onnx(None)
+    assert ext.extract_batch(TEXTS, LABELS, multi_label=True) == ref
+
+
+def test_missing_onnx_file(backbone: Path, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no ONNX model"):
+        trained_looking(backbone).use_onnx(tmp_path / "nope.onnx")
