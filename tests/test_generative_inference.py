@@ -163,3 +163,16 @@ def test_bench_resolves_generative_models(tiny: Path) -> None:
 
     ext = resolve_extractor(str(tiny))
     assert isinstance(ext, GenerativeExtractor) and ext.template.eot == "</s>"
+
+
+def test_vllm_backend_is_optional_and_uses_the_same_prompts(tiny: Path) -> None:
+    hf = GenerativeExtractor(str(tiny))
+    vl = GenerativeExtractor(str(tiny), backend="vllm")
+    assert vl.prompts(TEXTS[0], LABELS) == hf.prompts(TEXTS[0], LABELS)
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"uniner\[vllm\]"):
+            vl.engine  # noqa: B018
+    with pytest.raises(ValueError, match="backend"):
+        GenerativeExtractor(str(tiny), backend="onnx")

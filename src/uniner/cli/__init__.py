@@ -21,6 +21,7 @@ def _register() -> None:
         distill_cmd,
         extract_cmd,
         serve_cmd,
+        train_cmd,
     )
 
 

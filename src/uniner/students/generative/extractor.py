@@ -89,7 +89,11 @@ class GenerativeExtractor:
         batch_questions: int = 64,
         max_context: int | None = None,
         name: str | None = None,
+        backend: str = "transformers",
     ) -> None:
+        if backend not in ("transformers", "vllm"):
+            raise ValueError(f"backend must be 'transformers' or 'vllm', got {backend!r}")
+        self.backend = backend
         self.ref = ref[len(PREFIX) :] if ref.startswith(PREFIX) else ref
         self.name = name or Path(self.ref).name or self.ref
         self.dataset = dataset
@@ -148,6 +152,15 @@ class GenerativeExtractor:
 
     @property
     def engine(self) -> GenerativeEngine:
+        if self._engine is None and self.backend == "vllm":
+            from uniner.students.generative.vllm_backend import VllmEngine, merge_adapter
+
+            p = _local(self.ref)
+            path = str(p) if p is not None else resolve_base(self.ref)
+            if p is not None and (p / "adapter_config.json").is_file():
+                path = str(merge_adapter(p, p.parent / (p.name + "-merged")))
+            opts = {k: v for k, v in self.options.items() if k in ("max_new_tokens", "max_context")}
+            self._engine = VllmEngine(path, self.template, **opts)
         if self._engine is None:
             model, tok = self._load_model()
             self._engine = GenerativeEngine(model, tok, self.template, **self.options)

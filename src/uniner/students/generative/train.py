@@ -123,8 +123,9 @@ def load_conversations(run: GenRunConfig) -> list[Conversation]:
                 continue
         examples = load_sources([src], seed=seed)
         freq = label_frequencies(examples)
+        tag = src.dataset if run.data.dataset_tag else None
         convs += [
-            example_conversation(ex, freq, run.data.negatives, rng)
+            example_conversation(ex, freq, run.data.negatives, rng, dataset=tag)
             for ex in examples
             if ex.label_set()
         ]
@@ -189,7 +190,12 @@ def load_model(run: GenRunConfig, base_path: str, gpu: bool) -> Any:
             from peft import LoraConfig, get_peft_model
         except ImportError as exc:
             raise ImportError("LoRA needs peft: pip install 'uniner[generative]'") from exc
+        layers = None
+        if run.model.lora_top_layers is not None:
+            n = model.config.num_hidden_layers
+            layers = list(range(max(0, n - run.model.lora_top_layers), n))
         cfg = LoraConfig(
+            layers_to_transform=layers,
             r=run.model.lora_r,
             lora_alpha=run.model.lora_alpha,
             lora_dropout=run.model.lora_dropout,

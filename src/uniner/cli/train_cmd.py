@@ -1,0 +1,88 @@
+"""``uniner train --config FILE [--set key=value ...]``: train a student from a run config.
+
+The config decides which student: a generative config (``[model] base = ...``, or
+``kind = "generative"``) goes to :mod:`uniner.students.generative.train`; a span config
+(``[model] backbone = ...``) to :mod:`uniner.students.span.train`. ``--set section.key=value``
+overrides a field of the file (values are TOML literals: ``--set train.max_steps=10``,
+``--set model.lora=false``, ``--set train.output_dir=runs/x``).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from uniner.cli import app
+
+
+def config_kind(raw: dict) -> str:
+    """``generative`` or ``span``, from the parsed config."""
+    kind = raw.get("kind")
+    if kind in ("generative", "span"):
+        return kind
+    if kind is not None:
+        raise typer.BadParameter(f"kind = {kind!r}: expected 'generative' or 'span'")
+    model = raw.get("model", {})
+    if "base" in model:
+        return "generative"
+    if "backbone" in model or "model" not in raw:
+        return "span"
+    raise typer.BadParameter("cannot tell the student: [model] has neither 'base' nor 'backbone'")
+
+
+@app.command("train")
+def train(
+    config: Annotated[Path, typer.Option("--config", "-c", help="run config (TOML)")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a field: section.key=value (repeatable)"),
+    ] = None,
+    stop_at_step: Annotated[
+        int | None, typer.Option(help="save and stop at this step (resume later)")
+    ] = None,
+    no_resume: Annotated[bool, typer.Option("--no-resume", help="ignore checkpoints")] = False,
+) -> None:
+    """Train a student (generative or span) from a run config; reruns resume."""
+    import logging
+
+    from uniner.students.generative.config import apply_overrides
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if not config.is_file():
+        raise typer.BadParameter(f"no config file {config}")
+    raw = tomllib.loads(config.read_text(encoding="utf-8"))
+    overrides = list(set_ or [])
+    if config_kind(raw) == "generative":
+        from uniner.students.generative.config import load_config
+        from uniner.students.generative.train import train as gen_train
+
+        run = load_config(config, overrides)
+        res = gen_train(run, stop_at_step=stop_at_step, resume=not no_resume)
+        typer.echo(
+            json.dumps(
+                {
+                    "global_step": res.global_step,
+                    "complete": res.complete,
+                    "model": str(res.model_dir),
+                }
+            )
+        )
+        return
+    from uniner.students.span.config import RunConfig, dump_run_config
+    from uniner.students.span.train import main as span_main
+
+    merged = RunConfig.from_dict(apply_overrides(raw, overrides))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "run.toml"
+        path.write_text(dump_run_config(merged), encoding="utf-8")
+        argv = ["--config", str(path)]
+        if stop_at_step is not None:
+            argv += ["--stop-at-step", str(stop_at_step)]
+        if no_resume:
+            argv.append("--no-resume")
+        span_main(argv)

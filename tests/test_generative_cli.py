@@ -1,0 +1,104 @@
+"""``uniner train``: dispatch on the config, overrides, conversation files, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from uniner.cli import _register, app
+from uniner.cli.train_cmd import config_kind
+from uniner.data.errors import DataFormatError
+from uniner.students.generative.testing import make_tiny_causal_lm
+
+
+def _record(text: str, qas: list[tuple[str, str]]) -> dict:
+    turns = [
+        {"from": "human", "value": f"Text: {text}"},
+        {"from": "gpt", "value": "I've read this text."},
+    ]
+    for label, answer in qas:
+        turns += [
+            {"from": "human", "value": f"What describes {label} in the text?"},
+            {"from": "gpt", "value": answer},
+        ]
+    return {"id": text[:8], "conversations": turns}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_causal_lm(tmp_path_factory.mktemp("tiny-lm-cli"))
+
+
+def _config(tmp_path: Path, tiny: Path, data: Path) -> Path:
+    cfg = tmp_path / "gen.toml"
+    cfg.write_text(
+        f'kind = "generative"\n[model]\nbase = "{tiny}"\nlora = false\n'
+        f'[data]\ntrain = [{{ path = "{data}" }}]\nmax_length = 128\n'
+        f'[train]\noutput_dir = "{tmp_path / "run"}"\nmax_steps = 50\nbatch_size = 2\n'
+        "threads = 1\nsave_steps = 1\n",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_config_kind_dispatch() -> None:
+    assert config_kind({"model": {"base": "x"}}) == "generative"
+    assert config_kind({"kind": "generative", "model": {}}) == "generative"
+    assert config_kind({"model": {"backbone": "minilm-l6"}}) == "span"
+
+
+def test_uniner_train_on_a_conversation_file_with_overrides(tmp_path: Path, tiny: Path) -> None:
+    data = tmp_path / "convs.json"
+    data.write_text(
+        json.dumps(
+            [
+                _record("Alan Turing was born in London.", [("person", '["Alan Turing"]')]),
+                _record("Marie Curie worked in Paris.", [("city", '["Paris"]'), ("date", "[]")]),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    _register()
+    res = CliRunner().invoke(
+        app,
+        ["train", "--config", str(_config(tmp_path, tiny, data)), "--set", "train.max_steps=2"],
+    )
+    assert res.exit_code == 0, res.output
+    found = re.search(r'\{"global_step".*?\}', res.output)  # stderr bars share the stream
+    assert found is not None, res.output[-2000:]
+    out = json.loads(found.group())
+    assert out["global_step"] == 2 and out["complete"] is True
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["train"]["max_steps"] == 2  # the override, not the file's 50
+    prep = json.loads((tmp_path / "run" / "prep.json").read_text())
+    assert prep["questions"] == 3 and prep["conversations"] == 2
+
+
+def test_missing_answer_turn_is_a_clear_error(tmp_path: Path, tiny: Path) -> None:
+    rec = _record("Alan Turing was born in London.", [("person", '["Alan Turing"]')])
+    rec["conversations"].pop()  # the last answer turn is missing
+    data = tmp_path / "bad.json"
+    data.write_text(json.dumps([rec]), encoding="utf-8")
+    _register()
+    res = CliRunner().invoke(app, ["train", "--config", str(_config(tmp_path, tiny, data))])
+    assert res.exit_code != 0
+    assert isinstance(res.exception, DataFormatError)
+    assert "bad.json" in str(res.exception) and "3 turns" in str(res.exception)
+
+
+def test_zero_shot_files_are_refused(tmp_path: Path, tiny: Path, shared_data: Path) -> None:
+    from uniner.students.generative.config import load_config
+    from uniner.students.generative.train import load_conversations
+
+    data = shared_data / "zero-shot" / "uniner" / "CrossNER_AI.json"
+    run = load_config(_config(tmp_path, tiny, data))
+    with pytest.raises(ValueError, match="zero-shot"):
+        load_conversations(run)
+    run.data.train[0].path = None
+    run.data.train[0].dataset = "CrossNER_AI"
+    with pytest.raises(ValueError, match="zero-shot"):
+        load_conversations(run)
