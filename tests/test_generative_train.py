@@ -104,6 +104,13 @@ def test_lora_run_saves_an_adapter_naming_its_base(tiny: Path, tmp_path: Path) -
     meta = json.loads((res.model_dir / "uniner-generative.json").read_text())
     assert adapter["base_model_name_or_path"] == meta["base"] == cfg.model.base
     assert meta["adapter"] is True
+    # the adapter folder loads on top of its base and answers with the saved template
+    from uniner.students.generative.extractor import GenerativeExtractor, is_generative
+
+    assert is_generative(str(res.model_dir))
+    ext = GenerativeExtractor.load(str(res.model_dir), max_new_tokens=4)
+    assert ext.template.eot == "</s>"
+    assert len(ext.generate(["Alan Turing was born in London."], ["person"])[0]) == 1
 
 
 def test_config_file_and_overrides(tmp_path: Path) -> None:
