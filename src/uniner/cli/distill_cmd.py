@@ -1,7 +1,8 @@
 """``uniner distill``: corpus + teacher -> annotations, report and (optionally) instruction data.
 
-Settings come from a TOML file (``--config``, keys named like the options with underscores) and
-are overridden by the options given on the command line. Everything lands in ``--out``:
+Settings come from a TOML file (``--config``, keys named like the options with underscores;
+relative ``inputs`` and ``out`` are relative to the file) and are overridden by the options given
+on the command line. Everything lands in ``--out``:
 ``annotations.jsonl`` (one record per passage), ``store.sqlite`` (every request and answer; a
 re-run with the same settings asks nothing again, a killed run resumes), ``passages.jsonl`` (the
 sampled passages), ``report.{json,md}``, ``type_frequency.png`` and, with ``--instruct``,
@@ -68,9 +69,11 @@ def _settings(config: Path | None, given: dict[str, Any]) -> dict[str, Any]:
             raise typer.BadParameter(f"{config}: unknown keys {sorted(unknown)}; known: "
                                      f"{sorted(DEFAULTS)}", param_hint="--config")
         base = config.parent
-        if "inputs" in data:  # relative to the config file
-            data["inputs"] = [str(p) if Path(p).is_absolute() or "://" in p else str(base / p)
+        if "inputs" in data:  # relative paths in the file are relative to the file
+            data["inputs"] = [str(p) if Path(p).is_absolute() else str(base / p)
                               for p in data["inputs"]]
+        if data.get("out") and not Path(data["out"]).is_absolute():
+            data["out"] = str(base / data["out"])
         s.update(data)
     s.update({k: v for k, v in given.items() if v is not None and v != []})
     return s

@@ -1,4 +1,4 @@
-"""A scripted OpenAI-compatible server for tests, benchmarks and dry runs (stdlib only).
+"""A scripted OpenAI-compatible server for tests, benchmarks and dry runs (stdlib asyncio).
 
 It answers ``POST /v1/chat/completions`` from a *script* keyed by the passage (the text after the
 last ``Passage: `` of the user message, by SHA-256 or by a substring), and ``GET /v1/models``.
@@ -24,6 +24,7 @@ Run it standalone: ``python -m uniner.distill.mockserver --script s.json --port 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -31,7 +32,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -100,20 +100,29 @@ def script_from_examples(examples: Iterable[Any], *, noise: float = 0.0, seed: i
     return {"models": models or ["scripted"], "by_hash": by_hash, "default": [{"content": "[]"}]}
 
 
-class ScriptedServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    allow_reuse_address = True
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+            404: "Not Found", 408: "Request Timeout", 429: "Too Many Requests",
+            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+class ScriptedServer:
+    """The server, on its own asyncio loop in a background thread (or in the foreground via
+    :meth:`serve_forever`). asyncio rather than a thread per connection: at 32 concurrent
+    slow requests a threaded server spends its CPU switching threads, and the benchmark must
+    measure the client, not the stub."""
 
     def __init__(self, script: dict[str, Any], log_path: str | Path | None = None,
                  host: str = "127.0.0.1", port: int = 0) -> None:
-        super().__init__((host, port), _Handler)
         self.script = script
         self.counts: Counter = Counter()
         self.lock = threading.Lock()
         self.log_path = Path(log_path) if log_path else None
         self._log = open(self.log_path, "a", encoding="utf-8") if self.log_path else None  # noqa: SIM115
         self.requests: list[dict[str, Any]] = []
+        self._loop = asyncio.new_event_loop()
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, host, port, backlog=1024))
+        self.server_address = self._server.sockets[0].getsockname()[:2]
         self._thread: threading.Thread | None = None
 
     @property
@@ -138,14 +147,28 @@ class ScriptedServer(ThreadingHTTPServer):
                 self._log.write(json.dumps(entry) + "\n")
                 self._log.flush()
 
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def serve_forever(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
     def start(self) -> ScriptedServer:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        async def close() -> None:
+            self._server.close()
+            for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+                task.cancel()
+
+        if self._thread is not None:
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        self._loop.close()
         if self._log:
             self._log.close()
 
@@ -155,89 +178,87 @@ class ScriptedServer(ThreadingHTTPServer):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # --- HTTP --------------------------------------------------------------------------------
 
-class _Handler(BaseHTTPRequestHandler):
-    server: ScriptedServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        return
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout): nothing to answer
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, path = ([*lines[0].split(" "), "", ""])[:2]
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip().lower()] = v.strip()
+                body = await reader.readexactly(int(headers.get("content-length") or 0))
+                status, payload, extra = await self._respond(method, path, headers, body)
+                data = json.dumps(payload).encode()
+                out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+                       "Content-Type: application/json", f"Content-Length: {len(data)}"]
+                out += [f"{k}: {v}" for k, v in extra.items()]
+                writer.write(("\r\n".join(out) + "\r\n\r\n").encode() + data)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            return
+        finally:
+            writer.close()
 
-    def _auth_ok(self) -> bool:
-        key = self.server.script.get("api_key")
-        if key and self.headers.get("Authorization") != f"Bearer {key}":
-            self._send(401, {"error": {"message": "Incorrect API key provided",
-                                       "code": "invalid_api_key"}})
-            return False
-        return True
+    def _unauthorised(self, headers: dict[str, str]) -> tuple[int, Any, dict] | None:
+        key = self.script.get("api_key")
+        if key and headers.get("authorization") != f"Bearer {key}":
+            return 401, {"error": {"message": "Incorrect API key provided",
+                                   "code": "invalid_api_key"}}, {}
+        return None
 
-    def do_GET(self) -> None:
-        if not self.path.rstrip("/").endswith("/models"):
-            self._send(404, {"error": {"message": f"no route {self.path}"}})
-            return
-        if not self._auth_ok():
-            return
-        models = self.server.script.get("models", ["scripted"])
-        self._send(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in models]})
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._send(404, {"error": {"message": f"no route {self.path}"}})
-            return
-        if not self._auth_ok():
-            return
+    async def _respond(self, method: str, path: str, headers: dict[str, str], raw: bytes
+                       ) -> tuple[int, Any, dict[str, str]]:
+        route = path.split("?")[0].rstrip("/")
+        if method == "GET" and route.endswith("/models"):
+            return self._unauthorised(headers) or (200, {"object": "list", "data": [
+                {"id": m, "object": "model"} for m in self.script.get("models", ["scripted"])]},
+                {})
+        if method != "POST" or not route.endswith("/chat/completions"):
+            return 404, {"error": {"message": f"no route {method} {path}"}}, {}
+        denied = self._unauthorised(headers)
+        if denied:
+            return denied
         try:
             body = json.loads(raw)
             messages = body["messages"]
-        except (ValueError, KeyError):
-            self._send(400, {"error": {"message": "bad request body"}})
-            return
+        except (ValueError, KeyError, TypeError):
+            return 400, {"error": {"message": "bad request body"}}, {}
         model = body.get("model")
-        models = self.server.script.get("models", ["scripted"])
-        if model not in models:
-            self._send(404, {"error": {"message": f"The model `{model}` does not exist",
-                                       "code": "model_not_found"}})
-            return
+        if model not in self.script.get("models", ["scripted"]):
+            return 404, {"error": {"message": f"The model `{model}` does not exist",
+                                   "code": "model_not_found"}}, {}
         text = passage_of(messages)
         h = sha(text)
-        with self.server.lock:
-            attempt = self.server.counts[h]
-            self.server.counts[h] += 1
-        actions = self.server.actions_for(text)
+        with self.lock:
+            attempt = self.counts[h]
+            self.counts[h] += 1
+        actions = self.actions_for(text)
         action = actions[min(attempt, len(actions) - 1)]
-        self.server.record({"t": time.time(), "hash": h, "attempt": attempt,
-                            "status": action.get("status", 200), "model": model})
-        delay = float(self.server.script.get("latency", 0)) + float(action.get("delay", 0))
+        status = int(action.get("status", 200))
+        self.record({"t": time.time(), "hash": h, "attempt": attempt, "status": status,
+                     "model": model})
+        delay = float(self.script.get("latency", 0)) + float(action.get("delay", 0))
         delay += float(action.get("hang", 0))
         if delay:
-            time.sleep(delay)
-        status = int(action.get("status", 200))
+            await asyncio.sleep(delay)
         if status != 200:
-            headers = {}
-            if "retry_after" in action:
-                headers["Retry-After"] = str(action["retry_after"])
-            self._send(status, {"error": {"message": action.get("message", f"scripted {status}"),
-                                          "type": "scripted"}}, headers)
-            return
+            extra = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
+            return status, {"error": {"message": action.get("message", f"scripted {status}"),
+                                      "type": "scripted"}}, extra
         content = action.get("content", "[]")
         prompt = sum(len(str(m.get("content", "")).split()) for m in messages)
         completion = len(content.split())
-        self._send(200, {
+        return 200, {
             "id": f"chatcmpl-{h[:12]}-{attempt}",
             "object": "chat.completion",
             "model": model,
@@ -245,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
                          "finish_reason": action.get("finish_reason", "stop")}],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                       "total_tokens": prompt + completion},
-        })
+        }, {}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -278,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"scripted OpenAI-compatible server at {server.base_url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+    server.stop()
 
 
 if __name__ == "__main__":

@@ -133,6 +133,8 @@ class Store:
                  json.dumps(dict(params), sort_keys=True), json.dumps(request), status, response,
                  prompt_tokens, completion_tokens, finish_reason, attempts, error, latency, now),
             )
+            if len(log) == 1 and log[0].get("status") == 200:
+                return  # a first-try success: the answers row already says everything
             self.conn.executemany(
                 "INSERT INTO attempts (key, attempt, http_status, error, seconds, logged) "
                 "VALUES (?,?,?,?,?,?)",
