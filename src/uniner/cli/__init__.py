@@ -20,6 +20,7 @@ def _register() -> None:
         data_cmd,
         distill_cmd,
         extract_cmd,
+        instruct_cmd,
         serve_cmd,
         train_cmd,
     )

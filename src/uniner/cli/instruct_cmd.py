@@ -1,0 +1,85 @@
+"""``uniner instruct build``: instruction data from annotations, conversation files or
+supervised data sets, in the released Pile-NER-type layout.
+
+Inputs: a ``uniner distill`` ``annotations.jsonl`` (unparseable answers skipped), any
+conversation file (Pile-NER-type, UniNER test files, SLIMER jsonl: answers kept as they are, known
+negatives kept), or any supervised format ``uniner data stats`` reads (BIO, CoNLL-U, InstructUIE,
+GLiNER...), with ``--label-map`` turning tags into natural-language types (PER -> person).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from uniner.cli import app
+
+instruct_app = typer.Typer(help="Instruction data for the students.", no_args_is_help=True)
+app.add_typer(instruct_app, name="instruct")
+
+
+def _load_annotated(path: Path, label_map: dict[str, str], dataset: str | None):
+    from uniner.data.readers import detect_format, read_conversations, read_examples
+    from uniner.data.readers.conversation import group_by_passage
+    from uniner.data.types import Example
+    from uniner.distill.output import read_annotations
+    from uniner.instruct import from_conversation, from_example
+
+    if path.suffix == ".jsonl":
+        with open(path, encoding="utf-8") as fh:
+            first = json.loads(fh.readline() or "{}")
+        if "teacher" in first and "entities" in first:
+            return [from_example(Example.from_dict(r), i, label_map, dataset)
+                    for i, r in enumerate(read_annotations(path))
+                    if r["teacher"].get("parse") != "unparseable"]
+    fmt = detect_format(path)
+    if fmt in ("uniner-conversation", "slimer-jsonl"):
+        convs = group_by_passage(read_conversations(path))
+        return [from_conversation(c) for c in convs]
+    return [from_example(ex, i, label_map, dataset) for i, ex in enumerate(read_examples(path))]
+
+
+@instruct_app.command("build")
+def build(
+    inputs: Annotated[list[Path], typer.Argument(help="annotation, conversation or data files")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output JSON file")],
+    negatives: Annotated[str, typer.Option(help="none | uniform | frequency")] = "frequency",
+    n_negatives: Annotated[int, typer.Option(help="sampled negatives per passage")] = 2,
+    seed: Annotated[int, typer.Option(help="negative sampling and question order")] = 0,
+    shuffle: Annotated[bool, typer.Option("--shuffle/--no-shuffle")] = True,
+    variant: Annotated[str, typer.Option(help="type | all-in-one | definition")] = "type",
+    dataset: Annotated[str | None, typer.Option(
+        help="supervised template: 'Dataset: NAME' before the text")] = None,
+    label_map: Annotated[Path | None, typer.Option(
+        help="JSON object tag -> natural-language type")] = None,
+    definitions: Annotated[Path | None, typer.Option(
+        help="JSON object type -> definition (variant 'definition')")] = None,
+) -> None:
+    """Write INPUTS as conversations: one question per type, negatives, seeded order."""
+    from uniner.data.errors import DataFormatError
+    from uniner.instruct import BuildConfig, build_records, type_frequencies, write_records
+
+    try:
+        cfg = BuildConfig(negatives=negatives, n_negatives=n_negatives, seed=seed,
+                          shuffle=shuffle, variant=variant, dataset=dataset)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    lm = json.loads(label_map.read_text()) if label_map else {}
+    defs = None
+    if definitions:
+        raw = json.loads(definitions.read_text())
+        defs = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in raw.items()}
+    passages = []
+    try:
+        for path in inputs:
+            passages += _load_annotated(path, lm, dataset)
+    except (DataFormatError, ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    n = write_records(build_records(passages, cfg, definitions=defs), out)
+    freq = type_frequencies(passages)
+    typer.echo(f"{n:,} conversations, {len(freq):,} types, "
+               f"{sum(len(p.answers) for p in passages):,} positive questions -> {out}")
