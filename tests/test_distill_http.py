@@ -61,7 +61,7 @@ SCRIPT = {
                                                     ("Analytical Engine", "machine")])}],
         sha(P["r500"]): [{"status": 500}, {"status": 503},
                          {"content": tuples_answer([("Tesla", "company"), ("Berlin", "city")])}],
-        sha(P["timeout"]): [{"hang": 1.5},
+        sha(P["timeout"]): [{"hang": 4},
                             {"content": tuples_answer([("NASA", "organization"),
                                                        ("Voyager 1", "spacecraft"),
                                                        ("1977", "date")])}],
@@ -99,7 +99,7 @@ EXPECTED = {
 
 
 def _teacher(server: ScriptedServer, **kw) -> OpenAITeacher:
-    opts = {"api_key_env": "UNINER_TEST_TEACHER_KEY", "timeout": 0.8, "backoff_base": 0.05,
+    opts = {"api_key_env": "UNINER_TEST_TEACHER_KEY", "timeout": 2.0, "backoff_base": 0.05,
             "backoff_max": 0.5, "max_retries": 4}
     opts.update(kw)
     return OpenAITeacher(server.base_url, opts.pop("model", "teacher-1"), **opts)
