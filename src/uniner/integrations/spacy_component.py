@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
+
+from uniner.integrations.models import load_shared
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,6 @@ def _score_getter(span: Span) -> float | None:
 
 if not Span.has_extension("uniner_score"):
     Span.set_extension("uniner_score", getter=_score_getter)
-
-
-@lru_cache(maxsize=4)
-def _load_model(model: str) -> Any:
-    """One loaded model per name per process: several pipelines may share it."""
-    from uniner import load
-
-    return load(model)
 
 
 class UninerComponent:
@@ -223,7 +216,7 @@ def make_uniner(
     return UninerComponent(
         nlp,
         name,
-        extractor=_load_model(model),
+        extractor=load_shared(model),
         labels=labels,
         threshold=threshold,
         mode=mode,

@@ -10,18 +10,18 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from uniner.data.types import Entity
 
 
-@lru_cache(maxsize=2)
 def shared_model(name: str | None = None) -> Any:
     """The model ``name`` (default: the shipped one), loaded once per process."""
-    from uniner import load
+    from uniner.integrations.models import load_shared
+    from uniner.models import DEFAULT_MODEL
 
-    return load(name)
+    # the default under its own name, so this and the spaCy component share one cache entry
+    return load_shared(name or DEFAULT_MODEL)
 
 
 class CapitalsExtractor:
