@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -12,13 +13,17 @@ from uniner.models import DEFAULT_MODEL, shipped_models
 
 def test_default_model_is_shipped_with_card_and_version():
     folder = shipped_models()[DEFAULT_MODEL]
-    assert (folder / "README.md").is_file()
     assert (folder / "model.safetensors").stat().st_size < 15 * 2**20
+    cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert f"# {DEFAULT_MODEL} v{cfg['version']}" in card  # the card describes this release
 
 
 def test_default_model_finds_people_and_places():
     m = load(threads=1)
-    assert m.name == DEFAULT_MODEL and m.threshold == 0.4
+    cfg = json.loads((shipped_models()[DEFAULT_MODEL] / "config.json").read_text("utf-8"))
+    # the decoding chosen on dev data at release is what load() gives
+    assert (m.name, m.threshold, m.multi_label) == (DEFAULT_MODEL, cfg["threshold"], True)
     text = "Marie Curie was born in Warsaw and worked at the University of Paris."
     ents = m.extract(text, ["person", "location", "university"])
     found = {(e.text, e.label) for e in ents}
@@ -26,6 +31,6 @@ def test_default_model_finds_people_and_places():
     assert ("Warsaw", "location") in found
     assert ("University of Paris", "university") in found
     for e in ents:
-        assert text[e.start : e.end] == e.text and 0.4 <= e.score <= 1.0
+        assert text[e.start : e.end] == e.text and m.threshold <= e.score <= 1.0
     # a type with no mention in the text finds nothing
     assert m.extract(text, ["programming language"]) == []
