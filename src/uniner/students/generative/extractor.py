@@ -95,7 +95,9 @@ class GenerativeExtractor:
             raise ValueError(f"backend must be 'transformers' or 'vllm', got {backend!r}")
         self.backend = backend
         self.ref = ref[len(PREFIX) :] if ref.startswith(PREFIX) else ref
-        self.name = name or Path(self.ref).name or self.ref
+        path = Path(self.ref)
+        # a run's model folder is "<run>/model": name it after the run
+        self.name = name or (path.parent.name if path.name == "model" else path.name) or self.ref
         self.dataset = dataset
         self.device = device
         self.threads = threads
@@ -185,9 +187,12 @@ class GenerativeExtractor:
                     "base_model_name_or_path"
                 ]
             )
-            model = AutoModelForCausalLM.from_pretrained(resolve_base(base), dtype=dtype)
+            base_path = resolve_base(base)
+            model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
             model = PeftModel.from_pretrained(model, str(p)).merge_and_unload()
-            tok = AutoTokenizer.from_pretrained(str(p))
+            # a shipped adapter may leave the (unchanged) tokenizer to its base
+            has_tok = (p / "tokenizer.json").is_file()
+            tok = AutoTokenizer.from_pretrained(str(p) if has_tok else base_path)
         else:
             src = str(p) if p is not None else resolve_base(self.ref)
             model = AutoModelForCausalLM.from_pretrained(src, dtype=dtype)
