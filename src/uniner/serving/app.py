@@ -1,5 +1,8 @@
 """The FastAPI application: ``POST /v1/extract``, ``GET /v1/models``, ``GET /health``, the page.
 
+The page at ``/`` and the API docs at ``/docs`` use only local assets: the server must be
+usable with no internet. Like the page and ``/health``, the docs need no API key.
+
 :func:`create_app` takes an already loaded extractor (anything with ``name`` and
 ``extract_batch``; the span student also gives ``extract_each`` for mixed-label batches) and
 :class:`~uniner.serving.settings.ServeSettings`. The app starts its micro-batcher on startup and,
@@ -21,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from uniner.serving.batcher import BatcherStopped, MicroBatcher, QueueFull
@@ -79,7 +83,11 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
             state["stopping"] = True
             await batcher.stop()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs (Swagger UI) from assets packaged in fastapi-offline, served under
+    # /static-offline-docs, instead of FastAPI's CDN links. No /redoc: its bundle still loads
+    # a logo from cdn.redoc.ly, so it is not fully offline.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="uniner",
         summary="Open named entity recognition: any entity types in plain words.",
         version=_version(),
