@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,35 @@ def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from uniner.students.span.testing import make_tiny_backbone
 
     return make_tiny_backbone(tmp_path_factory.mktemp("tiny-backbone"))
+
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _need_browser(what: str) -> None:
+    msg = f"{what} (install Debian's chromium: apt-get install -y chromium; pip install playwright)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {msg}")
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from the system (``$UNINER_CHROMIUM`` or PATH) driven by Playwright.
+
+    Never ``playwright install``: no browser downloads. Skips when either is missing, unless
+    ``CI`` is set: then the browser tests fail.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need_browser("playwright is not installed")
+    exe = os.environ.get("UNINER_CHROMIUM") or next(
+        (p for p in map(shutil.which, CHROMIUM_CANDIDATES) if p), None
+    )
+    if not exe:
+        _need_browser("no Chromium executable found")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, headless=True)
+        yield b
+        b.close()

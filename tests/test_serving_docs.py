@@ -8,8 +8,6 @@ are present, by rendering the page in a browser that is refused every request to
 
 from __future__ import annotations
 
-import os
-import shutil
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -106,31 +104,6 @@ def test_openapi_and_key_rules_unchanged(client):
 
 
 # -- in a browser that cannot reach the internet ----------------------------------------------
-
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    def need(what: str) -> None:
-        msg = f"{what} (apt-get install -y chromium; pip install playwright)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {msg}")
-        pytest.skip(msg)
-
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need("playwright is not installed")
-    exe = os.environ.get("UNINER_CHROMIUM") or next(
-        (p for p in map(shutil.which, CANDIDATES) if p), None
-    )
-    if not exe:
-        need("no Chromium executable found")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=exe, headless=True)  # the system browser
-        yield b
-        b.close()
 
 
 def test_docs_render_with_no_internet(browser, server):

@@ -12,38 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import struct
 from pathlib import Path
 
 import pytest
-
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def _need(what: str) -> None:
-    msg = f"{what} (install Debian's chromium: apt-get install -y chromium; pip install playwright)"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but {msg}")
-    pytest.skip(msg)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need("playwright is not installed")
-    exe = os.environ.get("UNINER_CHROMIUM") or next(
-        (p for p in map(shutil.which, CANDIDATES) if p), None
-    )
-    if not exe:
-        _need("no Chromium executable found")
-    with sync_playwright() as pw:
-        # the system browser; never `playwright install` (no downloads)
-        b = pw.chromium.launch(executable_path=exe, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
