@@ -14,19 +14,13 @@ import argparse
 import itertools
 import json
 
+# a sibling script (run as `python bench/...`, so bench/ is on sys.path)
+from select_threshold import DEV_SETS
 from uniner import load
 from uniner.benchmark.loaders import load_split
 from uniner.benchmark.runner import sample_queries, score_split
 from uniner.data.types import Entity
 from uniner.students.span.decoding import Span, decode
-
-DEV_SETS = (
-    "CrossNER_AI",
-    "CrossNER_literature",
-    "CrossNER_music",
-    "CrossNER_politics",
-    "CrossNER_science",
-)
 
 
 def redecode(cands: list[Entity], threshold: float, mode: str, multi: bool) -> list[Entity]:

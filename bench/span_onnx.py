@@ -13,32 +13,18 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 
+# sibling scripts (run as `python bench/...`, so bench/ is on sys.path)
+from select_threshold import DEV_SETS
+from span_throughput import time_model
 from uniner import load
 from uniner.benchmark.loaders import load_split
 from uniner.benchmark.runner import evaluate_split
 from uniner.students.span.onnx_runtime import FP32_NAME, export
-
-DEV_SETS = (
-    "CrossNER_AI",
-    "CrossNER_literature",
-    "CrossNER_music",
-    "CrossNER_politics",
-    "CrossNER_science",
-)
-
-
-def speed(m, texts: list[str], labels: list[str], batch: int) -> float:
-    m.batch_size = batch
-    t = time.perf_counter()
-    for i in range(0, len(texts), batch):
-        m.extract_batch(texts[i : i + batch], labels)
-    return len(texts) / (time.perf_counter() - t)
 
 
 def main() -> None:
@@ -71,8 +57,8 @@ def main() -> None:
         for batch in (1, 8, 32):
             for name, path in runtimes.items():
                 m.use_onnx(path, threads=args.threads)
-                speed(m, texts[:16], labels, batch)  # warm-up
-                rows[name]["sent_s"][batch].append(speed(m, texts, labels, batch))
+                time_model(m, texts[:16], labels, batch)  # warm-up
+                rows[name]["sent_s"][batch].append(time_model(m, texts, labels, batch))
     for row in rows.values():
         row["sent_s"] = {b: max(v) for b, v in row["sent_s"].items()}
     base = rows["torch fp32"]["sent_s"]
