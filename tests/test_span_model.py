@@ -18,7 +18,7 @@ from uniner.students.span.features import Featurizer
 from uniner.students.span.io import load_model, read_config, save_model
 from uniner.students.span.model import SpanModel
 from uniner.students.span.testing import make_tiny_backbone
-from uniner.students.span.words import SHAPES, word_shape, word_spans
+from uniner.students.span.words import SHAPES, lowercased_shape, word_shape, word_spans
 
 TEXTS = [
     "Alice Smith lives in Paris .",
@@ -49,6 +49,14 @@ def all_scores(ext: SpanExtractor, texts: list[str], labels: list[str]) -> torch
         for i, e in enumerate(encs)
     ]
     return ext.score_items(items, encs)
+
+
+def test_lowercased_shape_is_the_shape_of_the_lowercased_word() -> None:
+    words = "apple Apple I NASA iPhone COVID-19 , 東京 O'Neil Zoë ÉCOLE x86 McDonald's e.g. ß ΣΟΦΙΑ"
+    for w in words.split():
+        assert lowercased_shape(word_shape(w)) == word_shape(w.lower()), w
+    assert SHAPES[lowercased_shape(word_shape("NASA"))] == "lower"
+    assert SHAPES[lowercased_shape(word_shape("3.5"))] == "digit"
 
 
 def test_word_shapes() -> None:

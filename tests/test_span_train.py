@@ -26,6 +26,7 @@ from uniner.students.span.config import (
 from uniner.students.span.data import (
     LabelSampler,
     TrainItem,
+    caseless_flags,
     collate_train,
     epoch_plan,
     label_frequencies,
@@ -156,6 +157,27 @@ def test_epoch_plan_is_seeded_and_complete(backbone: Path) -> None:
     assert batch["targets"].sum() > 0
 
 
+def test_caseless_flags_and_collate(backbone: Path) -> None:
+    assert caseless_flags(6, 0.0, 1, 0, 0) == [False] * 6
+    assert caseless_flags(6, 1.0, 1, 0, 0) == [True] * 6
+    flags = caseless_flags(400, 0.3, seed=1, epoch=2, batch=5)
+    assert flags == caseless_flags(400, 0.3, seed=1, epoch=2, batch=5)  # resume sees the same
+    assert flags != caseless_flags(400, 0.3, seed=1, epoch=2, batch=6)
+    assert 80 < sum(flags) < 160
+    fz = Featurizer(load_tokenizer(str(backbone)))
+    ex = Example("NASA and Apple met in Rome .", (Entity(0, 4, "NASA", "org"),))
+    items, _ = prepare_items([ex], fz, 24, 4, 400, 1.0, seed=0)
+    cased = collate_train(fz, items * 2, [["org"], ["org"]], 4, [False, True])
+    ids = cased["input_ids"]
+    assert torch.equal(ids[0], ids[1])  # the uncased backbone reads the same tokens
+    shapes = cased["shape_ids"]
+    assert {int(v) for v in shapes[0]} >= {2, 3}  # capitalised, allcaps
+    assert not {int(v) for v in shapes[1]} & {2, 3, 4}  # shown lowercased
+    assert torch.equal(cased["targets"][0], cased["targets"][1])
+    with pytest.raises(ValueError, match="lowercase"):
+        DataConfig(lowercase=1.5)
+
+
 def test_lr_schedule() -> None:
     t = TrainConfig(max_steps=100, warmup_steps=10)
     assert lr_factor(0, 0, t) == pytest.approx(0.1)
@@ -188,8 +210,13 @@ def test_loss_falls_and_model_is_saved(backbone: Path, tmp_path: Path) -> None:
 
 def test_resume_is_exact(backbone: Path, tmp_path: Path) -> None:
     data = toy_examples(40)
-    full = train(run_config(backbone, tmp_path / "a", max_steps=12), data, progress=False)
-    cfg = run_config(backbone, tmp_path / "b", max_steps=12)
+
+    def caseless(cfg: RunConfig) -> RunConfig:  # resume must also replay the lowercase flags
+        cfg.data = dataclasses.replace(cfg.data, lowercase=0.5)
+        return cfg
+
+    full = train(caseless(run_config(backbone, tmp_path / "a", max_steps=12)), data, progress=False)
+    cfg = caseless(run_config(backbone, tmp_path / "b", max_steps=12))
     half = train(cfg, data, stop_at_step=5, progress=False)
     assert half.state.step == 5 and not (tmp_path / "b" / "model").exists()
     resumed = train(cfg, data, progress=False)
@@ -200,6 +227,8 @@ def test_resume_is_exact(backbone: Path, tmp_path: Path) -> None:
     assert [x for x in resumed.state.losses if x[0] > 5] == [
         x for x in full.state.losses if x[0] > 5
     ]
+    cased = train(run_config(backbone, tmp_path / "c", max_steps=12), data, progress=False)
+    assert cased.state.losses != full.state.losses  # the augmentation changes what is trained
 
 
 def test_init_from_continues_a_saved_model(backbone: Path, tmp_path: Path) -> None:

@@ -88,8 +88,14 @@ class DataConfig:
     min_negatives: int = 2
     # supervised pieces are asked only their own data set's labels (see data.LabelSampler)
     closed_label_sets: bool = False
+    # share of training inputs shown as if lowercased (cased shapes -> lower; data.caseless_flags)
+    lowercase: float = 0.0
     dev_limit: int | None = 500
     dev_labels: str = "example"  # "example": each text's own label set; "union": all dev labels
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.lowercase <= 1.0:
+            raise ValueError(f"data.lowercase must be in [0, 1], got {self.lowercase}")
 
 
 @dataclass

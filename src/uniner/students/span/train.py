@@ -47,6 +47,7 @@ from uniner.students.span.data import (
     LabelSampler,
     PrepStats,
     TrainItem,
+    caseless_flags,
     collate_train,
     epoch_plan,
     label_frequencies,
@@ -287,7 +288,9 @@ def train(
             state.batch_in_epoch = 0
             plan = epoch_plan(items, sampler, tcfg.batch_size, tcfg.seed, state.epoch)
         entries = plan[state.batch_in_epoch]
-        loss = _step(model, optimizer, featurizer, items, entries, mcfg, tcfg, state)
+        loss = _step(
+            model, optimizer, featurizer, items, entries, mcfg, tcfg, state, dcfg.lowercase
+        )
         state.step += 1
         state.batch_in_epoch += 1
         state.elapsed = time.monotonic() - t0
@@ -333,12 +336,18 @@ def _step(
     mcfg: SpanModelConfig,
     tcfg: TrainConfig,
     state: TrainState,
+    lowercase: float = 0.0,
 ) -> float:
     f = lr_factor(state.step, state.elapsed, tcfg)
     for g in optimizer.param_groups:
         g["lr"] = g["base_lr"] * f
+    caseless = caseless_flags(len(entries), lowercase, tcfg.seed, state.epoch, state.batch_in_epoch)
     batch = collate_train(
-        featurizer, [items[i] for i, _ in entries], [labs for _, labs in entries], mcfg.max_width
+        featurizer,
+        [items[i] for i, _ in entries],
+        [labs for _, labs in entries],
+        mcfg.max_width,
+        caseless,
     )
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in batch.items()}

@@ -15,7 +15,15 @@ import re
 
 from uniner.data.words import WORD_RE, word_spans
 
-__all__ = ["SHAPES", "SHAPE_NONE", "WORD_RE", "clean_for_tokenizer", "word_shape", "word_spans"]
+__all__ = [
+    "SHAPES",
+    "SHAPE_NONE",
+    "WORD_RE",
+    "clean_for_tokenizer",
+    "lowercased_shape",
+    "word_shape",
+    "word_spans",
+]
 
 # Index 0 is reserved for tokens that are not text words (labels, [CLS], [SEP], padding).
 SHAPES: tuple[str, ...] = (
@@ -60,6 +68,17 @@ def word_shape(word: str) -> int:
     if cased[0].isupper() and all(c.islower() for c in cased[1:]):
         return _CAP
     return _MIXED
+
+
+def lowercased_shape(shape: int) -> int:
+    """The shape the same word would have if its text were lowercased.
+
+    ``lowercased_shape(word_shape(w)) == word_shape(w.lower())`` for every word: a cased shape
+    becomes ``lower``, the others (digits, punctuation, caseless scripts) do not change. Training
+    uses it to show a piece as caseless text (queries, chat) without re-tokenising: the backbone
+    is uncased, so its token ids are the same either way.
+    """
+    return _LOWER if shape in (_CAP, _UPPER, _MIXED) else shape
 
 
 def clean_for_tokenizer(s: str) -> str:
