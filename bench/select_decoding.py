@@ -6,11 +6,15 @@ The model runs once per dev set, keeping every candidate above the lowest thresh
 decoding is then applied to those candidates and scored with the official UniNER metric and the
 strict offset metric, averaged over the five CrossNER dev sets (MIT has no dev split). Never run
 this on a test split: the choice it prints is what a release records in its config.
+
+``--lowercase`` scores the same dev sets with every text lowercased (offsets kept), a dev view of
+caseless input such as the MIT queries, which have no dev split of their own.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 
@@ -19,7 +23,7 @@ from select_threshold import DEV_SETS
 from uniner import load
 from uniner.benchmark.loaders import load_split
 from uniner.benchmark.runner import sample_queries, score_split
-from uniner.data.types import Entity
+from uniner.data.types import Entity, Example
 from uniner.students.span.decoding import Span, decode
 
 
@@ -30,6 +34,17 @@ def redecode(cands: list[Entity], threshold: float, mode: str, multi: bool) -> l
     return [by_key[(s.start, s.end, s.label)] for s in decode(spans, mode, multi)]  # type: ignore[arg-type]
 
 
+def lower_keep_offsets(text: str) -> str:
+    """Lowercase each character whose lowercase is one character (so offsets stay valid)."""
+    return "".join(lo if len(lo := c.lower()) == 1 else c for c in text)
+
+
+def lowercased(ex: Example) -> Example:
+    """The example as caseless text, its gold mentions lowercased the same way."""
+    ents = tuple(dataclasses.replace(e, text=lower_keep_offsets(e.text)) for e in ex.entities)
+    return dataclasses.replace(ex, text=lower_keep_offsets(ex.text), entities=ents)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -37,10 +52,13 @@ def main() -> None:
     ap.add_argument("--modes", default="flat,nested")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=None, help="write the table as JSON here")
+    ap.add_argument("--lowercase", action="store_true", help="score the dev texts lowercased")
     args = ap.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",")]
     model = load(args.model, threads=args.threads)
     data = [load_split(n, "dev") for n in DEV_SETS]
+    if args.lowercase:
+        data = [dataclasses.replace(d, examples=tuple(map(lowercased, d.examples))) for d in data]
     cands = []
     for d in data:
         ents = model.extract_each(
