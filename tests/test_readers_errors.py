@@ -251,3 +251,30 @@ def test_label_and_side_file_errors(tmp_path: Path) -> None:
     check(error_of(h, "slimer-definitions", read_records), h, 1, "top level is a list")
     k = write(tmp_path / "s.json", '{"person": [{"sentence": 3}]}')
     check(error_of(k, "type-sentences", read_records), k, None, "item 0 is malformed")
+
+
+# ------------------------------------------------------------------------------ line streams
+
+
+def test_json_lines_stream_gzip_empty_and_lenient(tmp_path: Path) -> None:
+    import gzip
+
+    from uniner.data.readers._common import iter_json_lines
+
+    gz = tmp_path / "a.jsonl.gz"
+    with gzip.open(gz, "wt", encoding="utf-8") as fh:
+        fh.write('{"x": 1}\n\n{"x": 2}\n')
+    assert list(iter_json_lines(gz)) == [(1, {"x": 1}), (3, {"x": 2})]
+    empty = write(tmp_path / "e.jsonl", "  \n")
+    with pytest.raises(DataFormatError, match="file is empty"):
+        list(iter_json_lines(empty))
+    assert list(iter_json_lines(empty, allow_empty=True)) == []
+    bad = tmp_path / "b.jsonl"
+    bad.write_bytes(b'{"x": "a\xffb"}\n')
+    with pytest.raises(DataFormatError, match="not valid UTF-8"):
+        list(iter_json_lines(bad))
+    assert list(iter_json_lines(bad, errors="replace")) == [(1, {"x": "a\ufffdb"})]
+    broken = write(tmp_path / "c.jsonl", '{"x": 1}\n{"x": \n')
+    with pytest.raises(DataFormatError) as err:
+        list(iter_json_lines(broken))
+    assert err.value.line == 2

@@ -9,37 +9,18 @@ the official parser's behaviour (anchored bracket match, JSON only) applies as i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from uniner.data.errors import DataFormatError
+from uniner.data.readers._common import iter_json_records
 from uniner.evaluation.official import score_official
 
 PREDICTION_KEYS = ("prediction", "pred", "output")
 
 
 def _load_records(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if not text.strip():
-        raise DataFormatError(path, "file is empty", expected="a JSON list or JSON Lines")
-    if text.lstrip().startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
-        records = data
-    else:
-        records = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(
-                    path, f"invalid JSON: {exc.msg}", line=n, expected="one JSON object per line"
-                ) from exc
+    records = [rec for _, rec in iter_json_records(path)]  # a JSON list or JSON Lines
     for k, rec in enumerate(records):
         if not isinstance(rec, dict):
             raise DataFormatError(path, f"record {k} is {type(rec).__name__}", expected="object")

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from uniner.cli import app
 from uniner.data.errors import DataFormatError
+from uniner.data.readers._common import iter_json_lines, iter_lines
 from uniner.data.types import Entity
 
 console = Console()
@@ -50,31 +51,24 @@ def highlight(text: str, entities: Sequence[Entity], labels: Sequence[str]) -> T
 def read_inputs(path: Path, default_labels: Sequence[str]) -> Iterator[dict[str, Any]]:
     """Records of a .jsonl file ({"text", optional "labels", "id"}) or lines of a text file."""
     jsonl = path.suffix in (".jsonl", ".json", ".ndjson")
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if not jsonl:
-                rec: dict[str, Any] = {"text": line.rstrip("\n")}
-            else:
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataFormatError(
-                        path, f"invalid JSON: {exc.msg}", line=n, expected="one object per line"
-                    ) from exc
-                if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-                    raise DataFormatError(
-                        path, "no 'text' string", line=n, expected='{"text": ..., "labels": [...]}'
-                    )
-            labels = rec.get("labels") or list(default_labels)
-            if not labels:
-                raise DataFormatError(
-                    path, "no labels", line=n, expected="'labels' in the record or -l options"
-                )
-            rec["labels"] = labels
-            rec.setdefault("id", n)
-            yield rec
+    rows: Iterator[tuple[int, Any]]
+    if jsonl:
+        rows = iter_json_lines(path, allow_empty=True)
+    else:
+        rows = ((n, {"text": t}) for n, t in iter_lines(path, allow_empty=True) if t.strip())
+    for n, rec in rows:
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+            raise DataFormatError(
+                path, "no 'text' string", line=n, expected='{"text": ..., "labels": [...]}'
+            )
+        labels = rec.get("labels") or list(default_labels)
+        if not labels:
+            raise DataFormatError(
+                path, "no labels", line=n, expected="'labels' in the record or -l options"
+            )
+        rec["labels"] = labels
+        rec.setdefault("id", n)
+        yield rec
 
 
 @app.command("extract")

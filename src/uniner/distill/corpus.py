@@ -18,10 +18,7 @@
 from __future__ import annotations
 
 import glob
-import gzip
 import hashlib
-import io
-import json
 import random
 import re
 import zlib
@@ -32,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from uniner.data.errors import DataFormatError
+from uniner.data.readers._common import iter_json_lines, open_text
 from uniner.distill.runner import Passage
 
 TEXT_SUFFIXES = (".txt", ".text", ".md")
@@ -74,12 +72,6 @@ def expand_sources(sources: Iterable[str | Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.name.lower().endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
-
-
 def _get_field(rec: object, dotted: str) -> object:
     cur = rec
     for part in dotted.split("."):
@@ -90,26 +82,19 @@ def _get_field(rec: object, dotted: str) -> object:
 
 
 def _iter_jsonl(path: Path, text_field: str, id_field: str | None) -> Iterator[Document]:
-    with _open_text(path) as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(path, f"invalid JSON: {exc.msg}", line=line_no,
-                                      expected="one JSON object per line") from None
-            text = _get_field(rec, text_field)
-            if not isinstance(text, str):
-                raise DataFormatError(path, f"no string field {text_field!r}", line=line_no,
-                                      expected=f'{{"{text_field}": "<text>", ...}} '
-                                               "(set the text field with --text-field)")
-            rid = _get_field(rec, id_field) if id_field else None
-            yield Document(str(rid) if rid is not None else f"{path.name}:{line_no}", text)
+    # lenient decoding: raw corpora carry stray bytes, which must not stop a long run
+    for line_no, rec in iter_json_lines(path, allow_empty=True, errors="replace"):
+        text = _get_field(rec, text_field)
+        if not isinstance(text, str):
+            raise DataFormatError(path, f"no string field {text_field!r}", line=line_no,
+                                  expected=f'{{"{text_field}": "<text>", ...}} '
+                                           "(set the text field with --text-field)")
+        rid = _get_field(rec, id_field) if id_field else None
+        yield Document(str(rid) if rid is not None else f"{path.name}:{line_no}", text)
 
 
 def _iter_text(path: Path, unit: str) -> Iterator[Document]:
-    with _open_text(path) as fh:
+    with open_text(path, errors="replace") as fh:
         if unit == "file":
             yield Document(path.name, fh.read())
             return

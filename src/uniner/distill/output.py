@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from uniner.data.errors import DataFormatError
+from uniner.data.readers._common import iter_json_lines
 
 
 class AnnotationWriter:
@@ -78,16 +79,8 @@ class AnnotationWriter:
 
 def read_annotations(path: str | Path) -> Iterator[dict[str, Any]]:
     """Records of an annotations file (errors name the file and line)."""
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(path, f"invalid JSON: {exc.msg}", line=line_no,
-                                      expected="one annotation record per line") from None
-            if not isinstance(rec, dict) or "text" not in rec or "id" not in rec:
-                raise DataFormatError(path, "record lacks 'id' or 'text'", line=line_no,
-                                      expected='{"id", "text", "entities", "teacher"}')
-            yield rec
+    for line_no, rec in iter_json_lines(path, allow_empty=True):
+        if not isinstance(rec, dict) or "text" not in rec or "id" not in rec:
+            raise DataFormatError(path, "record lacks 'id' or 'text'", line=line_no,
+                                  expected='{"id", "text", "entities", "teacher"}')
+        yield rec

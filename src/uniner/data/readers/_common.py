@@ -7,6 +7,8 @@ are often written on one single line: then the message also gives the character 
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -18,16 +20,28 @@ PathLike = str | Path
 CHUNK = 1 << 20  # characters read at a time when streaming a JSON list
 
 
-def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
+def open_text(path: PathLike, errors: str = "strict") -> io.TextIOBase:
+    """Open a UTF-8 text file for reading, gzip-compressed when its name ends in ``.gz``."""
+    if str(path).lower().endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", errors=errors)
+    return open(path, encoding="utf-8-sig", errors=errors)
+
+
+def iter_lines(
+    path: PathLike, *, allow_empty: bool = False, errors: str = "strict"
+) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` without the line ending; empty file -> "file is empty".
 
-    Decoding errors become :class:`DataFormatError` (the data is documented as UTF-8).
+    Decoding errors become :class:`DataFormatError` (the data is documented as UTF-8);
+    ``errors="replace"`` reads raw corpora leniently instead. ``.gz`` files are decompressed.
+    ``allow_empty`` is for streams where an empty file simply means no records (corpora,
+    resumable outputs).
     """
-    if first_char(path) == "":
+    if not allow_empty and first_char(path) == "":
         raise DataFormatError(path, "file is empty", expected="at least one record")
     n = 0
     try:
-        with open(path, encoding="utf-8-sig") as fh:
+        with open_text(path, errors) as fh:
             for n, raw in enumerate(fh, 1):
                 yield n, raw.rstrip("\r\n")
     except UnicodeDecodeError as exc:
@@ -200,9 +214,11 @@ def iter_json_array(path: PathLike) -> Iterator[tuple[int, Any]]:
         cur.close()
 
 
-def iter_json_lines(path: PathLike) -> Iterator[tuple[int, Any]]:
-    """Stream a JSON-lines file as ``(line, value)``; blank lines are skipped."""
-    for n, line in iter_lines(path):
+def iter_json_lines(
+    path: PathLike, *, allow_empty: bool = False, errors: str = "strict"
+) -> Iterator[tuple[int, Any]]:
+    """Stream a JSON-lines file as ``(line, value)``; blank lines are skipped (see iter_lines)."""
+    for n, line in iter_lines(path, allow_empty=allow_empty, errors=errors):
         if not line.strip():
             continue
         try:
@@ -213,7 +229,7 @@ def iter_json_lines(path: PathLike) -> Iterator[tuple[int, Any]]:
 
 def first_char(path: PathLike) -> str:
     """First non-whitespace character of a file ("" if none), reading only its head."""
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+    with open_text(path, errors="replace") as fh:
         while True:
             chunk = fh.read(4096)
             if not chunk:
