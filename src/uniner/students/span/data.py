@@ -254,7 +254,7 @@ def caseless_flags(n: int, share: float, seed: int, epoch: int, batch: int) -> l
 
     Why: the training text is mostly edited, cased prose, so the casing shape becomes a strong
     cue ("capitalised, so a name") and the model misses mentions in caseless text such as search
-    queries (MIT Movie/Restaurant) or chat; on CrossNER dev lowercased, v0.3.0 lost 4 points of
+    queries (MIT Movie/Restaurant) or chat; on CrossNER dev lowercased, v0.3.0 lost 4.8 points of
     official F1. A function of (seed, epoch, batch) so that a resumed run sees the same flags.
     """
     if share <= 0.0:
