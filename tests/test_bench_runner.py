@@ -7,7 +7,13 @@ import pytest
 
 from uniner.benchmark.predictions import score_predictions_file
 from uniner.benchmark.report import bar_chart, markdown_table, write_csv, write_json
-from uniner.benchmark.runner import answer_for, evaluate_split, sample_queries, score_split
+from uniner.benchmark.runner import (
+    answer_for,
+    evaluate_split,
+    sample_passages,
+    sample_queries,
+    score_split,
+)
 from uniner.data.errors import DataFormatError
 from uniner.data.types import Entity, Example
 
@@ -93,6 +99,32 @@ def test_sampled_run_reads_only_sampled_passages():
     assert r.n_queries == 2
     read = [t for call in oracle.calls for t in call]
     assert len(read) == r.n_passages <= 2
+
+
+def test_passage_sample_asks_every_type_of_fewer_passages():
+    a = sample_passages(100, LABELS, 7, seed=1)
+    assert a == sample_passages(100, LABELS, 7, seed=1)
+    assert a != sample_passages(100, LABELS, 7, seed=2)
+    passages = sorted({i for i, _ in a})
+    assert len(passages) == 7 and len(a) == 7 * len(LABELS)
+    assert a == [(i, lab) for i in passages for lab in LABELS]
+    assert len(sample_passages(3, LABELS, 10)) == 9  # fewer passages than the cap: all of them
+    with pytest.raises(ValueError, match="max_passages"):
+        sample_passages(100, LABELS, 0)
+
+
+def test_passage_sampled_run_scores_all_types_of_the_sampled_passage():
+    oracle = Oracle(drop_label="location")
+    r = evaluate_split(
+        oracle, "toy", "test", LABELS, EXAMPLES, max_passages=1, seed=0, progress=False
+    )
+    assert r.n_passages == 1 and r.n_queries == len(LABELS)
+    read = [t for call in oracle.calls for t in call]
+    assert len(read) == 1
+    with pytest.raises(ValueError, match="not both"):
+        evaluate_split(
+            oracle, "toy", "test", LABELS, EXAMPLES, max_queries=2, max_passages=1, progress=False
+        )
 
 
 def test_answer_string_order_and_dedup():

@@ -86,6 +86,7 @@ def run_bench(
     meta: Mapping[str, Any] | None = None,
     extractor: Extractor | None = None,
     progress: bool = True,
+    max_passages: int | None = None,
 ) -> BenchSummary:
     specs = resolve_datasets(names, suite, split)
     if not specs:
@@ -105,6 +106,7 @@ def run_bench(
                 seed=seed,
                 batch_size=batch_size,
                 progress=progress,
+                max_passages=max_passages,
             )
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -117,6 +119,7 @@ def run_bench(
         "extractor": ext.name,
         "split": split,
         "max_queries": max_queries,
+        "max_passages": max_passages,
         "seed": seed,
         **(meta or {}),
     }

@@ -72,6 +72,23 @@ def sample_queries(
     return [pairs[k] for k in keep]
 
 
+def sample_passages(
+    n_passages: int, labels: Sequence[str], max_passages: int | None, seed: int = 0
+) -> list[tuple[int, str]]:
+    """Every (passage, label) pair of a seeded sample of passages, in order.
+
+    The cheap sample for models that ask one question per type (the generative student): its
+    passage prefix is encoded once and reused for all of that passage's types, so asking every
+    type of fewer passages costs far less than a query sample spread over many passages.
+    """
+    if max_passages is not None and max_passages <= 0:
+        raise ValueError(f"max_passages must be positive, got {max_passages}")
+    idx = list(range(n_passages))
+    if max_passages is not None and n_passages > max_passages:
+        idx = sorted(random.Random(seed).sample(idx, max_passages))
+    return [(i, lab) for i in idx for lab in labels]
+
+
 def answer_for(entities: Sequence[Entity], label: str) -> str:
     """The UniNER answer string for one type: distinct mentions in order of appearance."""
     ordered = sorted((e for e in entities if e.label == label), key=lambda e: (e.start, e.end))
@@ -152,9 +169,19 @@ def evaluate_split(
     seed: int = 0,
     batch_size: int = 32,
     progress: bool = True,
+    max_passages: int | None = None,
 ) -> DatasetResult:
-    """Run ``extractor`` on the (sampled) passages of one split and score it."""
-    pairs = sample_queries(len(examples), labels, max_queries, seed)
+    """Run ``extractor`` on the (sampled) passages of one split and score it.
+
+    ``max_queries`` samples (passage, type) pairs; ``max_passages`` samples passages and scores
+    all their types. At most one of them may be given.
+    """
+    if max_queries is not None and max_passages is not None:
+        raise ValueError("give max_queries or max_passages, not both")
+    if max_passages is not None:
+        pairs = sample_passages(len(examples), labels, max_passages, seed)
+    else:
+        pairs = sample_queries(len(examples), labels, max_queries, seed)
     needed = sorted({i for i, _ in pairs})
     t0 = time.perf_counter()
     preds_needed = run_extractor(

@@ -32,7 +32,11 @@ def bench(
     max_queries: Annotated[
         int | None, typer.Option(help="seeded cap on (passage, type) pairs per data set")
     ] = None,
-    seed: Annotated[int, typer.Option(help="seed of the query sample")] = 0,
+    max_passages: Annotated[
+        int | None,
+        typer.Option(help="seeded cap on passages per data set, each asked all its types"),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seed of the query or passage sample")] = 0,
     batch_size: Annotated[int, typer.Option(help="texts per extractor call")] = 32,
     out: Annotated[Path, typer.Option(help="folder for JSON, CSV, markdown and PNG")] = Path(
         "runs/bench"
@@ -51,6 +55,8 @@ def bench(
         return
     from uniner.benchmark.bench import run_bench
 
+    if max_queries is not None and max_passages is not None:
+        raise typer.BadParameter("give --max-queries or --max-passages, not both")
     if split not in ("train", "dev", "test"):
         raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
     summary = run_bench(
@@ -59,6 +65,7 @@ def bench(
         suite=suite,
         split=split,
         max_queries=max_queries,
+        max_passages=max_passages,
         seed=seed,
         batch_size=batch_size,
         out=out,
