@@ -113,6 +113,37 @@ def test_lora_run_saves_an_adapter_naming_its_base(tiny: Path, tmp_path: Path) -
     assert len(ext.generate(["Alan Turing was born in London."], ["person"])[0]) == 1
 
 
+def test_a_run_continues_from_a_saved_adapter(tiny: Path, tmp_path: Path) -> None:
+    pytest.importorskip("peft")
+    from uniner.students.generative.train import load_model
+
+    first_cfg = _run(tiny, tmp_path / "first", max_steps=2)
+    first_cfg.model.lora, first_cfg.model.lora_r = True, 4
+    first = train(first_cfg, CONVS)
+    saved = _weights(first.model_dir)
+
+    cont = _run(tiny, tmp_path / "second", max_steps=1)
+    cont.model.lora, cont.model.init_adapter = True, str(first.model_dir)
+    model = load_model(cont, str(tiny), gpu=False)
+    loaded = {k: v for k, v in model.state_dict().items() if "lora_" in k}
+    assert len(loaded) == len(saved) > 0
+    for k, v in saved.items():  # peft drops the adapter name when saving
+        match = [lk for lk in loaded if lk.replace(".default", "") == k]
+        assert len(match) == 1 and torch.equal(loaded[match[0]], v)
+    assert any(p.requires_grad for n, p in model.named_parameters() if "lora_" in n)
+    second = train(cont, CONVS)
+    after = _weights(second.model_dir)
+    assert after.keys() == saved.keys()
+    assert any(not torch.equal(after[k], saved[k]) for k in saved), "training must move it"
+
+    wrong = _run(tiny, tmp_path / "wrong", max_steps=1)
+    wrong.model.lora, wrong.model.init_adapter = True, str(tmp_path / "first")
+    with pytest.raises(FileNotFoundError, match=r"adapter_config\.json"):
+        load_model(wrong, str(tiny), gpu=False)
+    with pytest.raises(ValueError, match=r"needs model\.lora"):
+        config_from_dict({"model": {"lora": False, "init_adapter": "x"}})
+
+
 def test_config_file_and_overrides(tmp_path: Path) -> None:
     p = tmp_path / "run.toml"
     p.write_text(

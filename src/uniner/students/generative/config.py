@@ -34,9 +34,15 @@ class GenModelConfig:
     # steps on a CPU); None adapts every layer
     lora_top_layers: int | None = None
     gradient_checkpointing: bool = False
+    # continue from a saved LoRA adapter (a previous run's ``model`` folder) instead of a fresh
+    # one: its rank, targets and layers are used and the lora_* fields above are ignored
+    init_adapter: str | None = None
 
     def __post_init__(self) -> None:
         from uniner.students.generative.template import TEMPLATES
+
+        if self.init_adapter is not None and not self.lora:
+            raise ValueError("model.init_adapter needs model.lora = true")
 
         if self.template not in TEMPLATES:
             raise ValueError(f"model.template must be one of {sorted(TEMPLATES)}")

@@ -174,6 +174,24 @@ def use_gpu(run: GenRunConfig) -> bool:
     return torch.cuda.is_available()
 
 
+def _checked_adapter(path: str, base: str) -> Path:
+    """The adapter folder to continue from, refused unless it was trained on ``base``."""
+    folder = Path(path)
+    cfg_file = folder / "adapter_config.json"
+    if not cfg_file.is_file():
+        raise FileNotFoundError(
+            f"model.init_adapter: {folder} has no adapter_config.json (expected the 'model' "
+            "folder of a LoRA run)"
+        )
+    trained_on = json.loads(cfg_file.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    if trained_on not in (None, base):
+        raise ValueError(
+            f"model.init_adapter: {folder} was trained on base {trained_on!r}, "
+            f"this run's model.base is {base!r}"
+        )
+    return folder
+
+
 def load_model(run: GenRunConfig, base_path: str, gpu: bool) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
@@ -187,9 +205,12 @@ def load_model(run: GenRunConfig, base_path: str, gpu: bool) -> Any:
         model.enable_input_require_grads()
     if run.model.lora:
         try:
-            from peft import LoraConfig, get_peft_model
+            from peft import LoraConfig, PeftModel, get_peft_model
         except ImportError as exc:
             raise ImportError("LoRA needs peft: pip install 'uniner[generative]'") from exc
+        if run.model.init_adapter is not None:
+            adapter = _checked_adapter(run.model.init_adapter, run.model.base)
+            return PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
         layers = None
         if run.model.lora_top_layers is not None:
             n = model.config.num_hidden_layers
