@@ -144,6 +144,36 @@ def test_a_run_continues_from_a_saved_adapter(tiny: Path, tmp_path: Path) -> Non
         config_from_dict({"model": {"lora": False, "init_adapter": "x"}})
 
 
+def test_a_released_adapter_answers_as_its_run_without_tokenizer_files(
+    tiny: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("peft")
+    from uniner.students.generative.extractor import GenerativeExtractor
+    from uniner.students.generative.release import release
+
+    cfg = _run(tiny, tmp_path / "run", max_steps=2)
+    cfg.model.lora, cfg.model.lora_r = True, 4
+    res = train(cfg, CONVS)
+    with pytest.raises(ValueError, match="local path"):
+        release(res.model_dir, tmp_path / "refused", "tiny-gen", "0.0.1")
+    dest = release(
+        res.model_dir, tmp_path / "shipped", "tiny-gen", "0.0.1", require_portable_base=False
+    )
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        "uniner-generative.json",
+    ]
+    meta = json.loads((dest / "uniner-generative.json").read_text())
+    assert (meta["name"], meta["version"], meta["template"]) == ("tiny-gen", "0.0.1", "ie_as_qa")
+    texts, labels = ["Alan Turing was born in London."], ["person", "city"]
+    a = GenerativeExtractor.load(str(res.model_dir), max_new_tokens=6).generate(texts, labels)
+    b = GenerativeExtractor.load(str(dest), max_new_tokens=6).generate(texts, labels)
+    assert a == b
+    with pytest.raises(FileNotFoundError, match="LoRA run"):
+        release(tmp_path / "run", tmp_path / "x", "x", "0")
+
+
 def test_config_file_and_overrides(tmp_path: Path) -> None:
     p = tmp_path / "run.toml"
     p.write_text(
