@@ -161,6 +161,39 @@ def test_save_load_delta_int8_is_small_and_close(backbone: Path, tmp_path: Path)
         load_model(tmp_path / "delta", backbone=str(other))
 
 
+def test_train_top_layers_freezes_the_rest_and_saves_only_the_top(
+    backbone: Path, tmp_path: Path
+) -> None:
+    from uniner.students.span.model import encoder_layers
+
+    ext = make_extractor(backbone, seed=3, train_top_layers=1)
+    layers = encoder_layers(ext.model.encoder)
+    assert len(layers) >= 2
+    top = {
+        f"encoder.{n}"
+        for n, _ in ext.model.encoder.named_parameters()
+        if n.startswith(f"encoder.layer.{len(layers) - 1}.")
+    }
+    trainable = {n for n, p in ext.model.encoder_parameters() if p.requires_grad}
+    assert trainable == top and top
+    assert all(p.requires_grad for _, p in ext.model.head_parameters())
+    with torch.no_grad():
+        for p in ext.model.parameters():
+            if p.requires_grad:
+                p.add_(torch.randn_like(p) * 0.01)
+    save_model(ext.model, tmp_path / "delta", storage="delta-int8")
+    stored = read_config(tmp_path / "delta")["delta_tensors"]
+    assert stored and all(n.startswith(f"encoder.layer.{len(layers) - 1}.") for n in stored)
+    model, tok, _ = load_model(tmp_path / "delta")
+    assert model.config.train_top_layers == 1
+    diff = all_scores(ext, TEXTS, LABELS) - all_scores(SpanExtractor(model, tok), TEXTS, LABELS)
+    assert diff.abs().max() < 1e-3
+    with pytest.raises(ValueError, match=r"the encoder has \d+ layers"):
+        make_extractor(backbone, train_top_layers=len(layers) + 1)
+    with pytest.raises(ValueError, match="train_top_layers"):
+        SpanModelConfig(train_top_layers=0)
+
+
 def test_not_a_model_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         SpanExtractor.load(tmp_path)

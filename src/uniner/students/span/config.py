@@ -31,6 +31,10 @@ class SpanModelConfig:
     max_word_tokens: int = 16  # sub-tokens kept per word (pathological "words" are cut)
     max_label_tokens: int = 16  # sub-tokens kept per label
     freeze_word_embeddings: bool = True  # faster steps, smaller saved models (see io.py)
+    # fine-tune only the top N encoder layers (embeddings and lower layers frozen): no weight
+    # gradients below them and a saved delta of N layers only, for base-size backbones on a CPU.
+    # None fine-tunes every layer. (A shape embedding still sends its gradient down the stack.)
+    train_top_layers: int | None = None
     # inference defaults
     window_words: int = 192
     window_overlap: int = 32
@@ -46,6 +50,8 @@ class SpanModelConfig:
             raise ValueError("max_prefix_tokens leaves no room for text within max_length")
         if self.max_label_tokens + 1 > self.max_prefix_tokens:
             raise ValueError("max_prefix_tokens must hold at least one label")
+        if self.train_top_layers is not None and self.train_top_layers < 1:
+            raise ValueError(f"train_top_layers must be >= 1 or None, got {self.train_top_layers}")
 
 
 @dataclass

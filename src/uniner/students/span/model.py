@@ -20,6 +20,31 @@ from uniner.students.span.config import SpanModelConfig
 from uniner.students.span.words import SHAPES
 
 
+def encoder_layers(encoder: Any) -> nn.ModuleList:
+    """The stack of transformer blocks of a Hugging Face encoder (BERT, MPNet, RoBERTa, ...)."""
+    for path in ("encoder.layer", "encoder.layers", "layers", "layer"):
+        node = encoder
+        for part in path.split("."):
+            node = getattr(node, part, None)
+            if node is None:
+                break
+        if isinstance(node, nn.ModuleList):
+            return node
+    raise ValueError(f"cannot find the layer stack of {type(encoder).__name__}")
+
+
+def freeze_lower_layers(encoder: Any, top: int) -> None:
+    """Freeze every encoder weight except those of the top ``top`` blocks."""
+    layers = encoder_layers(encoder)
+    if top > len(layers):
+        raise ValueError(f"train_top_layers={top} but the encoder has {len(layers)} layers")
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    for block in layers[len(layers) - top :]:
+        for p in block.parameters():
+            p.requires_grad_(True)
+
+
 class SpanModel(nn.Module):
     """Encoder plus span/label head; ``forward`` gives logits ``[batch, words, width, labels]``."""
 
@@ -46,6 +71,8 @@ class SpanModel(nn.Module):
         self.bias = nn.Parameter(torch.tensor(float(config.bias_init)))
         if config.freeze_word_embeddings:
             encoder.get_input_embeddings().weight.requires_grad_(False)
+        if config.train_top_layers is not None:
+            freeze_lower_layers(encoder, config.train_top_layers)
 
     def head_parameters(self) -> list[tuple[str, nn.Parameter]]:
         """Named parameters outside the encoder (new layers, their own learning rate)."""
