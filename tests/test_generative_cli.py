@@ -102,3 +102,42 @@ def test_zero_shot_files_are_refused(tmp_path: Path, tiny: Path, shared_data: Pa
     run.data.train[0].dataset = "CrossNER_AI"
     with pytest.raises(ValueError, match="zero-shot"):
         load_conversations(run)
+
+
+def test_uniner_extract_routes_a_generative_model_and_aligns_its_answers(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uniner.students.generative.extractor import GenerativeExtractor
+
+    answers = {"person": '["Alan Turing", "Bob"]', "city": '["London"]', "date": "[]"}
+
+    def fake_generate(self, texts, labels):  # the model is a random tiny LM: fix its answers
+        return [[answers[lab] for lab in labels] for _ in texts]
+
+    class Engine:
+        def __init__(self):
+            self.stats = type("S", (), {"windows": 0})()
+
+        def windows(self, text, labels, dataset):
+            return [(0, len(text))]
+
+        def answer(self, texts, labels, dataset):
+            return fake_generate(None, texts, labels)
+
+    _register()
+    monkeypatch.setattr(GenerativeExtractor, "engine", property(lambda self: Engine()))
+    text = "Alan Turing was born in London."
+    res = CliRunner().invoke(
+        app, ["extract", text, "-m", str(tiny), "-l", "person", "-l", "city", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    ents = json.loads(res.output.strip().splitlines()[-2])["entities"]
+    got = sorted((e["start"], e["end"], e["text"], e["label"]) for e in ents)
+    assert got == [(0, 11, "Alan Turing", "person"), (24, 30, "London", "city")]
+    assert "not found" in res.output  # "Bob" is reported, not silently dropped
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "a", "text": text, "labels": ["city", "date"]}) + "\n")
+    res = CliRunner().invoke(app, ["extract", "-i", str(inp), "-m", str(tiny), "-l", "person"])
+    assert res.exit_code == 0, res.output
+    row = json.loads((tmp_path / "in.entities.jsonl").read_text())
+    assert [(e["text"], e["label"]) for e in row["entities"]] == [("London", "city")]

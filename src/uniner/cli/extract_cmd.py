@@ -97,6 +97,9 @@ def extract(
         raise typer.BadParameter("give a TEXT argument or --input FILE")
     if input is None and not labels:
         raise typer.BadParameter("give at least one label with -l, e.g. -l person -l disease")
+    if model is not None and _is_generative(model):
+        _extract_generative(model, text, labels, input, output, threads, as_json)
+        return
     extractor = load(model, threads=threads, batch_size=batch_size)
     mode = "nested" if nested else "flat"
     if input is not None:
@@ -115,6 +118,54 @@ def extract(
     console.print(table if ents else "[dim]no entities above the threshold[/dim]")
     if res[0].windowed:
         console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
+
+
+def _is_generative(model: str) -> bool:
+    from uniner.students.generative.extractor import is_generative
+
+    return is_generative(model)
+
+
+def _extract_generative(
+    model: str,
+    text: str | None,
+    labels: list[str],
+    input: Path | None,
+    output: Path | None,
+    threads: int | None,
+    as_json: bool,
+) -> None:
+    """The generative student answers one question per type; it has no scores or thresholds."""
+    from tqdm.auto import tqdm
+
+    from uniner.students.generative.extractor import GenerativeExtractor
+
+    ext = GenerativeExtractor.load(model, threads=threads)
+    if input is None:
+        assert text is not None
+        ents = ext.extract(text, labels)
+        if as_json:
+            typer.echo(json.dumps({"text": text, "entities": [e.to_dict() for e in ents]}))
+        else:
+            console.print(highlight(text, ents, labels))
+            table = Table("start", "end", "text", "label")
+            for e in ents:
+                table.add_row(str(e.start), str(e.end), e.text, e.label)
+            console.print(table if ents else "[dim]no entities found[/dim]")
+    else:
+        records = list(read_inputs(input, labels))
+        out_path = output or input.with_suffix(".entities.jsonl")
+        tmp = out_path.with_suffix(out_path.suffix + ".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for rec in tqdm(records, unit="text"):
+                ents = ext.extract(rec["text"], rec["labels"]) if rec["text"].strip() else []
+                row = {"id": rec["id"], "text": rec["text"]}
+                row["entities"] = [e.to_dict() for e in ents]
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        tmp.replace(out_path)
+        console.print(f"[green]wrote[/green] {out_path} ({len(records)} texts)")
+    if ext.unfound:
+        console.print(f"[yellow]{len(ext.unfound)} answer string(s) not found in the text[/yellow]")
 
 
 def _extract_file(
