@@ -210,7 +210,13 @@ def load_model(run: GenRunConfig, base_path: str, gpu: bool) -> Any:
             raise ImportError("LoRA needs peft: pip install 'uniner[generative]'") from exc
         if run.model.init_adapter is not None:
             adapter = _checked_adapter(run.model.init_adapter, run.model.base)
-            return PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
+            model = PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
+            # the saved config names the base portably; point it at the local folder while
+            # training so that peft's checkpoint saving never looks the name up on a hub
+            # (write_model records the portable name again)
+            for cfg in model.peft_config.values():
+                cfg.base_model_name_or_path = base_path
+            return model
         layers = None
         if run.model.lora_top_layers is not None:
             n = model.config.num_hidden_layers
