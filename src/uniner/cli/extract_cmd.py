@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,20 +103,23 @@ def extract(
     extractor = load(model, threads=threads, batch_size=batch_size)
     mode = "nested" if nested else "flat"
     if input is not None:
-        _extract_file(extractor, input, output, labels, threshold, mode, multi_label, batch_size)
+
+        def span_rows(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            res = extractor.extract_each(
+                [r["text"] for r in chunk], [r["labels"] for r in chunk], threshold, mode,
+                multi_label,
+            )
+            return [
+                {"entities": [e.to_dict() for e in r.entities], "windowed": r.windowed}
+                for r in res
+            ]
+
+        _extract_file(input, output, labels, batch_size, span_rows)
         return
     assert text is not None
     res = extractor.extract_detailed([text], labels, threshold, mode=mode, multi_label=multi_label)
     ents = list(res[0].entities)
-    if as_json:
-        typer.echo(json.dumps({"text": text, "entities": [e.to_dict() for e in ents]}))
-        return
-    console.print(highlight(text, ents, labels))
-    table = Table("start", "end", "text", "label", "score")
-    for e in ents:
-        table.add_row(str(e.start), str(e.end), e.text, e.label, f"{e.score or 0:.3f}")
-    console.print(table if ents else "[dim]no entities above the threshold[/dim]")
-    if res[0].windowed:
+    if _print_entities(text, ents, labels, as_json, scores=True) and res[0].windowed:
         console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
 
 
@@ -136,48 +139,52 @@ def _extract_generative(
     as_json: bool,
 ) -> None:
     """The generative student answers one question per type; it has no scores or thresholds."""
-    from tqdm.auto import tqdm
-
     from uniner.students.generative.extractor import GenerativeExtractor
 
     ext = GenerativeExtractor.load(model, threads=threads)
     if input is None:
         assert text is not None
-        ents = ext.extract(text, labels)
-        if as_json:
-            typer.echo(json.dumps({"text": text, "entities": [e.to_dict() for e in ents]}))
-        else:
-            console.print(highlight(text, ents, labels))
-            table = Table("start", "end", "text", "label")
-            for e in ents:
-                table.add_row(str(e.start), str(e.end), e.text, e.label)
-            console.print(table if ents else "[dim]no entities found[/dim]")
+        _print_entities(text, ext.extract(text, labels), labels, as_json, scores=False)
     else:
-        records = list(read_inputs(input, labels))
-        out_path = output or input.with_suffix(".entities.jsonl")
-        tmp = out_path.with_suffix(out_path.suffix + ".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            for rec in tqdm(records, unit="text"):
-                ents = ext.extract(rec["text"], rec["labels"]) if rec["text"].strip() else []
-                row = {"id": rec["id"], "text": rec["text"]}
-                row["entities"] = [e.to_dict() for e in ents]
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        tmp.replace(out_path)
-        console.print(f"[green]wrote[/green] {out_path} ({len(records)} texts)")
+
+        def generative_rows(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            # one record at a time: records may ask different types
+            return [
+                {"entities": [e.to_dict() for e in ext.extract(r["text"], r["labels"])]}
+                for r in chunk
+            ]
+
+        _extract_file(input, output, labels, 1, generative_rows)
     if ext.unfound:
         console.print(f"[yellow]{len(ext.unfound)} answer string(s) not found in the text[/yellow]")
 
 
+def _print_entities(
+    text: str, ents: list[Any], labels: list[str], as_json: bool, scores: bool
+) -> bool:
+    """Print entities as JSON or as highlighted text and a table; False when JSON was printed."""
+    if as_json:
+        typer.echo(json.dumps({"text": text, "entities": [e.to_dict() for e in ents]}))
+        return False
+    console.print(highlight(text, ents, labels))
+    table = Table("start", "end", "text", "label", *(["score"] if scores else []))
+    for e in ents:
+        cells = [str(e.start), str(e.end), e.text, e.label]
+        table.add_row(*cells, *([f"{e.score or 0:.3f}"] if scores else []))
+    empty = "no entities above the threshold" if scores else "no entities found"
+    console.print(table if ents else f"[dim]{empty}[/dim]")
+    return True
+
+
 def _extract_file(
-    extractor: Any,
     path: Path,
     output: Path | None,
     labels: list[str],
-    threshold: float,
-    mode: str,
-    multi_label: bool,
     batch_size: int,
+    rows_for: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
 ) -> None:
+    """Write one JSON line per input record: its id and text plus what ``rows_for`` gives for
+    each record of a chunk (entities, and for the span student whether it was windowed)."""
     from tqdm.auto import tqdm
 
     records = list(read_inputs(path, labels))
@@ -186,17 +193,8 @@ def _extract_file(
     with tmp.open("w", encoding="utf-8") as fh, tqdm(total=len(records), unit="text") as bar:
         for start in range(0, len(records), batch_size):
             chunk = records[start : start + batch_size]
-            res = extractor.extract_each(
-                [r["text"] for r in chunk], [r["labels"] for r in chunk], threshold, mode,
-                multi_label,
-            )
-            for rec, r in zip(chunk, res, strict=True):
-                row = {
-                    "id": rec["id"],
-                    "text": rec["text"],
-                    "entities": [e.to_dict() for e in r.entities],
-                    "windowed": r.windowed,
-                }
+            for rec, extra in zip(chunk, rows_for(chunk), strict=True):
+                row = {"id": rec["id"], "text": rec["text"], **extra}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             bar.update(len(chunk))
     tmp.replace(out_path)  # atomic: a killed run never leaves a half-written output
