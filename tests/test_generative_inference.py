@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from uniner.models import DEFAULT_MODEL
 from uniner.students.generative.extractor import GenerativeExtractor, is_generative
 from uniner.students.generative.inference import GenerativeEngine, parse_generation
 from uniner.students.generative.template import IE_AS_QA
@@ -155,7 +156,7 @@ def test_uniner_hub_id_builds_official_prompts_without_download(monkeypatch) -> 
 def test_model_folder_is_detected(tiny: Path, tmp_path: Path) -> None:
     assert is_generative(str(tiny))
     assert not is_generative(str(tmp_path))
-    assert not is_generative("uniner-span-minilm")
+    assert not is_generative(DEFAULT_MODEL)
 
 
 def test_bench_resolves_generative_models(tiny: Path) -> None:

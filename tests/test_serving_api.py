@@ -13,6 +13,7 @@ httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
+from uniner.models import DEFAULT_MODEL  # noqa: E402
 from uniner.serving.server import ServerThread  # noqa: E402
 from uniner.serving.settings import ServeSettings  # noqa: E402
 from uniner.serving.testing import shared_model  # noqa: E402
@@ -55,7 +56,7 @@ def test_extract_one_text_real_model(client):
     resp = client.post("/v1/extract", json={"text": TEXT, "labels": LABELS})
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert body["model"] == "uniner-span-minilm"
+    assert body["model"] == DEFAULT_MODEL
     assert body["threshold"] == pytest.approx(shared_model().threshold)
     (result,) = body["results"]
     got = {(e["text"], e["label"]) for e in result["entities"]}
@@ -106,11 +107,11 @@ def test_nested_and_multi_label_options_reach_the_model(client):
 
 def test_models_health_openapi_docs(client):
     models = client.get("/v1/models").json()
-    assert models["models"][0]["name"] == "uniner-span-minilm"
+    assert models["models"][0]["name"] == DEFAULT_MODEL
     assert models["limits"]["max_texts"] == 3
     assert models["limits"]["api_key_required"] is False
     health = client.get("/health").json()
-    assert health["status"] == "ok" and health["model"] == "uniner-span-minilm"
+    assert health["status"] == "ok" and health["model"] == DEFAULT_MODEL
     schema = client.get("/openapi.json").json()
     assert "/v1/extract" in schema["paths"]
     assert "ExtractRequest" in schema["components"]["schemas"]

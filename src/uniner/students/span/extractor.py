@@ -84,6 +84,8 @@ class SpanExtractor:
         bf16: bool | str = False,
         threshold: float = 0.5,
         multi_label: bool = False,
+        min_labels: int = 0,
+        context_labels: Sequence[str] = (),
     ):
         self.model = model
         self.config: SpanModelConfig = model.config
@@ -98,6 +100,14 @@ class SpanExtractor:
         self.threshold = threshold
         # Decoding defaults chosen on dev data at release (config.json); each call may override.
         self.multi_label = multi_label
+        # A model trained on 8 to 12 types per input over-reads a lone type (asked only "vehicle
+        # model", it tags the nearest proper noun). Asking fewer than ``min_labels`` types pads
+        # the input with ``context_labels`` (frequent training types, chosen at release) and
+        # drops their answers: the input looks like training, the caller sees only its types.
+        if min_labels < 0:
+            raise ValueError(f"min_labels must be >= 0, got {min_labels}")
+        self.min_labels = min_labels
+        self.context_labels = tuple(check_labels(context_labels)) if context_labels else ()
         self.onnx: Any = None  # an OnnxScorer once use_onnx() is called
         limit = getattr(model.encoder.config, "max_position_embeddings", self.config.max_length)
         self.max_length = min(self.config.max_length, limit)
@@ -115,6 +125,9 @@ class SpanExtractor:
             kwargs.setdefault("threshold", float(cfg["threshold"]))
         if cfg.get("multi_label") is not None:
             kwargs.setdefault("multi_label", bool(cfg["multi_label"]))
+        if cfg.get("min_labels"):
+            kwargs.setdefault("min_labels", int(cfg["min_labels"]))
+            kwargs.setdefault("context_labels", tuple(cfg.get("context_labels") or ()))
         return cls(model, tokenizer, **kwargs)
 
     def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
@@ -204,8 +217,11 @@ class SpanExtractor:
         windows: list[tuple[Window, ...]] = []
         passes: list[int] = []
         work: list[WorkItem] = []
+        asked: list[frozenset[str]] = []
         for ti, enc in enumerate(encs):
-            key = tuple(check_labels(label_lists[ti]))
+            own = tuple(check_labels(label_lists[ti]))
+            asked.append(frozenset(own))
+            key = self.with_context(own)
             if key not in group_cache:
                 group_cache[key] = self.label_groups(key)
             groups = group_cache[key]
@@ -241,10 +257,20 @@ class SpanExtractor:
         out = []
         for ti, text in enumerate(texts):
             enc = encs[ti]
-            spans = decode(candidates[ti], mode=mode, multi_label=multi_label)  # type: ignore[arg-type]
+            own = [s for s in candidates[ti] if s.label in asked[ti]]  # context answers dropped
+            spans = decode(own, mode=mode, multi_label=multi_label)  # type: ignore[arg-type]
             ents = tuple(self._entity(text, enc, sp) for sp in spans)
             out.append(Extraction(ents, len(enc), windows[ti], passes[ti]))
         return out
+
+    def with_context(self, labels: tuple[str, ...]) -> tuple[str, ...]:
+        """The asked labels, padded with context labels up to ``min_labels`` (see __init__)."""
+        missing = self.min_labels - len(labels)
+        if missing <= 0 or not self.context_labels:
+            return labels
+        taken = {lab.casefold() for lab in labels}
+        extra = [c for c in self.context_labels if c.casefold() not in taken][:missing]
+        return labels + tuple(extra)
 
     def label_groups(self, labels: Sequence[str]) -> list[tuple[str, ...]]:
         """Labels packed in order into groups that fit one input's label budget."""

@@ -2,11 +2,13 @@
 
     python -m uniner.students.span.release --source runs/uniner-span-minilm/model \\
         --dest src/uniner/models/uniner-span-minilm --name uniner-span-minilm --version 0.1.0 \\
-        --threshold 0.5 --multi-label
+        --threshold 0.5 --multi-label [--min-labels 8 --context-labels "concept,date,..."]
 
 Copies the weights, and writes name, version and the default decoding (threshold and whether a
 span may carry several labels, chosen on dev data with ``bench/select_decoding.py``, never on a
-test split) into ``config.json``, which ``SpanExtractor.load`` reads. The model card
+test split) into ``config.json``, which ``SpanExtractor.load`` reads; with ``--min-labels``, a call
+asking fewer types is padded with the ``--context-labels`` (answers dropped; see
+``SpanExtractor.with_context``), chosen with ``bench/single_type_queries.py`` on dev. The model card
 (``README.md`` of the folder) is written by hand: it carries the measured scores.
 """
 
@@ -15,22 +17,41 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from uniner.students.span.io import CONFIG_NAME, WEIGHTS_NAME, read_config
 
 
 def release(
-    source: Path, dest: Path, name: str, version: str, threshold: float, multi_label: bool = False
+    source: Path,
+    dest: Path,
+    name: str,
+    version: str,
+    threshold: float,
+    multi_label: bool = False,
+    min_labels: int = 0,
+    context_labels: Sequence[str] = (),
 ) -> Path:
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    if min_labels < 0:
+        raise ValueError(f"min_labels must be >= 0, got {min_labels}")
+    if min_labels > 0 and len(context_labels) < min_labels - 1:
+        raise ValueError(
+            f"min_labels {min_labels} needs at least {min_labels - 1} context labels "
+            f"(a call may ask a single type), got {len(context_labels)}"
+        )
     cfg = read_config(source)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / WEIGHTS_NAME, dest / WEIGHTS_NAME)
     cfg.update(
         {"name": name, "version": version, "threshold": threshold, "multi_label": multi_label}
     )
+    for key in ("min_labels", "context_labels"):
+        cfg.pop(key, None)
+    if min_labels:
+        cfg.update({"min_labels": min_labels, "context_labels": list(context_labels)})
     (dest / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
     return dest
 
@@ -43,8 +64,15 @@ def main() -> None:
     ap.add_argument("--version", required=True)
     ap.add_argument("--threshold", type=float, required=True)
     ap.add_argument("--multi-label", action="store_true", help="a span may carry several labels")
+    ap.add_argument("--min-labels", type=int, default=0, help="pad calls asking fewer types")
+    ap.add_argument("--context-labels", default="", help="comma-separated padding types")
     a = ap.parse_args()
-    print(release(a.source, a.dest, a.name, a.version, a.threshold, a.multi_label))
+    context = [c.strip() for c in a.context_labels.split(",") if c.strip()]
+    print(
+        release(
+            a.source, a.dest, a.name, a.version, a.threshold, a.multi_label, a.min_labels, context
+        )
+    )
 
 
 if __name__ == "__main__":

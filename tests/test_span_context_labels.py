@@ -1,0 +1,88 @@
+"""Context labels: a call asking under ``min_labels`` types is padded; padding answers dropped."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from uniner.students.span.backbones import load_encoder, load_tokenizer
+from uniner.students.span.config import SpanModelConfig
+from uniner.students.span.extractor import SpanExtractor
+from uniner.students.span.model import SpanModel
+from uniner.students.span.release import release
+from uniner.students.span.testing import make_tiny_backbone
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+CONTEXT = ("person", "date", "concept", "number")
+
+
+class Oracle(SpanExtractor):
+    """Scores word 0 as every asked label: the context labels higher than the caller's."""
+
+    seen: list[tuple[str, ...]]
+
+    def score_items(self, items, encs):  # type: ignore[no-untyped-def]
+        self.seen += [it.labels for it in items]
+        w_max = max(it.window.num_words for it in items)
+        l_max = max(len(it.labels) for it in items)
+        probs = torch.full((len(items), w_max, self.config.max_width, l_max), -1.0)
+        for b, it in enumerate(items):
+            for j, lab in enumerate(it.labels):
+                probs[b, 0, 0, j] = 0.9 if lab in CONTEXT else 0.7
+        return probs
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory: pytest.TempPathFactory):
+    backbone = make_tiny_backbone(tmp_path_factory.mktemp("bb-context"))
+    cfg = SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=4)
+    model = SpanModel(cfg, load_encoder(str(backbone)))
+    return model, load_tokenizer(str(backbone))
+
+
+def oracle(parts, **kw) -> Oracle:
+    ext = Oracle(*parts, threshold=0.5, **kw)
+    ext.seen = []
+    return ext
+
+
+def test_padding_up_to_min_labels_and_answers_dropped(parts) -> None:
+    ext = oracle(parts, min_labels=3, context_labels=CONTEXT)
+    # "Person" is asked: its casefolded twin is not added as context
+    assert ext.with_context(("city",)) == ("city", "person", "date")
+    assert ext.with_context(("Person",)) == ("Person", "date", "concept")
+    assert ext.with_context(("a", "b", "c", "d")) == ("a", "b", "c", "d")
+    ents = ext.extract("Oslo is cold.", ["city"])
+    assert ext.seen == [("city", "person", "date")]
+    # flat single-label decoding: a context label scoring higher on the same span must not win
+    assert [(e.text, e.label, e.score) for e in ents] == [("Oslo", "city", pytest.approx(0.7))]
+    ents = ext.extract("Oslo is cold.", ["city", "date"], multi_label=True)
+    assert sorted(e.label for e in ents) == ["city", "date"]  # asked, so answered
+
+
+def test_no_padding_without_min_labels(parts) -> None:
+    ext = oracle(parts, context_labels=CONTEXT)
+    ext.extract("Oslo is cold.", ["city"])
+    assert ext.seen == [("city",)]
+    with pytest.raises(ValueError, match="min_labels"):
+        oracle(parts, min_labels=-1)
+
+
+def test_release_writes_and_load_reads_context(parts, tmp_path: Path) -> None:
+    model, tok = parts
+    src = SpanExtractor(model, tok).save(tmp_path / "trained", storage="full")
+    with pytest.raises(ValueError, match="context labels"):
+        release(src, tmp_path / "bad", "m", "0.1.0", 0.5, min_labels=8, context_labels=CONTEXT)
+    dest = release(src, tmp_path / "rel", "m", "0.1.0", 0.6, True, 3, CONTEXT)
+    cfg = json.loads((dest / "config.json").read_text(encoding="utf-8"))
+    assert (cfg["min_labels"], cfg["context_labels"]) == (3, list(CONTEXT))
+    ext = SpanExtractor.load(dest)
+    assert (ext.min_labels, ext.context_labels, ext.threshold) == (3, CONTEXT, 0.6)
+    # a later release without padding removes it
+    plain = release(dest, tmp_path / "plain", "m", "0.2.0", 0.5)
+    assert SpanExtractor.load(plain).min_labels == 0
