@@ -73,7 +73,7 @@ def main() -> None:
     _, secs = timed(lambda: span.extract_batch(texts, labels))
     rows.append(
         {
-            "model": "span uniner-span-minilm (default)",
+            "model": f"span {span.name} (default)",
             "seconds": round(secs, 2),
             "questions_per_s": round(n_q / secs, 2),
             "passages_per_s": round(len(texts) / secs, 3),

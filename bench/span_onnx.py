@@ -1,6 +1,6 @@
 """Is the ONNX int8 span student faster on this CPU at equal F1? torch fp32 vs ONNX fp32 vs int8.
 
-    python bench/span_onnx.py [--model uniner-span-minilm] [--threads 2]
+    python bench/span_onnx.py [--model uniner-span-mpnet] [--threads 2]
 
 One process, one model: F1 on the five CrossNER *dev* sets (official metric, the model's own
 decoding defaults) and sentences per second on CrossNER-AI test (431 sentences, 13 labels) at

@@ -1,8 +1,8 @@
 """Throughput and memory of the span student on CrossNER-AI test (431 sentences, 13 labels).
 
-    python bench/span_throughput.py [--model uniner-span-minilm] [--threads 2]
+    python bench/span_throughput.py [--model uniner-span-mpnet] [--threads 2]
 
-In the same process, as the baseline: the bare MiniLM encoder over "labels [SEP] sentence"
+In the same process, as the baseline: the model's bare encoder over "labels [SEP] sentence"
 (the one-pass ceiling of ``../shared/reference/measurements.md``), so the ratio holds across
 machines. Prints a markdown table and writes ``runs/bench-throughput.json``.
 """

@@ -3,7 +3,7 @@
 Public API (torch is imported only when a model class is first used)::
 
     from uniner.students.span import SpanExtractor
-    m = SpanExtractor.load("models/uniner-span-minilm")
+    m = SpanExtractor.load("src/uniner/models/uniner-span-mpnet")
     m.extract("Marie Curie was born in Warsaw.", ["person", "city"])
 
 Layout: ``words`` (word split, casing shape), ``decoding`` (threshold, flat/nested/multi-label),

@@ -7,7 +7,7 @@ faster than torch fp32. Whether that holds *at equal F1* is measured in
     from uniner import load
     from uniner.students.span.onnx_runtime import export
     m = load()
-    path = export(m, "runs/onnx/uniner-span-minilm", int8=True)   # model.onnx + model.int8.onnx
+    path = export(m, "runs/onnx/uniner-span-mpnet", int8=True)   # model.onnx + model.int8.onnx
     m.use_onnx(path)                                                 # same API, onnxruntime inside
 
 The exported graph takes the featurizer's padded batch (``input_ids``, ``attention_mask``,
