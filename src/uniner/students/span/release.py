@@ -1,8 +1,8 @@
 """Turn a trained model folder into a named, versioned release inside the package.
 
-    python -m uniner.students.span.release --source runs/uniner-span-minilm/model \\
-        --dest src/uniner/models/uniner-span-minilm --name uniner-span-minilm --version 0.1.0 \\
-        --threshold 0.5 --multi-label [--min-labels 8 --context-labels "concept,date,..."]
+    python -m uniner.students.span.release --source runs/span-mpnet-gpu/best \\
+        --dest src/uniner/models/uniner-span-mpnet --name uniner-span-mpnet --version 0.1.0 \\
+        --threshold 0.6 --multi-label [--min-labels 8 --context-labels "concept,date,..."]
 
 Copies the weights, and writes name, version and the default decoding (threshold and whether a
 span may carry several labels, chosen on dev data with ``bench/select_decoding.py``, never on a
