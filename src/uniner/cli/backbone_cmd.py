@@ -23,8 +23,9 @@ app.add_typer(backbone_app, name="backbone")
 
 CacheOpt = Annotated[
     Path | None,
-    typer.Option("--cache-dir", help="cache folder (default: $UNINER_CACHE or "
-                 "~/.cache/uniner/backbones)"),
+    typer.Option(
+        "--cache-dir", help="cache folder (default: $UNINER_CACHE or ~/.cache/uniner/backbones)"
+    ),
 ]
 
 
@@ -40,8 +41,14 @@ def list_cmd(
         return
     table = Table("name", "kind", "source", "licence", "available", "path")
     for r in rows:
-        table.add_row(r["name"], r["kind"], r["source"], r["licence"],
-                      "yes" if r["available"] else "no", r["path"] or "-")
+        table.add_row(
+            r["name"],
+            r["kind"],
+            r["source"],
+            r["licence"],
+            "yes" if r["available"] else "no",
+            r["path"] or "-",
+        )
     Console().print(table)
 
 

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from uniner.cli import app
+from uniner.cli.errors import backbone_errors
 
 console = Console()
 
@@ -59,23 +60,24 @@ def bench(
         raise typer.BadParameter("give --max-queries or --max-passages, not both")
     if split not in ("train", "dev", "test"):
         raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
-    summary = run_bench(
-        extractor_name=extractor,
-        names=dataset or None,
-        suite=suite,
-        split=split,
-        max_queries=max_queries,
-        max_passages=max_passages,
-        seed=seed,
-        batch_size=batch_size,
-        out=out,
-        meta={
-            "command": " ".join(["uniner", *sys.argv[1:]]),
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-            "python": platform.python_version(),
-        },
-    )
+    with backbone_errors():  # a model extractor may need its backbone fetched first
+        summary = run_bench(
+            extractor_name=extractor,
+            names=dataset or None,
+            suite=suite,
+            split=split,
+            max_queries=max_queries,
+            max_passages=max_passages,
+            seed=seed,
+            batch_size=batch_size,
+            out=out,
+            meta={
+                "command": " ".join(["uniner", *sys.argv[1:]]),
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+                "python": platform.python_version(),
+            },
+        )
     typer.echo(summary.markdown)
     console.print(f"[green]wrote[/green] {', '.join(str(p) for p in summary.files)}")
 

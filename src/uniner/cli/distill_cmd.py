@@ -66,12 +66,15 @@ def _settings(config: Path | None, given: dict[str, Any]) -> dict[str, Any]:
             raise typer.BadParameter(f"{config}: {exc}", param_hint="--config") from None
         unknown = set(data) - set(DEFAULTS)
         if unknown:
-            raise typer.BadParameter(f"{config}: unknown keys {sorted(unknown)}; known: "
-                                     f"{sorted(DEFAULTS)}", param_hint="--config")
+            raise typer.BadParameter(
+                f"{config}: unknown keys {sorted(unknown)}; known: {sorted(DEFAULTS)}",
+                param_hint="--config",
+            )
         base = config.parent
         if "inputs" in data:  # relative paths in the file are relative to the file
-            data["inputs"] = [str(p) if Path(p).is_absolute() else str(base / p)
-                              for p in data["inputs"]]
+            data["inputs"] = [
+                str(p) if Path(p).is_absolute() else str(base / p) for p in data["inputs"]
+            ]
         if data.get("out") and not Path(data["out"]).is_absolute():
             data["out"] = str(base / data["out"])
         s.update(data)
@@ -89,8 +92,9 @@ def _passages(s: dict[str, Any]):
         sample_passages,
     )
 
-    docs = iter_documents(s["inputs"], text_field=s["text_field"], id_field=s["id_field"],
-                          text_unit=s["text_unit"])
+    docs = iter_documents(
+        s["inputs"], text_field=s["text_field"], id_field=s["id_field"], text_unit=s["text_unit"]
+    )
     stream = iter_passages(docs, make_token_counter(s["tokenizer"]), s["max_tokens"])
     deduper = None
     if s["dedup"]:
@@ -104,30 +108,40 @@ def _teacher(s: dict[str, Any]):
     if s["teacher"] == "openai":
         from uniner.distill.teachers.openai import OpenAITeacher
 
-        return OpenAITeacher(s["base_url"], s["model"], api_key_env=s["api_key_env"] or None,
-                             temperature=s["temperature"], max_tokens=s["max_new_tokens"],
-                             timeout=s["timeout"], max_retries=s["max_retries"],
-                             max_connections=max(8, s["concurrency"]))
+        return OpenAITeacher(
+            s["base_url"],
+            s["model"],
+            api_key_env=s["api_key_env"] or None,
+            temperature=s["temperature"],
+            max_tokens=s["max_new_tokens"],
+            timeout=s["timeout"],
+            max_retries=s["max_retries"],
+            max_connections=max(8, s["concurrency"]),
+        )
     if s["teacher"] == "local":
         from uniner.distill.teachers.local import LocalTeacher
 
         return LocalTeacher(s["model"], max_new_tokens=s["max_new_tokens"])
-    raise typer.BadParameter(f"teacher must be 'openai' or 'local', got {s['teacher']!r}",
-                             param_hint="--teacher")
+    raise typer.BadParameter(
+        f"teacher must be 'openai' or 'local', got {s['teacher']!r}", param_hint="--teacher"
+    )
 
 
 @app.command("distill")
 def distill(
-    inputs: Annotated[list[str] | None, typer.Argument(
-        help="corpus files, folders or globs (.txt/.md paragraphs, .jsonl, .gz)")] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(help="corpus files, folders or globs (.txt/.md paragraphs, .jsonl, .gz)"),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML settings")] = None,
     text_field: Annotated[str | None, typer.Option(help="JSONL text field (dotted)")] = None,
     id_field: Annotated[str | None, typer.Option(help="JSONL id field (dotted)")] = None,
     text_unit: Annotated[str | None, typer.Option(help="text files: paragraph|line|file")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="passage length limit (tokens)")] = None,
-    tokenizer: Annotated[str | None, typer.Option(
-        help="'whitespace' or a backbone name/folder/hub id")] = None,
+    tokenizer: Annotated[
+        str | None, typer.Option(help="'whitespace' or a backbone name/folder/hub id")
+    ] = None,
     sample: Annotated[int | None, typer.Option(help="sample N passages (seeded)")] = None,
     seed: Annotated[int | None, typer.Option(help="sampling and shuffling seed")] = None,
     dedup: Annotated[bool | None, typer.Option("--dedup/--no-dedup")] = None,
@@ -135,10 +149,12 @@ def distill(
     teacher: Annotated[str | None, typer.Option(help="openai | local")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL")] = None,
     model: Annotated[str | None, typer.Option(help="teacher model (or local backbone)")] = None,
-    api_key_env: Annotated[str | None, typer.Option(
-        help="environment variable holding the API key")] = None,
-    template: Annotated[str | None, typer.Option(
-        help="pile-ner-type | pile-ner-definition | a template .json")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="environment variable holding the API key")
+    ] = None,
+    template: Annotated[
+        str | None, typer.Option(help="pile-ner-type | pile-ner-definition | a template .json")
+    ] = None,
     temperature: Annotated[float | None, typer.Option()] = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="answer length limit")] = None,
     timeout: Annotated[float | None, typer.Option(help="seconds per request")] = None,
@@ -148,12 +164,15 @@ def distill(
     tpm: Annotated[float | None, typer.Option(help="tokens per minute limit")] = None,
     price_in: Annotated[float | None, typer.Option(help="price per 1M input tokens")] = None,
     price_out: Annotated[float | None, typer.Option(help="price per 1M output tokens")] = None,
-    instruct: Annotated[bool | None, typer.Option(
-        "--instruct/--no-instruct", help="also build instruct.json")] = None,
+    instruct: Annotated[
+        bool | None, typer.Option("--instruct/--no-instruct", help="also build instruct.json")
+    ] = None,
     negatives: Annotated[str | None, typer.Option(help="none | uniform | frequency")] = None,
     n_negatives: Annotated[int | None, typer.Option(help="sampled negatives per passage")] = None,
-    report_only: Annotated[bool | None, typer.Option(
-        "--report-only", help="rebuild the report from --out, ask nothing")] = None,
+    report_only: Annotated[
+        bool | None,
+        typer.Option("--report-only", help="rebuild the report from --out, ask nothing"),
+    ] = None,
 ) -> None:
     """Annotate a corpus with a teacher LLM (resumable), report, build instruction data."""
     given = {k: v for k, v in locals().items() if k != "config"}
@@ -183,17 +202,26 @@ def distill(
         with open(out_dir / "passages.jsonl", "w", encoding="utf-8") as fh:
             for p in passages:
                 fh.write(json.dumps({"id": p.id, "text": p.text}, ensure_ascii=False) + "\n")
-        typer.echo(f"{len(passages):,} passages ({dropped['exact']:,} exact and "
-                   f"{dropped['near']:,} near duplicates removed) in "
-                   f"{time.monotonic() - t0:.1f} s", err=True)
-        bar = tqdm(total=len(passages), unit="passage", dynamic_ncols=True, file=sys.stderr,
-                   desc="distill")
+        typer.echo(
+            f"{len(passages):,} passages ({dropped['exact']:,} exact and "
+            f"{dropped['near']:,} near duplicates removed) in "
+            f"{time.monotonic() - t0:.1f} s",
+            err=True,
+        )
+        bar = tqdm(
+            total=len(passages), unit="passage", dynamic_ncols=True, file=sys.stderr, desc="distill"
+        )
 
         def progress(stats, done):
             bar.update(done - bar.n)
             cost = pricing.cost(stats.prompt_tokens, stats.completion_tokens)
-            bar.set_postfix(cost=f"{cost:.4f}", asked=stats.asked, cached=stats.cached,
-                            failed=stats.failed, refresh=False)
+            bar.set_postfix(
+                cost=f"{cost:.4f}",
+                asked=stats.asked,
+                cached=stats.cached,
+                failed=stats.failed,
+                refresh=False,
+            )
 
         teach = _teacher(s)
 
@@ -201,8 +229,16 @@ def distill(
             try:
                 with Store(store_path) as store:
                     return await run_distillation(
-                        passages, teach, tmpl, store, ann, concurrency=s["concurrency"],
-                        rpm=s["rpm"], tpm=s["tpm"], progress=progress)
+                        passages,
+                        teach,
+                        tmpl,
+                        store,
+                        ann,
+                        concurrency=s["concurrency"],
+                        rpm=s["rpm"],
+                        tpm=s["tpm"],
+                        progress=progress,
+                    )
             finally:
                 await teach.aclose()
 
@@ -213,11 +249,19 @@ def distill(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(3) from None
         bar.close()
-        run_info = {**stats.to_dict(), "dedup_dropped": dropped, "teacher": s["teacher"],
-                    "model": s["model"], "template": tmpl.id}
+        run_info = {
+            **stats.to_dict(),
+            "dedup_dropped": dropped,
+            "teacher": s["teacher"],
+            "model": s["model"],
+            "template": tmpl.id,
+        }
         if stats.failed:
-            typer.echo(f"warning: {stats.failed} passages failed (kept in the store; re-run "
-                       "the same command to retry them)", err=True)
+            typer.echo(
+                f"warning: {stats.failed} passages failed (kept in the store; re-run "
+                "the same command to retry them)",
+                err=True,
+            )
     if not ann.exists():
         raise typer.BadParameter(f"{ann} does not exist: run without --report-only first")
     rep = report_for(ann, store_path, pricing, run_info)
@@ -232,14 +276,20 @@ def distill(
             if rec.get("teacher", {}).get("parse") == "unparseable":
                 continue
             passages_ann.append(from_example(Example.from_dict(rec), i))
-        n = write_records(build_records(passages_ann, BuildConfig(
-            negatives=s["negatives"], n_negatives=s["n_negatives"], seed=s["seed"])),
-            out_dir / "instruct.json")
-        typer.echo(f"instruction data: {n:,} conversations -> {out_dir / 'instruct.json'}",
-                   err=True)
+        n = write_records(
+            build_records(
+                passages_ann,
+                BuildConfig(negatives=s["negatives"], n_negatives=s["n_negatives"], seed=s["seed"]),
+            ),
+            out_dir / "instruct.json",
+        )
+        typer.echo(
+            f"instruction data: {n:,} conversations -> {out_dir / 'instruct.json'}", err=True
+        )
     typer.echo(
         f"{rep['passages']:,} passages, {rep['mentions']:,} mentions, "
         f"{rep['distinct_types']:,} types, {rep['parse_failures']:,} parse failures, "
         f"{rep['hallucinated']:,} hallucinated, tokens {rep['tokens_in']:,}/{rep['tokens_out']:,},"
-        f" cost {rep['cost']:.4f}")
+        f" cost {rep['cost']:.4f}"
+    )
     typer.echo(f"report: {paths['md']}")

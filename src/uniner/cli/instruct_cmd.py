@@ -32,9 +32,11 @@ def _load_annotated(path: Path, label_map: dict[str, str], dataset: str | None):
         with open(path, encoding="utf-8") as fh:
             first = json.loads(fh.readline() or "{}")
         if "teacher" in first and "entities" in first:
-            return [from_example(Example.from_dict(r), i, label_map, dataset)
-                    for i, r in enumerate(read_annotations(path))
-                    if r["teacher"].get("parse") != "unparseable"]
+            return [
+                from_example(Example.from_dict(r), i, label_map, dataset)
+                for i, r in enumerate(read_annotations(path))
+                if r["teacher"].get("parse") != "unparseable"
+            ]
     fmt = detect_format(path)
     if fmt in ("uniner-conversation", "slimer-jsonl"):
         convs = group_by_passage(read_conversations(path))
@@ -51,20 +53,29 @@ def build(
     seed: Annotated[int, typer.Option(help="negative sampling and question order")] = 0,
     shuffle: Annotated[bool, typer.Option("--shuffle/--no-shuffle")] = True,
     variant: Annotated[str, typer.Option(help="type | all-in-one | definition")] = "type",
-    dataset: Annotated[str | None, typer.Option(
-        help="supervised template: 'Dataset: NAME' before the text")] = None,
-    label_map: Annotated[Path | None, typer.Option(
-        help="JSON object tag -> natural-language type")] = None,
-    definitions: Annotated[Path | None, typer.Option(
-        help="JSON object type -> definition (variant 'definition')")] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="supervised template: 'Dataset: NAME' before the text")
+    ] = None,
+    label_map: Annotated[
+        Path | None, typer.Option(help="JSON object tag -> natural-language type")
+    ] = None,
+    definitions: Annotated[
+        Path | None, typer.Option(help="JSON object type -> definition (variant 'definition')")
+    ] = None,
 ) -> None:
     """Write INPUTS as conversations: one question per type, negatives, seeded order."""
     from uniner.data.errors import DataFormatError
     from uniner.instruct import BuildConfig, build_records, type_frequencies, write_records
 
     try:
-        cfg = BuildConfig(negatives=negatives, n_negatives=n_negatives, seed=seed,
-                          shuffle=shuffle, variant=variant, dataset=dataset)
+        cfg = BuildConfig(
+            negatives=negatives,
+            n_negatives=n_negatives,
+            seed=seed,
+            shuffle=shuffle,
+            variant=variant,
+            dataset=dataset,
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     lm = json.loads(label_map.read_text()) if label_map else {}
@@ -81,5 +92,7 @@ def build(
         raise typer.Exit(1) from None
     n = write_records(build_records(passages, cfg, definitions=defs), out)
     freq = type_frequencies(passages)
-    typer.echo(f"{n:,} conversations, {len(freq):,} types, "
-               f"{sum(len(p.answers) for p in passages):,} positive questions -> {out}")
+    typer.echo(
+        f"{n:,} conversations, {len(freq):,} types, "
+        f"{sum(len(p.answers) for p in passages):,} positive questions -> {out}"
+    )

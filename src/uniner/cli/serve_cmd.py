@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from uniner.cli import app
+from uniner.cli.errors import backbone_errors
 
 
 @app.command("serve")
@@ -72,7 +73,8 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     typer.echo(f"loading model {model or '(default)'} ...", err=True)
     try:
-        extractor = load(model, threads=threads, batch_size=model_batch_size)
+        with backbone_errors():
+            extractor = load(model, threads=threads, batch_size=model_batch_size)
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="--model") from exc
     key_note = f", API key from ${api_key_env}" if settings.api_key else ""
