@@ -1,6 +1,7 @@
 """Is the ONNX int8 span student faster on this CPU at equal F1? torch fp32 vs ONNX fp32 vs int8.
 
-    python bench/span_onnx.py [--model uniner-span-mpnet] [--threads 2]
+    python bench/span_onnx.py [--model uniner-span-mpnet] [--threads 2] \
+        [--int8-recipe mixed|all] [--runtimes "torch fp32,onnx int8"]
 
 One process, one model: F1 on the five CrossNER *dev* sets (official metric, the model's own
 decoding defaults) and sentences per second on CrossNER-AI test (431 sentences, 13 labels) at
@@ -32,12 +33,20 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="runs/bench-onnx")
+    ap.add_argument("--int8-recipe", default="mixed", help="mixed or all (onnx_runtime module)")
+    ap.add_argument(
+        "--runtimes",
+        default="torch fp32,onnx fp32,onnx int8",
+        help="comma-separated subset to measure (torch fp32 always included: the baseline)",
+    )
     args = ap.parse_args()
+    wanted = {"torch fp32", *(r.strip() for r in args.runtimes.split(","))}
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     m = load(args.model, threads=args.threads)
-    int8 = export(m, out / "onnx", int8=True)
-    runtimes = {"torch fp32": None, "onnx fp32": out / "onnx" / FP32_NAME, "onnx int8": int8}
+    int8 = export(m, out / "onnx", int8=True, int8_recipe=args.int8_recipe)
+    every = {"torch fp32": None, "onnx fp32": out / "onnx" / FP32_NAME, "onnx int8": int8}
+    runtimes = {k: v for k, v in every.items() if k in wanted}
     dev = [load_split(n, "dev") for n in DEV_SETS]
     ai = load_split("CrossNER_AI", "test")
     texts, labels = ai.texts, list(ai.labels)
@@ -66,6 +75,7 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}",
         "model": m.name,
+        "int8_recipe": args.int8_recipe,
         "sizes_mb": {
             p.name: round(p.stat().st_size / 2**20, 1) for p in (out / "onnx").glob("*.onnx")
         },

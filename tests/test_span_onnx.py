@@ -68,3 +68,32 @@ def test_onnx_graph_matches_torch_on_other_shapes(backbone: Path, tmp_path: Path
 def test_missing_onnx_file(backbone: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no ONNX model"):
         trained_looking(backbone).use_onnx(tmp_path / "nope.onnx")
+
+
+def _weight_matmuls(path: Path) -> tuple[set[str], set[str]]:
+    """(float MatMuls with a weight initializer, integer MatMuls) of a graph."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    inits = {i.name for i in graph.initializer}
+    fp = {n.name for n in graph.node if n.op_type == "MatMul" and any(x in inits for x in n.input)}
+    q = {n.name for n in graph.node if n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul")}
+    return fp, q
+
+
+def test_int8_recipes_keep_the_named_matmuls_in_fp32(backbone: Path, tmp_path: Path) -> None:
+    from uniner.students.span.onnx_runtime import fp32_matmuls, quantize_int8
+
+    ext = trained_looking(backbone)
+    mixed = export(ext, tmp_path / "mixed")  # the default recipe
+    keep = set(fp32_matmuls(tmp_path / "mixed" / FP32_NAME))
+    ffn_out = {n for n in keep if "/output/dense/" in n and "/attention/" not in n}
+    assert ffn_out and any("/encoder/" not in n for n in keep)  # FFN outputs and the head
+    assert not any("/attention/" in n or "/intermediate/" in n for n in keep)
+    fp, q = _weight_matmuls(mixed)
+    assert fp == keep and q  # exactly those stay fp32, the rest run as integer MatMuls
+    every = quantize_int8(tmp_path / "mixed" / FP32_NAME, tmp_path / "all.onnx", "all")
+    fp_all, q_all = _weight_matmuls(every)
+    assert not fp_all and len(q_all) > len(q)
+    with pytest.raises(ValueError, match="int8_recipe must be one of"):
+        export(ext, tmp_path / "bad", int8_recipe="fp8")

@@ -7,7 +7,7 @@ faster than torch fp32. Whether that holds *at equal F1* is measured in
     from uniner import load
     from uniner.students.span.onnx_runtime import export
     m = load()
-    path = export(m, "runs/onnx/uniner-span-mpnet", int8=True)   # model.onnx + model.int8.onnx
+    path = export(m, "runs/onnx/uniner-span-mpnet")   # model.onnx + model.int8.onnx
     m.use_onnx(path)                                                 # same API, onnxruntime inside
 
 The exported graph takes the featurizer's padded batch (``input_ids``, ``attention_mask``,
@@ -15,10 +15,20 @@ The exported graph takes the featurizer's padded batch (``input_ids``, ``attenti
 and label axes and returns the logits ``[batch, words, width, labels]``; masking, sigmoid and
 decoding stay in Python, shared with the torch path. Needs the ``onnx`` extra
 (``onnxruntime``, ``onnx``).
+
+int8 recipes (``int8_recipe``), measured on the default mpnet model in BENCHMARKS.md:
+
+- ``"mixed"`` (default): dynamic int8 with one scale per output channel and 7-bit weights
+  (``reduce_range``: this CPU class, AVX2 without VNNI, saturates with 8-bit weights), keeping
+  each block's feed-forward output projection and the small span head in fp32. Those projections
+  carry the activation outliers of transformer blocks; quantising them is what broke mpnet.
+- ``"all"``: every weight MatMul per tensor, 8-bit: smallest file, fine on MiniLM (-0.4 F1),
+  -22 F1 on mpnet.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +46,9 @@ _AXES = {
 }
 FP32_NAME = "model.onnx"
 INT8_NAME = "model.int8.onnx"
+INT8_RECIPES = ("mixed", "all")
+# a block's feed-forward output projection (BERT and MPNet names), not the attention output
+_FFN_OUT = re.compile(r"/layer\.\d+/output/dense/")
 
 
 class _Forward(torch.nn.Module):
@@ -62,12 +75,21 @@ def _require_onnxruntime() -> Any:
     return onnxruntime
 
 
-def export(extractor: Any, out_dir: str | Path, int8: bool = True, opset: int = 18) -> Path:
+def export(
+    extractor: Any,
+    out_dir: str | Path,
+    int8: bool = True,
+    opset: int = 18,
+    int8_recipe: str = "mixed",
+) -> Path:
     """Write ``model.onnx`` (fp32) and, with ``int8``, ``model.int8.onnx``; returns the one to use.
 
     ``extractor`` is a :class:`~uniner.students.span.extractor.SpanExtractor` (its featurizer
-    builds the example batch that traces the graph).
+    builds the example batch that traces the graph). ``int8_recipe`` is one of
+    :data:`INT8_RECIPES` (module docstring).
     """
+    if int8 and int8_recipe not in INT8_RECIPES:
+        raise ValueError(f"int8_recipe must be one of {INT8_RECIPES}, got {int8_recipe!r}")
     _require_onnxruntime()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,10 +119,44 @@ def export(extractor: Any, out_dir: str | Path, int8: bool = True, opset: int = 
         model.train(was_training)
     if not int8:
         return out / FP32_NAME
+    quantize_int8(out / FP32_NAME, out / INT8_NAME, int8_recipe)
+    return out / INT8_NAME
+
+
+def fp32_matmuls(path: str | Path) -> list[str]:
+    """The MatMul nodes the ``"mixed"`` recipe keeps in fp32: feed-forward outputs and the head."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return [
+        n.name
+        for n in graph.node
+        if n.op_type == "MatMul" and (_FFN_OUT.search(n.name) or "/encoder/" not in n.name)
+    ]
+
+
+def quantize_int8(fp32_path: str | Path, int8_path: str | Path, recipe: str = "mixed") -> Path:
+    """Dynamic int8 quantisation of an exported graph with one of :data:`INT8_RECIPES`."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(out / FP32_NAME), str(out / INT8_NAME), weight_type=QuantType.QInt8)
-    return out / INT8_NAME
+    if recipe == "mixed":
+        keep = fp32_matmuls(fp32_path)
+        if not any(_FFN_OUT.search(n) for n in keep):
+            raise ValueError(
+                f"{fp32_path}: no feed-forward output projection (*/layer.N/output/dense/*) found; "
+                "use int8_recipe='all' for this encoder"
+            )
+        kwargs: dict[str, Any] = {
+            "per_channel": True,
+            "reduce_range": True,
+            "nodes_to_exclude": keep,
+        }
+    elif recipe == "all":
+        kwargs = {}
+    else:
+        raise ValueError(f"int8 recipe must be one of {INT8_RECIPES}, got {recipe!r}")
+    quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, **kwargs)
+    return Path(int8_path)
 
 
 class OnnxScorer:
