@@ -67,6 +67,39 @@ def test_extract_cli_text_json(model_dir):
     assert all(TEXT[e["start"] : e["end"]] == e["text"] for e in out["entities"])
 
 
+def test_extract_cli_decodes_as_the_model_was_released(tmp_path, model_dir):
+    """Without --threshold/--multi-label the CLI uses the decoding stored in config.json (as
+    ``load().extract`` does), not a hard-coded 0.5 single-label one."""
+    _register()
+    cfg = json.loads((model_dir / "config.json").read_text())
+    released = tmp_path / "released"
+    released.mkdir()
+    for f in model_dir.iterdir():
+        (released / f.name).write_bytes(f.read_bytes())
+    labels = ["person", "city", "name"]
+    scores = sorted(e.score for e in load(model_dir).extract(TEXT, labels, threshold=0.0))
+    cut = scores[len(scores) // 2]  # a threshold that keeps some spans and drops others
+    cfg.update(threshold=cut, multi_label=True)
+    (released / "config.json").write_text(json.dumps(cfg))
+
+    def cli(*extra: str) -> list[tuple[int, int, str]]:
+        args = ["extract", TEXT, "-m", str(released), "--json", *extra]
+        res = CliRunner().invoke(app, [*args, *(a for lab in labels for a in ("-l", lab))])
+        assert res.exit_code == 0, res.output
+        return sorted(
+            (e["start"], e["end"], e["label"]) for e in json.loads(res.output)["entities"]
+        )
+
+    python = sorted((e.start, e.end, e.label) for e in load(released).extract(TEXT, labels))
+    assert cli() == python
+    assert len({(s, e) for s, e, _ in python}) < len(python), "multi-label: a span with 2 labels"
+    assert cli("--threshold", "0.0", "--no-multi-label") != python
+    res = CliRunner().invoke(
+        app, ["extract", TEXT, "-l", "x", "-m", str(released), "--threshold", "2"]
+    )
+    assert res.exit_code != 0 and "threshold" in res.output
+
+
 def test_extract_cli_needs_labels(model_dir):
     _register()
     res = CliRunner().invoke(app, ["extract", TEXT, "-m", str(model_dir)])

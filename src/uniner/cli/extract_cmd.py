@@ -81,9 +81,17 @@ def extract(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="shipped name, folder or hub id")
     ] = None,
-    threshold: Annotated[float, typer.Option(help="minimum score")] = 0.5,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="minimum score [default: the model's, chosen at release]"
+        ),
+    ] = None,
     nested: Annotated[bool, typer.Option(help="allow nested entities")] = False,
-    multi_label: Annotated[bool, typer.Option(help="several labels per span")] = False,
+    multi_label: Annotated[
+        bool | None,
+        typer.Option(help="several labels per span [default: the model's release setting]"),
+    ] = None,
     input: Annotated[Path | None, typer.Option("--input", "-i", help=".jsonl or .txt")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="JSON Lines out")] = None,
     batch_size: Annotated[int, typer.Option(help="texts per model call")] = 16,
