@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,16 @@ def test_onnx_graph_matches_torch_on_other_shapes(backbone: Path, tmp_path: Path
     assert ext.extract_batch(TEXTS, LABELS, multi_label=True) == ref
 
 
+def test_export_is_quiet(backbone: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Tracing and quantisation warnings mean nothing to a user of ``--runtime onnx``."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        export(trained_looking(backbone), tmp_path)
+    assert not seen and "pre-processing" not in caplog.text
+
+
 def test_missing_onnx_file(backbone: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no ONNX model"):
         trained_looking(backbone).use_onnx(tmp_path / "nope.onnx")
@@ -97,3 +108,37 @@ def test_int8_recipes_keep_the_named_matmuls_in_fp32(backbone: Path, tmp_path: P
     assert not fp_all and len(q_all) > len(q)
     with pytest.raises(ValueError, match="int8_recipe must be one of"):
         export(ext, tmp_path / "bad", int8_recipe="fp8")
+
+
+def test_ensure_export_reuses_only_an_export_of_the_same_weights(
+    backbone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uniner.students.span.onnx_runtime import STAMP_NAME, ensure_export, fingerprint
+
+    monkeypatch.setenv("UNINER_ONNX_CACHE", str(tmp_path / "cache"))
+    ext = trained_looking(backbone)
+    exports: list[Path] = []
+    first = ensure_export(ext, on_export=exports.append)
+    assert first.name == INT8_NAME and first.parent.parent == tmp_path / "cache"
+    assert exports == [first.parent] and fingerprint(ext)[:16] in first.parent.name
+    assert not (first.parent / FP32_NAME).exists()  # only the graph that runs stays cached
+    mtime = first.stat().st_mtime_ns
+    assert ensure_export(ext, on_export=exports.append) == first  # cached: no second export
+    assert len(exports) == 1 and first.stat().st_mtime_ns == mtime
+
+    # other weights: another folder under the cache, the first export untouched
+    with torch.no_grad():
+        ext.model.bias.add_(1.0)  # a 0-dim tensor: hashed too
+    second = ensure_export(ext, on_export=exports.append)
+    assert second.parent != first.parent and len(exports) == 2
+
+    # an explicit folder holding another model's export, or a killed export, is exported over
+    mine = tmp_path / "mine"
+    ensure_export(trained_looking(backbone), mine)
+    got = ensure_export(ext, mine, on_export=exports.append)
+    assert len(exports) == 3
+    assert json.loads((mine / STAMP_NAME).read_text())["fingerprint"] == fingerprint(ext)
+    (mine / STAMP_NAME).unlink()
+    assert ensure_export(ext, mine, on_export=exports.append) == got and len(exports) == 4
+    # fp32 only is a different export of the same weights
+    assert ensure_export(ext, mine, int8=False).name == FP32_NAME

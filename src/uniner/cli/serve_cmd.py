@@ -9,6 +9,7 @@ import typer
 
 from uniner.cli import app
 from uniner.cli.errors import backbone_errors
+from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
 
 
 @app.command("serve")
@@ -39,9 +40,11 @@ def serve(
     graceful_timeout: Annotated[
         float, typer.Option(help="seconds to finish requests in flight on shutdown")
     ] = 30.0,
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads")] = None,
     model_batch_size: Annotated[int, typer.Option(help="encoder inputs per forward pass")] = 16,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    runtime: RuntimeOption = Runtime.torch,
+    onnx_dir: OnnxDirOption = None,
 ) -> None:
     """Serve POST /v1/extract, GET /v1/models, GET /health, the page at / and docs at /docs."""
     try:
@@ -67,6 +70,7 @@ def serve(
         ).with_api_key_from_env(api_key_env)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    check_runtime(runtime, onnx_dir)
 
     from uniner import load
 
@@ -77,9 +81,11 @@ def serve(
             extractor = load(model, threads=threads, batch_size=model_batch_size)
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="--model") from exc
+    apply_runtime(extractor, runtime, onnx_dir)
     key_note = f", API key from ${api_key_env}" if settings.api_key else ""
     typer.echo(
-        f"serving {extractor.name} on http://{host}:{port} (page at /, docs at /docs{key_note})",
+        f"serving {extractor.name} on {runtime.value} at http://{host}:{port} "
+        f"(page at /, docs at /docs{key_note})",
         err=True,
     )
     run_server(extractor, settings, host=host, port=port, log_level=log_level)

@@ -193,6 +193,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
             default_threshold=default_threshold,
             default_multi_label=default_multi_label,
             kind=type(extractor).__name__,
+            runtime="onnx" if getattr(extractor, "onnx", None) is not None else "torch",
         )
         return ModelsResponse(models=[info], limits=s.public())
 

@@ -80,6 +80,7 @@ class ModelInfo(BaseModel):
     default_threshold: float
     default_multi_label: bool
     kind: str
+    runtime: str = Field("torch", description="torch, or onnx (int8 onnxruntime graph)")
     loaded: bool = True
 
 

@@ -9,6 +9,7 @@ faster than torch fp32. Whether that holds *at equal F1* is measured in
     m = load()
     path = export(m, "runs/onnx/uniner-span-mpnet")   # model.onnx + model.int8.onnx
     m.use_onnx(path)                                                 # same API, onnxruntime inside
+    m.use_onnx(ensure_export(m))   # or: export once into a cache, reuse while the weights match
 
 The exported graph takes the featurizer's padded batch (``input_ids``, ``attention_mask``,
 ``shape_ids``, ``word_pos``, ``label_bounds``, ``label_mask``) with dynamic batch, length, word
@@ -29,11 +30,20 @@ int8 recipes (``int8_recipe``), measured on the default mpnet model in BENCHMARK
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import logging
+import os
 import re
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
+
+log = logging.getLogger(__name__)
 
 INPUTS = ("input_ids", "attention_mask", "shape_ids", "word_pos", "label_bounds", "label_mask")
 _AXES = {
@@ -48,6 +58,8 @@ _AXES = {
 FP32_NAME = "model.onnx"
 INT8_NAME = "model.int8.onnx"
 INT8_RECIPES = ("mixed", "all")
+STAMP_NAME = "export.json"  # what was exported from which weights; written last
+CACHE_ENV = "UNINER_ONNX_CACHE"
 # a block's feed-forward output projection (BERT and MPNet names), not the attention output
 _FFN_OUT = re.compile(r"/layer\.\d+/output/dense/")
 
@@ -91,9 +103,15 @@ def export(
     """
     if int8:  # before the export, which takes a minute on a base-size encoder
         _check_recipe(int8_recipe)
+    return _export(extractor, Path(out_dir), _stamp(extractor, int8, int8_recipe, opset))
+
+
+def _export(extractor: Any, out: Path, stamp: dict[str, Any]) -> Path:
+    """Export as ``stamp`` says (:func:`_stamp`), then write the stamp: a killed export has none."""
     _require_onnxruntime()
-    out = Path(out_dir)
+    int8, opset = stamp["int8_recipe"] is not None, stamp["opset"]
     out.mkdir(parents=True, exist_ok=True)
+    (out / STAMP_NAME).unlink(missing_ok=True)  # from here on the folder is not what it said
     fz = extractor.featurizer
     enc = fz.encode_text("Ada Lovelace wrote the first program in London .")
     feats = [
@@ -105,7 +123,10 @@ def export(
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # tracing warns about every advanced-indexing op and data-dependent branch of the
+            # encoder; the graph's logits are checked against torch's in the tests instead
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 _Forward(model),
                 tuple(batch[k] for k in INPUTS),
@@ -118,10 +139,83 @@ def export(
             )
     finally:
         model.train(was_training)
-    if not int8:
-        return out / FP32_NAME
-    quantize_int8(out / FP32_NAME, out / INT8_NAME, int8_recipe)
-    return out / INT8_NAME
+    if int8:
+        quantize_int8(out / FP32_NAME, out / INT8_NAME, stamp["int8_recipe"])
+    (out / STAMP_NAME).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+    return out / stamp["file"]
+
+
+def default_cache_dir() -> Path:
+    """``$UNINER_ONNX_CACHE`` if set, else ``~/.cache/uniner/onnx``."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "uniner" / "onnx"
+
+
+def fingerprint(extractor: Any) -> str:
+    """SHA-256 of the model's config and every tensor: an export is reused only for these weights.
+
+    Hashing the weights (about a second for mpnet-base) rather than trusting a name or version
+    means a retrained or edited model never runs on a stale graph.
+    """
+    model = extractor.model
+    h = hashlib.sha256()
+    h.update(json.dumps(dataclasses.asdict(model.config), sort_keys=True, default=str).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(str(tensor.dtype).encode())
+        h.update(str(tuple(tensor.shape)).encode())
+        h.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _stamp(extractor: Any, int8: bool, recipe: str, opset: int) -> dict[str, Any]:
+    return {
+        "fingerprint": fingerprint(extractor),
+        "model": getattr(extractor, "name", None),
+        "file": INT8_NAME if int8 else FP32_NAME,
+        "int8_recipe": recipe if int8 else None,
+        "opset": opset,
+    }
+
+
+def ensure_export(
+    extractor: Any,
+    out_dir: str | Path | None = None,
+    int8: bool = True,
+    int8_recipe: str = "mixed",
+    opset: int = 18,
+    on_export: Callable[[Path], None] | None = None,
+    keep_fp32: bool = False,
+) -> Path:
+    """The ONNX graph of these weights: reused from ``out_dir`` if its stamp matches, else exported.
+
+    ``out_dir`` defaults to a folder per model and fingerprint under :func:`default_cache_dir`,
+    so the minute-long export happens once per model and machine. A folder whose stamp names other
+    weights or another recipe is exported over. ``on_export(folder)`` is called before an
+    export, so a command line can say why it is busy. The fp32 graph (about 440 MB for
+    mpnet-base) is deleted after quantising unless ``keep_fp32``.
+    """
+    if int8:
+        _check_recipe(int8_recipe)
+    want = _stamp(extractor, int8, int8_recipe, opset)
+    if out_dir is None:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(want["model"] or "model"))
+        out_dir = default_cache_dir() / f"{name}-{want['fingerprint'][:16]}"
+    out = Path(out_dir)
+    try:
+        have = json.loads((out / STAMP_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        have = None
+    if have == want and (out / want["file"]).is_file():
+        return out / want["file"]
+    if have is not None:
+        log.info("%s holds an export of other weights or settings; exporting again", out)
+    if on_export is not None:
+        on_export(out)
+    path = _export(extractor, out, want)
+    if int8 and not keep_fp32:
+        (out / FP32_NAME).unlink()
+    return path
 
 
 def _check_recipe(recipe: str) -> None:
@@ -155,8 +249,19 @@ def quantize_int8(fp32_path: str | Path, int8_path: str | Path, recipe: str = "m
                 "use int8_recipe='all' for this encoder"
             )
         kwargs = {"per_channel": True, "reduce_range": True, "nodes_to_exclude": keep}
-    quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, **kwargs)
+    root = logging.getLogger()
+    root.addFilter(_no_preprocessing_advice)
+    try:
+        quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, **kwargs)
+    finally:
+        root.removeFilter(_no_preprocessing_advice)
     return Path(int8_path)
+
+
+def _no_preprocessing_advice(record: logging.LogRecord) -> bool:
+    """onnxruntime advises shape-inference pre-processing on every call; for dynamic int8
+    MatMuls it changes nothing, so the advice is dropped (other warnings still show)."""
+    return not str(record.msg).startswith("Please consider to run pre-processing")
 
 
 class OnnxScorer:

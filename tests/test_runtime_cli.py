@@ -1,0 +1,89 @@
+"""`--runtime onnx` of `uniner extract` and `uniner serve`: the cached int8 graph, same API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+
+from uniner.cli import _register, app
+from uniner.students.span.backbones import load_encoder, load_tokenizer
+from uniner.students.span.config import SpanModelConfig
+from uniner.students.span.extractor import SpanExtractor
+from uniner.students.span.model import SpanModel
+from uniner.students.span.onnx_runtime import INT8_NAME, STAMP_NAME
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+TEXT = "Alice Smith flew from Paris to New York ."
+LABELS = ["person", "city"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(5)
+    cfg = SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=4)
+    model = SpanModel(cfg, load_encoder(str(backbone)))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    ext = SpanExtractor(model.eval(), load_tokenizer(str(backbone)), name="tiny")
+    return ext.save(tmp_path_factory.mktemp("m") / "tiny", storage="full")
+
+
+def _every_pair(model_dir: Path, *extra: str) -> dict[tuple[int, int, str], float]:
+    """(start, end, label) -> score of every candidate: nested, multi-label, threshold 0."""
+    _register()
+    args = ["extract", TEXT, "-m", str(model_dir), "--json", "--nested", "--multi-label"]
+    args += ["--threshold", "0", *(a for lab in LABELS for a in ("-l", lab)), *extra]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    ents = json.loads(res.stdout)["entities"]
+    return {(e["start"], e["end"], e["label"]): e["score"] for e in ents}
+
+
+def test_extract_runtime_onnx_exports_once_and_scores_like_torch(model_dir, tmp_path):
+    torch_scores = _every_pair(model_dir)
+    onnx_dir = tmp_path / "onnx"
+    onnx_scores = _every_pair(model_dir, "--runtime", "onnx", "--onnx-dir", str(onnx_dir))
+    assert (onnx_dir / INT8_NAME).is_file() and (onnx_dir / STAMP_NAME).is_file()
+    assert onnx_scores.keys() == torch_scores.keys() and len(torch_scores) > 10
+    diffs = [abs(onnx_scores[k] - torch_scores[k]) for k in torch_scores]
+    assert max(diffs) > 0 and sum(diffs) / len(diffs) < 0.05  # int8: close, not identical
+    stamp = (onnx_dir / STAMP_NAME).stat().st_mtime_ns
+    assert _every_pair(model_dir, "--runtime", "onnx", "--onnx-dir", str(onnx_dir)) == onnx_scores
+    assert (onnx_dir / STAMP_NAME).stat().st_mtime_ns == stamp  # reused, not exported again
+
+
+def test_onnx_dir_needs_runtime_onnx(model_dir, tmp_path):
+    _register()
+    for cmd in (["extract", TEXT, "-l", "person"], ["serve"]):
+        args = [*cmd, "-m", str(model_dir), "--onnx-dir", str(tmp_path)]
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 2 and "--runtime onnx" in res.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_serve_runtime_onnx_reports_it(model_dir, tmp_path, monkeypatch):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from uniner.serving import server
+    from uniner.serving.app import create_app
+
+    served = []
+    monkeypatch.setattr(server, "serve", lambda extractor, *a, **k: served.append(extractor))
+    _register()
+    args = ["serve", "-m", str(model_dir), "--runtime", "onnx", "--onnx-dir", str(tmp_path)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "on onnx at http://" in res.output
+    with TestClient(create_app(served[0])) as client:  # lifespan starts the batcher
+        assert client.get("/v1/models").json()["models"][0]["runtime"] == "onnx"
+        got = client.post("/v1/extract", json={"text": TEXT, "labels": LABELS, "threshold": 0})
+    assert got.status_code == 200, got.text
+    assert got.json()["results"][0]["entities"]
