@@ -31,18 +31,29 @@ from uniner.distill.runner import Passage, run_distillation
 from uniner.distill.store import Store
 from uniner.distill.teachers.openai import OpenAITeacher
 
-ANSWER = tuples_answer([("Ada Lovelace", "person"), ("London", "city"),
-                        ("Analytical Engine", "machine")])
+ANSWER = tuples_answer(
+    [("Ada Lovelace", "person"), ("London", "city"), ("Analytical Engine", "machine")]
+)
 
 
 def start_server(latency: float, workdir: Path) -> tuple[subprocess.Popen, str]:
     script = workdir / "script.json"
-    script.write_text(json.dumps({"models": ["bench"], "latency": latency,
-                                  "default": [{"content": ANSWER}]}))
+    script.write_text(
+        json.dumps({"models": ["bench"], "latency": latency, "default": [{"content": ANSWER}]})
+    )
     port_file = workdir / "port"
-    proc = subprocess.Popen([sys.executable, "-m", "uniner.distill.mockserver", "--script",
-                             str(script), "--port-file", str(port_file)],
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uniner.distill.mockserver",
+            "--script",
+            str(script),
+            "--port-file",
+            str(port_file),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     deadline = time.time() + 30
     while not port_file.exists():
         if time.time() > deadline or proc.poll() is not None:
@@ -52,26 +63,42 @@ def start_server(latency: float, workdir: Path) -> tuple[subprocess.Popen, str]:
 
 
 async def one_level(base_url: str, concurrency: int, n: int, workdir: Path) -> dict:
-    passages = [Passage(f"c{concurrency}-{i}",
-                        f"In {1800 + i}, Ada Lovelace (run {concurrency}) wrote in London about "
-                        f"the Analytical Engine.") for i in range(n)]
-    teacher = OpenAITeacher(base_url, "bench", api_key_env=None, timeout=30,
-                            max_connections=max(8, concurrency))
+    passages = [
+        Passage(
+            f"c{concurrency}-{i}",
+            f"In {1800 + i}, Ada Lovelace (run {concurrency}) wrote in London about "
+            f"the Analytical Engine.",
+        )
+        for i in range(n)
+    ]
+    teacher = OpenAITeacher(
+        base_url, "bench", api_key_env=None, timeout=30, max_connections=max(8, concurrency)
+    )
     try:
         with Store(workdir / f"c{concurrency}.sqlite") as store:
             r0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
-            stats = await run_distillation(passages, teacher, get_template("pile-ner-type"),
-                                           store, workdir / f"c{concurrency}.jsonl",
-                                           concurrency=concurrency)
+            stats = await run_distillation(
+                passages,
+                teacher,
+                get_template("pile-ner-type"),
+                store,
+                workdir / f"c{concurrency}.jsonl",
+                concurrency=concurrency,
+            )
             seconds = time.perf_counter() - t0
             r1 = resource.getrusage(resource.RUSAGE_SELF)
     finally:
         await teacher.aclose()
     cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
-    return {"concurrency": concurrency, "passages": n, "seconds": round(seconds, 3),
-            "annotated": stats.asked, "failed": stats.failed,
-            "client_cpu_ms_per_annotation": round(1000 * cpu / max(1, stats.asked), 2)}
+    return {
+        "concurrency": concurrency,
+        "passages": n,
+        "seconds": round(seconds, 3),
+        "annotated": stats.asked,
+        "failed": stats.failed,
+        "client_cpu_ms_per_annotation": round(1000 * cpu / max(1, stats.asked), 2),
+    }
 
 
 def main() -> None:
@@ -100,7 +127,7 @@ def main() -> None:
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
-                   f"{platform.python_version()}",
+        f"{platform.python_version()}",
         "load_average_1m": round(os.getloadavg()[0], 2),
         "latency_s": args.latency,
         "command": "python bench/distill_throughput.py " + " ".join(sys.argv[1:]),
@@ -108,15 +135,21 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\n{result['date']}; {result['machine']}; load average "
-          f"{result['load_average_1m']}; latency {args.latency * 1000:.0f} ms\n")
-    print("| concurrency | passages | seconds | annotations/s | ceiling c/latency | of ceiling "
-          "| client CPU ms/annotation |")
+    print(
+        f"\n{result['date']}; {result['machine']}; load average "
+        f"{result['load_average_1m']}; latency {args.latency * 1000:.0f} ms\n"
+    )
+    print(
+        "| concurrency | passages | seconds | annotations/s | ceiling c/latency | of ceiling "
+        "| client CPU ms/annotation |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['concurrency']} | {r['passages']} | {r['seconds']:.2f} | "
-              f"{r['per_second']:.1f} | {r['ceiling']:.0f} | {100 * r['of_ceiling']:.1f}% "
-              f"| {r['client_cpu_ms_per_annotation']:.2f} |")
+        print(
+            f"| {r['concurrency']} | {r['passages']} | {r['seconds']:.2f} | "
+            f"{r['per_second']:.1f} | {r['ceiling']:.0f} | {100 * r['of_ceiling']:.1f}% "
+            f"| {r['client_cpu_ms_per_annotation']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

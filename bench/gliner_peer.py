@@ -278,8 +278,12 @@ def main() -> None:
     t.add_argument("--max-steps", type=int, default=2200)
     t.add_argument("--max-words", type=int, default=64)
     t.add_argument("--init-from", default=None, help="continue a saved peer (fresh schedule)")
-    t.add_argument("--schedule", choices=("steps", "time"), default="steps",
-                   help="warm-up and cosine over --max-steps, or over --max-seconds")
+    t.add_argument(
+        "--schedule",
+        choices=("steps", "time"),
+        default="steps",
+        help="warm-up and cosine over --max-steps, or over --max-seconds",
+    )
     e = sub.add_parser("eval")
     e.add_argument("--model", required=True)
     e.add_argument("--out", required=True)
@@ -288,8 +292,11 @@ def main() -> None:
     e.add_argument("--max-queries", type=int, default=None)
     e.add_argument("--ours", default=None, help="span student timed beside it (default model)")
     e.add_argument("--speed-only", action="store_true", help="skip the F1 sets; throughput only")
-    e.add_argument("--no-speed", action="store_true",
-                   help="F1 only (e.g. on a GPU machine, without the span student)")
+    e.add_argument(
+        "--no-speed",
+        action="store_true",
+        help="F1 only (e.g. on a GPU machine, without the span student)",
+    )
     e.add_argument("--batch-size", type=int, default=8, help="batch size for the F1 sets")
     a = ap.parse_args()
     train(a) if a.cmd == "train" else evaluate(a)

@@ -37,7 +37,7 @@ def test_default_model_finds_people_and_places():
     assert m.extract(text, ["programming language"]) == []
 
 
-_NO_NETWORK = '''
+_NO_NETWORK = """
 import socket
 
 def _refuse(*args, **kwargs):
@@ -47,9 +47,9 @@ socket.socket.connect = _refuse
 socket.socket.connect_ex = _refuse
 socket.create_connection = _refuse
 socket.getaddrinfo = _refuse
-'''
+"""
 
-_RUN_CLI = '''
+_RUN_CLI = """
 import socket, sys
 try:
     socket.create_connection(("pypi.org", 443), timeout=1)
@@ -60,7 +60,7 @@ else:
 from uniner.cli import main
 sys.argv = ["uniner", *sys.argv[1:]]
 main()
-'''
+"""
 
 
 def test_readme_extract_runs_with_no_network(tmp_path):
@@ -83,8 +83,21 @@ def test_readme_extract_runs_with_no_network(tmp_path):
         "COLUMNS": "200",
     }
     text = "Marie Curie discovered polonium at the University of Paris."
-    cmd = [sys.executable, "-c", _RUN_CLI, "extract", text, "-l", "person",
-           "-l", "chemical element", "-l", "university", "--threads", "1"]
+    cmd = [
+        sys.executable,
+        "-c",
+        _RUN_CLI,
+        "extract",
+        text,
+        "-l",
+        "person",
+        "-l",
+        "chemical element",
+        "-l",
+        "university",
+        "--threads",
+        "1",
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     # the highlighted sentence, then the table: the mentions the in-process test above also finds

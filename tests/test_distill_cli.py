@@ -19,10 +19,18 @@ DOCS = [
     "Tesla builds cars in Berlin and Shanghai.",
 ]
 ANSWERS = {
-    DOCS[0]: [("Marie Curie", "person"), ("Paris", "city"), ("Nobel Prize", "award"),
-              ("1903", "date")],
-    DOCS[1]: [("Alan Turing", "person"), ("London", "city"), ("King's College", "college"),
-              ("Cambridge", "city")],
+    DOCS[0]: [
+        ("Marie Curie", "person"),
+        ("Paris", "city"),
+        ("Nobel Prize", "award"),
+        ("1903", "date"),
+    ],
+    DOCS[1]: [
+        ("Alan Turing", "person"),
+        ("London", "city"),
+        ("King's College", "college"),
+        ("Cambridge", "city"),
+    ],
     DOCS[3]: [("Tesla", "company"), ("Berlin", "city"), ("Shanghai", "city")],
 }
 
@@ -36,8 +44,10 @@ def corpus(tmp_path):
 
 @pytest.fixture
 def server():
-    script = {"models": ["teacher-x"],
-              "by_hash": {sha(t): [{"content": tuples_answer(a)}] for t, a in ANSWERS.items()}}
+    script = {
+        "models": ["teacher-x"],
+        "by_hash": {sha(t): [{"content": tuples_answer(a)}] for t, a in ANSWERS.items()},
+    }
     with ScriptedServer(script) as srv:
         yield srv
 
@@ -49,9 +59,28 @@ def _invoke(args):
 
 def test_distill_cli_end_to_end(corpus, server, tmp_path):
     out = tmp_path / "run"
-    args = [str(corpus), "--text-field", "body", "--out", str(out), "--base-url",
-            server.base_url, "--model", "teacher-x", "--api-key-env", "", "--price-in", "1000",
-            "--price-out", "2000", "--instruct", "--negatives", "uniform", "--n-negatives", "1"]
+    args = [
+        str(corpus),
+        "--text-field",
+        "body",
+        "--out",
+        str(out),
+        "--base-url",
+        server.base_url,
+        "--model",
+        "teacher-x",
+        "--api-key-env",
+        "",
+        "--price-in",
+        "1000",
+        "--price-out",
+        "2000",
+        "--instruct",
+        "--negatives",
+        "uniform",
+        "--n-negatives",
+        "1",
+    ]
     res = _invoke(args)
     assert res.exit_code == 0, res.output
     rep = json.loads((out / "report.json").read_text())
@@ -85,9 +114,11 @@ def test_distill_cli_end_to_end(corpus, server, tmp_path):
 
 def test_distill_cli_config_file_and_clear_stop(corpus, server, tmp_path):
     cfg = tmp_path / "distill.toml"
-    cfg.write_text(f'inputs = ["{corpus.name}"]\ntext_field = "body"\n'
-                   f'base_url = "{server.base_url}"\nmodel = "wrong-model"\napi_key_env = ""\n'
-                   f'out = "{tmp_path / "cfg-run"}"\n')
+    cfg.write_text(
+        f'inputs = ["{corpus.name}"]\ntext_field = "body"\n'
+        f'base_url = "{server.base_url}"\nmodel = "wrong-model"\napi_key_env = ""\n'
+        f'out = "{tmp_path / "cfg-run"}"\n'
+    )
     res = _invoke(["--config", str(cfg)])
     assert res.exit_code == 3
     assert "'wrong-model' is not served" in res.output
@@ -102,15 +133,38 @@ def test_distill_cli_config_file_and_clear_stop(corpus, server, tmp_path):
 
 @pytest.mark.shared_data
 def test_distill_pile_ner_passages_with_scripted_server(shared_data, tmp_path):
-    src = (shared_data / "pile-ner" / "slimer" / "5pos_5neg_perNE_top391NEs_FalseDef"
-           / "validation.jsonl")
+    src = (
+        shared_data
+        / "pile-ner"
+        / "slimer"
+        / "5pos_5neg_perNE_top391NEs_FalseDef"
+        / "validation.jsonl"
+    )
     gold = list(read_examples(src))
     script = script_from_examples(gold, noise=0.2, seed=1, models=["gpt-3.5-turbo-0301"])
     out = tmp_path / "pile"
     with ScriptedServer(script) as srv:
-        res = _invoke([str(src), "--text-field", "input", "--out", str(out), "--base-url",
-                       srv.base_url, "--model", "gpt-3.5-turbo-0301", "--api-key-env", "",
-                       "--concurrency", "16", "--price-in", "1.5", "--price-out", "2"])
+        res = _invoke(
+            [
+                str(src),
+                "--text-field",
+                "input",
+                "--out",
+                str(out),
+                "--base-url",
+                srv.base_url,
+                "--model",
+                "gpt-3.5-turbo-0301",
+                "--api-key-env",
+                "",
+                "--concurrency",
+                "16",
+                "--price-in",
+                "1.5",
+                "--price-out",
+                "2",
+            ]
+        )
         assert res.exit_code == 0, res.output
         asked = len({r["hash"] for r in srv.requests})
     rep = json.loads((out / "report.json").read_text())

@@ -26,16 +26,25 @@ def test_sources_text_jsonl_gz_dirs_globs(tmp_path):
     (tmp_path / "d" / "sub").mkdir(parents=True)
     (tmp_path / "d" / "a.txt").write_text("First para line one.\nline two.\n\n\nSecond para.\n")
     (tmp_path / "d" / "sub" / "b.jsonl").write_text(
-        json.dumps({"meta": {"body": "Nested text."}, "uid": 7}) + "\n\n"
-        + json.dumps({"meta": {"body": "More."}, "uid": 8}) + "\n")
+        json.dumps({"meta": {"body": "Nested text."}, "uid": 7})
+        + "\n\n"
+        + json.dumps({"meta": {"body": "More."}, "uid": 8})
+        + "\n"
+    )
     with gzip.open(tmp_path / "c.jsonl.gz", "wt") as fh:
         fh.write(json.dumps({"meta": {"body": "Zipped."}}) + "\n")
     (tmp_path / "d" / "skip.bin").write_bytes(b"\0\1")
-    docs = list(iter_documents([tmp_path / "d", str(tmp_path / "*.gz")],
-                               text_field="meta.body", id_field="uid"))
+    docs = list(
+        iter_documents(
+            [tmp_path / "d", str(tmp_path / "*.gz")], text_field="meta.body", id_field="uid"
+        )
+    )
     assert [(d.id, d.text) for d in docs] == [
-        ("a.txt:1", "First para line one.\nline two."), ("a.txt:5", "Second para."),
-        ("7", "Nested text."), ("8", "More."), ("c.jsonl.gz:1", "Zipped."),
+        ("a.txt:1", "First para line one.\nline two."),
+        ("a.txt:5", "Second para."),
+        ("7", "Nested text."),
+        ("8", "More."),
+        ("c.jsonl.gz:1", "Zipped."),
     ]
     lines = list(iter_documents([tmp_path / "d" / "a.txt"], text_unit="line"))
     assert [d.text for d in lines] == ["First para line one.", "line two.", "Second para."]
@@ -54,21 +63,31 @@ def test_jsonl_streams_and_names_bad_line(tmp_path):
 
 
 def test_sentences_and_chunks():
-    text = ("Dr. Smith went to Washington. He met the U.S. Army there! \"Great,\" he said. "
-            "Then he left.\n\nA new paragraph starts here.")
-    assert split_sentences(text)[:2] == ["Dr. Smith went to Washington. ",
-                                         "He met the U.S. Army there! "]
+    text = (
+        'Dr. Smith went to Washington. He met the U.S. Army there! "Great," he said. '
+        "Then he left.\n\nA new paragraph starts here."
+    )
+    assert split_sentences(text)[:2] == [
+        "Dr. Smith went to Washington. ",
+        "He met the U.S. Army there! ",
+    ]
     assert "".join(split_sentences(text)) == text
     chunks = chunk_text(text, max_tokens=8)
-    assert chunks == ["Dr. Smith went to Washington.", "He met the U.S. Army there!",
-                      "\"Great,\" he said. Then he left.", "A new paragraph starts here."]
+    assert chunks == [
+        "Dr. Smith went to Washington.",
+        "He met the U.S. Army there!",
+        '"Great," he said. Then he left.',
+        "A new paragraph starts here.",
+    ]
 
 
 def test_chunks_respect_limit_with_any_counter():
     rng = random.Random(0)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
-    sents = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 40))).capitalize() + "."
-             for _ in range(60)]
+    sents = [
+        " ".join(rng.choice(words) for _ in range(rng.randint(3, 40))).capitalize() + "."
+        for _ in range(60)
+    ]
     sents.append(" ".join(["long"] * 700) + ".")  # one sentence over the limit
     text = " ".join(sents)
     for counter, limit in ((lambda s: len(s.split()), 64), (len, 300)):
@@ -85,8 +104,11 @@ def test_passage_ids_from_documents():
 
     docs = [Document("d1", "Short one."), Document("d2", "One two three. Four five six.")]
     ps = list(iter_passages(docs, max_tokens=3))
-    assert [(p.id, p.text) for p in ps] == [("d1", "Short one."), ("d2#0", "One two three."),
-                                            ("d2#1", "Four five six.")]
+    assert [(p.id, p.text) for p in ps] == [
+        ("d1", "Short one."),
+        ("d2#0", "One two three."),
+        ("d2#1", "Four five six."),
+    ]
 
 
 def _long_text(seed: int, n: int = 200) -> str:
@@ -98,8 +120,13 @@ def test_dedup_exact_and_near():
     base = _long_text(1)
     words = base.split()
     near = " ".join([*words[:100], "CHANGED", *words[101:]])
-    ps = [Passage("a", base), Passage("b", "  " + base.upper() + " "), Passage("c", near),
-          Passage("d", _long_text(2)), Passage("e", _long_text(3))]
+    ps = [
+        Passage("a", base),
+        Passage("b", "  " + base.upper() + " "),
+        Passage("c", near),
+        Passage("d", _long_text(2)),
+        Passage("e", _long_text(3)),
+    ]
     d = Deduplicator(near_threshold=0.8)
     kept = [p.id for p in dedup(ps, d)]
     assert kept == ["a", "d", "e"]

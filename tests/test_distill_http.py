@@ -48,36 +48,79 @@ SCRIPT = {
     "models": ["teacher-1"],
     "api_key": KEY,
     "by_hash": {
-        sha(P["ok"]): [{"content": tuples_answer(
-            [("Marie Curie", "person"), ("Paris", "city"), ("Pierre Curie", "person")])}],
-        sha(P["single"]): [{"content": "[('Alan Turing', 'person'), "
-                                       "('Princeton University', 'university')]"}],
-        sha(P["fence"]): [{"content": '```python\n[("Nile", "river"), ("Egypt", "country"),\n'
-                                      ' ("Sudan", "country")]\n```'}],
-        sha(P["trunc"]): [{"content": '[("Google", "company"), ("Microsoft", "company"), '
-                                      '("Amazon", "company"), ("Seat', "finish_reason": "length"}],
-        sha(P["r429"]): [{"status": 429, "retry_after": 0.6},
-                         {"content": tuples_answer([("Ada Lovelace", "person"),
-                                                    ("Analytical Engine", "machine")])}],
-        sha(P["r500"]): [{"status": 500}, {"status": 503},
-                         {"content": tuples_answer([("Tesla", "company"), ("Berlin", "city")])}],
-        sha(P["timeout"]): [{"hang": 4},
-                            {"content": tuples_answer([("NASA", "organization"),
-                                                       ("Voyager 1", "spacecraft"),
-                                                       ("1977", "date")])}],
-        sha(P["slow"]): [{"delay": 0.4, "content": tuples_answer(
-            [("Mozart", "person"), ("Salzburg", "city")])}],
-        sha(P["json"]): [{"content": '[["Python", "programming language"], '
-                                     '["Guido van Rossum", "person"]]'}],
-        sha(P["escaped"]): [{"content": '[(\\"The Louvre\\", \\"museum\\"), '
-                                        '(\\"Paris\\", \\"city\\")]'}],
-        sha(P["prose"]): [{"content": 'Here are the entities I found:\n[("Einstein", "person"), '
-                                      '("Patent Office", "organization"), ("Bern", "city")]\n'
-                                      "I hope this helps!"}],
+        sha(P["ok"]): [
+            {
+                "content": tuples_answer(
+                    [("Marie Curie", "person"), ("Paris", "city"), ("Pierre Curie", "person")]
+                )
+            }
+        ],
+        sha(P["single"]): [
+            {"content": "[('Alan Turing', 'person'), ('Princeton University', 'university')]"}
+        ],
+        sha(P["fence"]): [
+            {
+                "content": '```python\n[("Nile", "river"), ("Egypt", "country"),\n'
+                ' ("Sudan", "country")]\n```'
+            }
+        ],
+        sha(P["trunc"]): [
+            {
+                "content": '[("Google", "company"), ("Microsoft", "company"), '
+                '("Amazon", "company"), ("Seat',
+                "finish_reason": "length",
+            }
+        ],
+        sha(P["r429"]): [
+            {"status": 429, "retry_after": 0.6},
+            {
+                "content": tuples_answer(
+                    [("Ada Lovelace", "person"), ("Analytical Engine", "machine")]
+                )
+            },
+        ],
+        sha(P["r500"]): [
+            {"status": 500},
+            {"status": 503},
+            {"content": tuples_answer([("Tesla", "company"), ("Berlin", "city")])},
+        ],
+        sha(P["timeout"]): [
+            {"hang": 4},
+            {
+                "content": tuples_answer(
+                    [("NASA", "organization"), ("Voyager 1", "spacecraft"), ("1977", "date")]
+                )
+            },
+        ],
+        sha(P["slow"]): [
+            {"delay": 0.4, "content": tuples_answer([("Mozart", "person"), ("Salzburg", "city")])}
+        ],
+        sha(P["json"]): [
+            {"content": '[["Python", "programming language"], ["Guido van Rossum", "person"]]'}
+        ],
+        sha(P["escaped"]): [
+            {"content": '[(\\"The Louvre\\", \\"museum\\"), (\\"Paris\\", \\"city\\")]'}
+        ],
+        sha(P["prose"]): [
+            {
+                "content": 'Here are the entities I found:\n[("Einstein", "person"), '
+                '("Patent Office", "organization"), ("Bern", "city")]\n'
+                "I hope this helps!"
+            }
+        ],
         sha(P["junk"]): [{"content": "Sorry, I can't find anything useful here."}],
-        sha(P["halluc"]): [{"content": tuples_answer(
-            [("Barack Obama", "person"), ("Kenya", "country"), ("Michelle Obama", "person"),
-             ("Kenya", "NONE")])}],
+        sha(P["halluc"]): [
+            {
+                "content": tuples_answer(
+                    [
+                        ("Barack Obama", "person"),
+                        ("Kenya", "country"),
+                        ("Michelle Obama", "person"),
+                        ("Kenya", "NONE"),
+                    ]
+                )
+            }
+        ],
     },
 }
 
@@ -99,8 +142,13 @@ EXPECTED = {
 
 
 def _teacher(server: ScriptedServer, **kw) -> OpenAITeacher:
-    opts = {"api_key_env": "UNINER_TEST_TEACHER_KEY", "timeout": 2.0, "backoff_base": 0.05,
-            "backoff_max": 0.5, "max_retries": 4}
+    opts = {
+        "api_key_env": "UNINER_TEST_TEACHER_KEY",
+        "timeout": 2.0,
+        "backoff_base": 0.05,
+        "backoff_max": 0.5,
+        "max_retries": 4,
+    }
     opts.update(kw)
     return OpenAITeacher(server.base_url, opts.pop("model", "teacher-1"), **opts)
 
@@ -110,8 +158,9 @@ def _run(server, tmp_path, passages, name="out", **kw):
         teacher = _teacher(server, **kw.pop("teacher_kw", {}))
         try:
             with Store(tmp_path / f"{name}.sqlite") as store:
-                return await run_distillation(passages, teacher, TEMPLATE, store,
-                                              tmp_path / f"{name}.jsonl", **kw)
+                return await run_distillation(
+                    passages, teacher, TEMPLATE, store, tmp_path / f"{name}.jsonl", **kw
+                )
         finally:
             await teacher.aclose()
 
@@ -133,9 +182,7 @@ def test_scripted_run_gives_exact_annotations(server, tmp_path):
     for name, expected in EXPECTED.items():
         got = [(e["text"], e["label"]) for e in recs[name]["entities"]]
         # entities come back in text order, each mention at every occurrence
-        want = sorted(
-            ((P[name].index(m), m, t) for m, t in expected), key=lambda x: x[0]
-        )
+        want = sorted(((P[name].index(m), m, t) for m, t in expected), key=lambda x: x[0])
         assert got == [(m, t) for _, m, t in want], name
         for e in recs[name]["entities"]:
             assert P[name][e["start"] : e["end"]] == e["text"]
@@ -248,15 +295,19 @@ JOB = textwrap.dedent("""
 @pytest.mark.slow
 def test_sigkill_midway_then_resume(tmp_path):
     n, conc = 40, 4
-    script = {"models": ["teacher-1"], "latency": 0.25,
-              "default": [{"content": '[("Paris", "city")]'}]}
+    script = {
+        "models": ["teacher-1"],
+        "latency": 0.25,
+        "default": [{"content": '[("Paris", "city")]'}],
+    }
     job = tmp_path / "job.py"
     job.write_text(JOB)
     out = tmp_path / "job.jsonl"
     with ScriptedServer(script, tmp_path / "requests.jsonl") as srv:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen([sys.executable, str(job), srv.base_url, str(tmp_path), str(n)],
-                                env=env)
+        proc = subprocess.Popen(
+            [sys.executable, str(job), srv.base_url, str(tmp_path), str(n)], env=env
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             if out.exists() and len(out.read_bytes().splitlines()) >= 12:
@@ -267,15 +318,17 @@ def test_sigkill_midway_then_resume(tmp_path):
         assert proc.returncode == -signal.SIGKILL
         asked_before = len(srv.requests)
         db = sqlite3.connect(tmp_path / "job.sqlite")
-        done_at_kill = {r[0] for r in db.execute(
-            "SELECT passage_hash FROM answers WHERE status='done'")}
+        done_at_kill = {
+            r[0] for r in db.execute("SELECT passage_hash FROM answers WHERE status='done'")
+        }
         db.close()
         assert 12 <= len(done_at_kill) < n  # killed midway
         in_flight = asked_before - len(done_at_kill)
         assert 0 <= in_flight <= conc
 
-        proc = subprocess.run([sys.executable, str(job), srv.base_url, str(tmp_path), str(n)],
-                              env=env, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, str(job), srv.base_url, str(tmp_path), str(n)], env=env, timeout=120
+        )
         assert proc.returncode == 0
         log = list(srv.requests)
 

@@ -26,8 +26,13 @@ FALLBACK = [
 def _passages() -> list[str]:
     """Three plain sentences, plus one short Pile-NER passage when the shared data is here."""
     root = data_dir()
-    src = None if root is None else (
-        root / "pile-ner" / "slimer" / "5pos_5neg_perNE_top391NEs_FalseDef" / "validation.jsonl")
+    src = (
+        None
+        if root is None
+        else (
+            root / "pile-ner" / "slimer" / "5pos_5neg_perNE_top391NEs_FalseDef" / "validation.jsonl"
+        )
+    )
     if src is None or not src.is_file():
         return list(FALLBACK)
     with open(src, encoding="utf-8") as fh:
@@ -46,18 +51,36 @@ def test_local_smollm2_teacher_end_to_end(tmp_path, one_torch_thread):
     corpus.write_text("".join(json.dumps({"text": p}) + "\n" for p in passages))
     out = tmp_path / "run"
     _register()
-    args = [str(corpus), "--out", str(out), "--teacher", "local", "--model",
-            "smollm2-135m-instruct", "--template", "pile-ner-type-1shot", "--max-new-tokens", "48",
-            "--concurrency", "1",
-            "--instruct", "--negatives", "frequency", "--n-negatives", "1"]
+    args = [
+        str(corpus),
+        "--out",
+        str(out),
+        "--teacher",
+        "local",
+        "--model",
+        "smollm2-135m-instruct",
+        "--template",
+        "pile-ner-type-1shot",
+        "--max-new-tokens",
+        "48",
+        "--concurrency",
+        "1",
+        "--instruct",
+        "--negatives",
+        "frequency",
+        "--n-negatives",
+        "1",
+    ]
     res = CliRunner().invoke(app, ["distill", *args], catch_exceptions=False)
     assert res.exit_code == 0, res.output
 
     records = [json.loads(line) for line in (out / "annotations.jsonl").read_text().splitlines()]
     assert sorted(r["text"] for r in records) == sorted(passages)
     db = sqlite3.connect(out / "store.sqlite")
-    rows = db.execute("SELECT teacher, model, prompt_tokens, completion_tokens, response "
-                      "FROM answers WHERE status='done'").fetchall()
+    rows = db.execute(
+        "SELECT teacher, model, prompt_tokens, completion_tokens, response "
+        "FROM answers WHERE status='done'"
+    ).fetchall()
     db.close()
     assert len(rows) == len(passages)
     for teacher, model, tin, tout, response in rows:

@@ -14,25 +14,58 @@ SHAPES = [
     ("python tuples", '[("Apple", "organization"), ("Tim Cook", "person")]', AC, OK),
     ("json lists", '[["Apple", "organization"], ["Tim Cook", "person"]]', AC, OK),
     ("single quotes", "[('Apple', 'organization'), ('Tim Cook', 'person')]", AC, OK),
-    ("escaped quotes",
-     '[(\\"Apple\\", \\"organization\\"), (\\"Tim Cook\\", \\"person\\")]', AC, OK),
-    ("prose around", 'Sure! The entities are:\n[("Apple", "organization"), ("Tim Cook", "person")]'
-     "\nLet me know if you need more.", AC, OK),
+    (
+        "escaped quotes",
+        '[(\\"Apple\\", \\"organization\\"), (\\"Tim Cook\\", \\"person\\")]',
+        AC,
+        OK,
+    ),
+    (
+        "prose around",
+        'Sure! The entities are:\n[("Apple", "organization"), ("Tim Cook", "person")]'
+        "\nLet me know if you need more.",
+        AC,
+        OK,
+    ),
     ("code fence", '```python\n[("Apple", "organization"),\n ("Tim Cook", "person")]\n```', AC, OK),
-    ("fence no lang",
-     'Output:\n```\n[["Apple", "organization"], ["Tim Cook", "person"]]\n```', AC, OK),
-    ("json objects", '[{"entity": "Apple", "type": "organization"}, '
-     '{"entity": "Tim Cook", "type": "person"}]', AC, OK),
+    (
+        "fence no lang",
+        'Output:\n```\n[["Apple", "organization"], ["Tim Cook", "person"]]\n```',
+        AC,
+        OK,
+    ),
+    (
+        "json objects",
+        '[{"entity": "Apple", "type": "organization"}, {"entity": "Tim Cook", "type": "person"}]',
+        AC,
+        OK,
+    ),
     ("trailing comma", '[("Apple", "organization"), ("Tim Cook", "person"),]', AC, OK),
     ("one per line", '("Apple", "organization")\n("Tim Cook", "person")', AC, SALVAGED),
-    ("inner apostrophe", "[('Apple', 'organization'), ('Tim Cook', 'person'), "
-     "('O'Reilly', 'publisher')]", (*AC, ("O'Reilly", "publisher")), SALVAGED),
-    ("truncated in tuple", '[("Apple", "organization"), ("Tim Cook", "person"), ("Cuper', AC,
-     SALVAGED),
-    ("truncated before )", '[("Apple", "organization"), ("Tim Cook", "person"), ("Cupertino", '
-     '"city"', AC, SALVAGED),
-    ("truncated fence", '```python\n[("Apple", "organization"), ("Tim Cook", "person"), ("X', AC,
-     SALVAGED),
+    (
+        "inner apostrophe",
+        "[('Apple', 'organization'), ('Tim Cook', 'person'), ('O'Reilly', 'publisher')]",
+        (*AC, ("O'Reilly", "publisher")),
+        SALVAGED,
+    ),
+    (
+        "truncated in tuple",
+        '[("Apple", "organization"), ("Tim Cook", "person"), ("Cuper',
+        AC,
+        SALVAGED,
+    ),
+    (
+        "truncated before )",
+        '[("Apple", "organization"), ("Tim Cook", "person"), ("Cupertino", "city"',
+        AC,
+        SALVAGED,
+    ),
+    (
+        "truncated fence",
+        '```python\n[("Apple", "organization"), ("Tim Cook", "person"), ("X',
+        AC,
+        SALVAGED,
+    ),
 ]
 
 
@@ -83,16 +116,26 @@ def test_filter_reasons_and_alignment():
     ]
     res = filter_pairs(passage, pairs)
     assert res.kept == [
-        ("Apple", "organization"), ("Tim Cook", "person"), ("apple", "organization"),
+        ("Apple", "organization"),
+        ("Tim Cook", "person"),
+        ("apple", "organization"),
         ("café Zürich", "restaurant"),
     ]
     assert dict(res.dropped) == {
-        "hallucinated": 1, "non_english": 1, "else_type": 2, "duplicate": 1,
-        "empty_mention": 1, "empty_type": 1, "long_type": 1, "long_mention": 1,
+        "hallucinated": 1,
+        "non_english": 1,
+        "else_type": 2,
+        "duplicate": 1,
+        "empty_mention": 1,
+        "empty_type": 1,
+        "long_type": 1,
+        "long_mention": 1,
     }
     assert res.hallucinated == [("Steve Jobs", "person")]
     assert [(e.text, e.label) for e in res.entities] == [
-        ("Apple", "organization"), ("Tim Cook", "person"), ("café Zürich", "restaurant"),
+        ("Apple", "organization"),
+        ("Tim Cook", "person"),
+        ("café Zürich", "restaurant"),
     ]
     for e in res.entities:
         assert passage[e.start : e.end] == e.text

@@ -29,14 +29,17 @@ TEXT = "Paris is in France. Paris hosts UNESCO; France borders Spain."
 
 def _example() -> Example:
     ents = []
-    for word, label in [("Paris", "city"), ("France", "country"), ("UNESCO", "organization"),
-                        ("Spain", "country")]:
+    for word, label in [
+        ("Paris", "city"),
+        ("France", "country"),
+        ("UNESCO", "organization"),
+        ("Spain", "country"),
+    ]:
         start = 0
         while (i := TEXT.find(word, start)) != -1:
             ents.append(Entity(i, i + len(word), word, label))
             start = i + 1
-    return Example(TEXT, tuple(ents), labels=("city", "country", "organization", "person"),
-                   id="p0")
+    return Example(TEXT, tuple(ents), labels=("city", "country", "organization", "person"), id="p0")
 
 
 def _questions(rec):
@@ -46,8 +49,11 @@ def _questions(rec):
 
 def test_positive_questions_dedup_in_order_and_known_negative():
     p = from_example(_example())
-    assert p.answers == (("city", ("Paris",)), ("country", ("France", "Spain")),
-                         ("organization", ("UNESCO",)))
+    assert p.answers == (
+        ("city", ("Paris",)),
+        ("country", ("France", "Spain")),
+        ("organization", ("UNESCO",)),
+    )
     assert p.negatives == ("person",)
     rec = next(build_records([p], BuildConfig(negatives="none", shuffle=False)))
     assert rec["id"] == "p0"
@@ -119,15 +125,21 @@ def test_variants_and_dataset_template():
     cfg = BuildConfig(negatives="none", shuffle=False, variant="all-in-one", dataset="CoNLL")
     rec = next(build_records([p], cfg))
     assert rec["conversations"][0]["value"] == "Dataset: CoNLL\nText: " + TEXT
-    (q, a), = _questions(rec)
+    ((q, a),) = _questions(rec)
     assert q == "What describes city, country, organization, person in the text?"
-    assert json.loads(a) == [["Paris", "city"], ["France", "country"], ["Spain", "country"],
-                             ["UNESCO", "organization"]]
+    assert json.loads(a) == [
+        ["Paris", "city"],
+        ["France", "country"],
+        ["Spain", "country"],
+        ["UNESCO", "organization"],
+    ]
     defs = {"city": "a large human settlement"}
     cfg = BuildConfig(negatives="none", shuffle=False, variant="definition")
     rec = next(build_records([p], cfg, definitions=defs))
-    assert _questions(rec)[0] == ("What describes a large human settlement in the text?",
-                                  '["Paris"]')
+    assert _questions(rec)[0] == (
+        "What describes a large human settlement in the text?",
+        '["Paris"]',
+    )
     assert _questions(rec)[1][0] == "What describes country in the text?"
 
 
@@ -141,8 +153,7 @@ def test_written_file_reads_back(tmp_path):
     (conv,) = read_conversations(out)
     assert conv.dataset == "geo" and conv.text == TEXT
     got = {q.label: q.answers for q in conv.queries if q.answers}
-    assert got == {"city": ("Paris",), "country": ("France", "Spain"),
-                   "organization": ("UNESCO",)}
+    assert got == {"city": ("Paris",), "country": ("France", "Spain"), "organization": ("UNESCO",)}
 
 
 def test_config_validation():
@@ -163,8 +174,13 @@ def test_official_file_round_trips_byte_for_byte(shared_data):
 
 @pytest.mark.shared_data
 def test_pile_ner_slimer_type_counts_preserved(shared_data, tmp_path):
-    path = (shared_data / "pile-ner" / "slimer" / "5pos_5neg_perNE_top391NEs_FalseDef"
-            / "validation.jsonl")
+    path = (
+        shared_data
+        / "pile-ner"
+        / "slimer"
+        / "5pos_5neg_perNE_top391NEs_FalseDef"
+        / "validation.jsonl"
+    )
     convs = list(read_conversations(path))
     expected = count_types(convs)  # the file's own per-type counts
     assert sum(expected.mentions.values()) == 1582  # as the data README counts them
@@ -192,8 +208,9 @@ def test_pile_ner_bio_type_counts_preserved(shared_data, tmp_path):
     assert len(positive) == 368
     passages = [from_example(ex, i) for i, ex in enumerate(examples)]
     out = tmp_path / "pile-bio.json"
-    n = write_records(build_records(passages, BuildConfig(negatives="frequency", n_negatives=2)),
-                      out)
+    n = write_records(
+        build_records(passages, BuildConfig(negatives="frequency", n_negatives=2)), out
+    )
     assert n == 2217
     got = count_types(read_conversations(out))
     assert got.positive == positive and got.mentions == mentions

@@ -20,27 +20,46 @@ def _run(args):
 
 def test_supervised_bio_with_label_map_and_dataset(tmp_path):
     bio = tmp_path / "train.txt"
-    bio.write_text("Alan\tB-PER\nTuring\tI-PER\nvisited\tO\nParis\tB-LOC\n.\tO\n\n"
-                   "Google\tB-ORG\nhired\tO\nAda\tB-PER\n.\tO\n")
+    bio.write_text(
+        "Alan\tB-PER\nTuring\tI-PER\nvisited\tO\nParis\tB-LOC\n.\tO\n\n"
+        "Google\tB-ORG\nhired\tO\nAda\tB-PER\n.\tO\n"
+    )
     lm = tmp_path / "map.json"
     lm.write_text(json.dumps({"PER": "person", "LOC": "location", "ORG": "organization"}))
     out = tmp_path / "sup.json"
-    res = _run([str(bio), "--out", str(out), "--label-map", str(lm), "--dataset", "toy",
-                "--negatives", "none", "--no-shuffle"])
+    res = _run(
+        [
+            str(bio),
+            "--out",
+            str(out),
+            "--label-map",
+            str(lm),
+            "--dataset",
+            "toy",
+            "--negatives",
+            "none",
+            "--no-shuffle",
+        ]
+    )
     assert res.exit_code == 0, res.output
     convs = list(read_conversations(out))
     assert [c.dataset for c in convs] == ["toy", "toy"]
     assert [(q.label, q.answers) for q in convs[0].queries] == [
-        ("person", ("Alan Turing",)), ("location", ("Paris",))]
+        ("person", ("Alan Turing",)),
+        ("location", ("Paris",)),
+    ]
     assert out.read_text().startswith('[{"id": ')
 
 
 def test_from_annotations_skips_unparseable(tmp_path):
     ann = tmp_path / "annotations.jsonl"
     recs = [
-        {"id": "a", "text": "Paris is nice.", "entities": [
-            {"start": 0, "end": 5, "text": "Paris", "label": "city"}],
-         "teacher": {"parse": "ok", "kept": [["Paris", "city"]]}},
+        {
+            "id": "a",
+            "text": "Paris is nice.",
+            "entities": [{"start": 0, "end": 5, "text": "Paris", "label": "city"}],
+            "teacher": {"parse": "ok", "kept": [["Paris", "city"]]},
+        },
         {"id": "b", "text": "Hmm.", "entities": [], "teacher": {"parse": "unparseable"}},
     ]
     ann.write_text("".join(json.dumps(r) + "\n" for r in recs))
@@ -54,8 +73,13 @@ def test_from_annotations_skips_unparseable(tmp_path):
 
 @pytest.mark.shared_data
 def test_from_pile_ner_conversations_keeps_type_counts(shared_data, tmp_path):
-    src = (shared_data / "pile-ner" / "slimer" / "5pos_5neg_perNE_top391NEs_TrueDef"
-           / "validation.jsonl")
+    src = (
+        shared_data
+        / "pile-ner"
+        / "slimer"
+        / "5pos_5neg_perNE_top391NEs_TrueDef"
+        / "validation.jsonl"
+    )
     out = tmp_path / "pile.json"
     res = _run([str(src), "--out", str(out), "--negatives", "none"])
     assert res.exit_code == 0, res.output

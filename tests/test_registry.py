@@ -144,7 +144,9 @@ def test_paper_numbers():
     assert ai is not None and (ai.chatgpt, ai.uniner_7b, ai.uniner_7b_sup) == (52.4, 53.5, 62.9)
     conll = get("conllpp").paper_figures
     assert conll is not None and (conll.chatgpt, conll.uniner_7b, conll.uniner_7b_sup) == (
-        52.5, 72.2, 96.0,
+        52.5,
+        72.2,
+        96.0,
     )
     assert paper.zero_shot_row("UniNER-7B")["Movie"] == 42.4
 

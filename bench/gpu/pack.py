@@ -61,8 +61,11 @@ def main() -> None:
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", default=".gpu")
     ap.add_argument("--part-mb", type=float, default=44.0)
-    ap.add_argument("--test-suite", default=None,
-                    help="also pack this suite's test splits (zero-shot: for the gliner peer)")
+    ap.add_argument(
+        "--test-suite",
+        default=None,
+        help="also pack this suite's test splits (zero-shot: for the gliner peer)",
+    )
     a = ap.parse_args()
     import torch
     from safetensors.torch import load_file, save
@@ -91,8 +94,10 @@ def main() -> None:
     with tarfile.open(out / "data.tgz", "w:gz") as tf:
         for f in files:
             tf.add(f, arcname=str(f.relative_to(root)))
-    print(f"{len(blob) / 1e6:.1f} MB of fp16 weights in {-(-len(blob) // size)} parts; "
-          f"{len(files)} data files, {(out / 'data.tgz').stat().st_size / 1e6:.1f} MB packed")
+    print(
+        f"{len(blob) / 1e6:.1f} MB of fp16 weights in {-(-len(blob) // size)} parts; "
+        f"{len(files)} data files, {(out / 'data.tgz').stat().st_size / 1e6:.1f} MB packed"
+    )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ def _run(args: list[str], log: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT / "src")) if p)
     with open(log, "w", encoding="utf-8") as fh:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                text=True)
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
+        )
         assert proc.stdout is not None
         for line in proc.stdout:  # to the log in $OUT and to the call's output
             fh.write(line)
@@ -60,17 +61,42 @@ def main() -> None:
     prepare(config)
     script = str(ROOT / "bench" / "gliner_peer.py")
     if step == "train":
-        _run([sys.executable, script, "train", "--config", config, "--out", str(KEEP),
-              "--schedule", "time", "--max-seconds", os.environ.get("MAXSEC", "500")],
-             out / "peer-train.log")
+        _run(
+            [
+                sys.executable,
+                script,
+                "train",
+                "--config",
+                config,
+                "--out",
+                str(KEEP),
+                "--schedule",
+                "time",
+                "--max-seconds",
+                os.environ.get("MAXSEC", "500"),
+            ],
+            out / "peer-train.log",
+        )
         summary = KEEP / "train_summary.json"
         (out / "peer-train.json").write_text(summary.read_text(encoding="utf-8"))
     else:
         sample = os.environ.get("EVAL_MAX_QUERIES")  # a dry run on a CPU only; never for results
-        _run([sys.executable, script, "eval", "--model", str(KEEP / "final"), "--no-speed",
-              "--batch-size", os.environ.get("EVAL_BATCH", "32"),
-              *(["--max-queries", sample] if sample else []),
-              "--out", str(out / "peer-eval.json")], out / "peer-eval.log")
+        _run(
+            [
+                sys.executable,
+                script,
+                "eval",
+                "--model",
+                str(KEEP / "final"),
+                "--no-speed",
+                "--batch-size",
+                os.environ.get("EVAL_BATCH", "32"),
+                *(["--max-queries", sample] if sample else []),
+                "--out",
+                str(out / "peer-eval.json"),
+            ],
+            out / "peer-eval.log",
+        )
     print("total", round(time.time() - t0, 1), "s", flush=True)
 
 

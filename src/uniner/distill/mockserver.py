@@ -52,8 +52,18 @@ def tuples_answer(pairs: Iterable[tuple[str, str]]) -> str:
     return "[" + ", ".join(f"({json.dumps(m)}, {json.dumps(t)})" for m, t in pairs) + "]"
 
 
-NOISE_SHAPES = ("single_quotes", "code_fence", "prose", "truncated", "json_lists",
-                "hallucination", "else_type", "unparseable", "http_429", "http_500")
+NOISE_SHAPES = (
+    "single_quotes",
+    "code_fence",
+    "prose",
+    "truncated",
+    "json_lists",
+    "hallucination",
+    "else_type",
+    "unparseable",
+    "http_429",
+    "http_500",
+)
 
 
 def _render(pairs: list[tuple[str, str]], shape: str) -> list[dict[str, Any]]:
@@ -83,8 +93,9 @@ def _render(pairs: list[tuple[str, str]], shape: str) -> list[dict[str, Any]]:
     return [{"content": well}]
 
 
-def script_from_examples(examples: Iterable[Any], *, noise: float = 0.0, seed: int = 0,
-                         models: list[str] | None = None) -> dict[str, Any]:
+def script_from_examples(
+    examples: Iterable[Any], *, noise: float = 0.0, seed: int = 0, models: list[str] | None = None
+) -> dict[str, Any]:
     """A script answering each example's passage with its gold (mention, type) pairs, in
     order of appearance; a seeded ``noise`` fraction uses one of :data:`NOISE_SHAPES`."""
     import random
@@ -100,9 +111,18 @@ def script_from_examples(examples: Iterable[Any], *, noise: float = 0.0, seed: i
     return {"models": models or ["scripted"], "by_hash": by_hash, "default": [{"content": "[]"}]}
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 408: "Request Timeout", 429: "Too Many Requests",
-            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 class ScriptedServer:
@@ -111,8 +131,13 @@ class ScriptedServer:
     slow requests a threaded server spends its CPU switching threads, and the benchmark must
     measure the client, not the stub."""
 
-    def __init__(self, script: dict[str, Any], log_path: str | Path | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        script: dict[str, Any],
+        log_path: str | Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.script = script
         self.counts: Counter = Counter()
         self.lock = threading.Lock()
@@ -121,7 +146,8 @@ class ScriptedServer:
         self.requests: list[dict[str, Any]] = []
         self._loop = asyncio.new_event_loop()
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, host, port, backlog=1024))
+            asyncio.start_server(self._handle, host, port, backlog=1024)
+        )
         self.server_address = self._server.sockets[0].getsockname()[:2]
         self._thread: threading.Thread | None = None
 
@@ -197,8 +223,11 @@ class ScriptedServer:
                 body = await reader.readexactly(int(headers.get("content-length") or 0))
                 status, payload, extra = await self._respond(method, path, headers, body)
                 data = json.dumps(payload).encode()
-                out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
-                       "Content-Type: application/json", f"Content-Length: {len(data)}"]
+                out = [
+                    f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+                    "Content-Type: application/json",
+                    f"Content-Length: {len(data)}",
+                ]
                 out += [f"{k}: {v}" for k, v in extra.items()]
                 writer.write(("\r\n".join(out) + "\r\n\r\n").encode() + data)
                 await writer.drain()
@@ -212,17 +241,29 @@ class ScriptedServer:
     def _unauthorised(self, headers: dict[str, str]) -> tuple[int, Any, dict] | None:
         key = self.script.get("api_key")
         if key and headers.get("authorization") != f"Bearer {key}":
-            return 401, {"error": {"message": "Incorrect API key provided",
-                                   "code": "invalid_api_key"}}, {}
+            return (
+                401,
+                {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}},
+                {},
+            )
         return None
 
-    async def _respond(self, method: str, path: str, headers: dict[str, str], raw: bytes
-                       ) -> tuple[int, Any, dict[str, str]]:
+    async def _respond(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
         route = path.split("?")[0].rstrip("/")
         if method == "GET" and route.endswith("/models"):
-            return self._unauthorised(headers) or (200, {"object": "list", "data": [
-                {"id": m, "object": "model"} for m in self.script.get("models", ["scripted"])]},
-                {})
+            return self._unauthorised(headers) or (
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": m, "object": "model"}
+                        for m in self.script.get("models", ["scripted"])
+                    ],
+                },
+                {},
+            )
         if method != "POST" or not route.endswith("/chat/completions"):
             return 404, {"error": {"message": f"no route {method} {path}"}}, {}
         denied = self._unauthorised(headers)
@@ -235,8 +276,16 @@ class ScriptedServer:
             return 400, {"error": {"message": "bad request body"}}, {}
         model = body.get("model")
         if model not in self.script.get("models", ["scripted"]):
-            return 404, {"error": {"message": f"The model `{model}` does not exist",
-                                   "code": "model_not_found"}}, {}
+            return (
+                404,
+                {
+                    "error": {
+                        "message": f"The model `{model}` does not exist",
+                        "code": "model_not_found",
+                    }
+                },
+                {},
+            )
         text = passage_of(messages)
         h = sha(text)
         with self.lock:
@@ -245,28 +294,49 @@ class ScriptedServer:
         actions = self.actions_for(text)
         action = actions[min(attempt, len(actions) - 1)]
         status = int(action.get("status", 200))
-        self.record({"t": time.time(), "hash": h, "attempt": attempt, "status": status,
-                     "model": model})
+        self.record(
+            {"t": time.time(), "hash": h, "attempt": attempt, "status": status, "model": model}
+        )
         delay = float(self.script.get("latency", 0)) + float(action.get("delay", 0))
         delay += float(action.get("hang", 0))
         if delay:
             await asyncio.sleep(delay)
         if status != 200:
             extra = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
-            return status, {"error": {"message": action.get("message", f"scripted {status}"),
-                                      "type": "scripted"}}, extra
+            return (
+                status,
+                {
+                    "error": {
+                        "message": action.get("message", f"scripted {status}"),
+                        "type": "scripted",
+                    }
+                },
+                extra,
+            )
         content = action.get("content", "[]")
         prompt = sum(len(str(m.get("content", "")).split()) for m in messages)
         completion = len(content.split())
-        return 200, {
-            "id": f"chatcmpl-{h[:12]}-{attempt}",
-            "object": "chat.completion",
-            "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                         "finish_reason": action.get("finish_reason", "stop")}],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                      "total_tokens": prompt + completion},
-        }, {}
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{h[:12]}-{attempt}",
+                "object": "chat.completion",
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": action.get("finish_reason", "stop"),
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
+            },
+            {},
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -276,10 +346,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--port-file", type=Path, help="write the chosen port here")
     ap.add_argument("--log", type=Path, help="request log (JSON lines)")
     ap.add_argument("--latency", type=float, help="seconds added to every request")
-    ap.add_argument("--gold", type=Path, help="answer passages with this file's annotations "
-                    "(any format uniner reads: BIO, SLIMER jsonl, conversations...)")
-    ap.add_argument("--noise", type=float, default=0.0,
-                    help="with --gold: fraction of answers in malformed shapes or errors")
+    ap.add_argument(
+        "--gold",
+        type=Path,
+        help="answer passages with this file's annotations "
+        "(any format uniner reads: BIO, SLIMER jsonl, conversations...)",
+    )
+    ap.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        help="with --gold: fraction of answers in malformed shapes or errors",
+    )
     ap.add_argument("--model", action="append", help="served model id(s) (default: scripted)")
     args = ap.parse_args(argv)
     script = json.loads(args.script.read_text()) if args.script else {}

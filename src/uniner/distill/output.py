@@ -81,6 +81,10 @@ def read_annotations(path: str | Path) -> Iterator[dict[str, Any]]:
     """Records of an annotations file (errors name the file and line)."""
     for line_no, rec in iter_json_lines(path, allow_empty=True):
         if not isinstance(rec, dict) or "text" not in rec or "id" not in rec:
-            raise DataFormatError(path, "record lacks 'id' or 'text'", line=line_no,
-                                  expected='{"id", "text", "entities", "teacher"}')
+            raise DataFormatError(
+                path,
+                "record lacks 'id' or 'text'",
+                line=line_no,
+                expected='{"id", "text", "entities", "teacher"}',
+            )
         yield rec

@@ -43,8 +43,9 @@ class PromptTemplate:
     def digest(self) -> str:
         """Hash of the prompt text, so an edited file without a version bump is still told apart."""
         shots = "\0".join(p + "\0" + a for p, a in self.examples)
-        return hashlib.sha256((self.system + "\0" + self.user + "\0" + shots).encode()
-                              ).hexdigest()[:16]
+        return hashlib.sha256((self.system + "\0" + self.user + "\0" + shots).encode()).hexdigest()[
+            :16
+        ]
 
     def messages(self, passage: str) -> list[dict[str, str]]:
         """The chat messages for one passage (system first, as the paper sends them)."""
@@ -64,17 +65,20 @@ def load_template_file(path: str | Path) -> PromptTemplate:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise DataFormatError(path, f"invalid JSON: {exc.msg}", line=exc.lineno,
-                              expected=SHAPE) from None
+        raise DataFormatError(
+            path, f"invalid JSON: {exc.msg}", line=exc.lineno, expected=SHAPE
+        ) from None
     if not isinstance(data, dict):
         raise DataFormatError(path, "a template must be a JSON object", expected=SHAPE)
     for key, typ in (("name", str), ("version", int), ("user", str)):
         if not isinstance(data.get(key), typ):
-            raise DataFormatError(path, f"field {key!r} missing or not {typ.__name__}",
-                                  expected=SHAPE)
+            raise DataFormatError(
+                path, f"field {key!r} missing or not {typ.__name__}", expected=SHAPE
+            )
     if "{passage}" not in data["user"]:
-        raise DataFormatError(path, "field 'user' must contain the placeholder {passage}",
-                              expected=SHAPE)
+        raise DataFormatError(
+            path, "field 'user' must contain the placeholder {passage}", expected=SHAPE
+        )
     variant = data.get("variant", "type")
     if variant not in VARIANTS:
         raise DataFormatError(
@@ -82,14 +86,22 @@ def load_template_file(path: str | Path) -> PromptTemplate:
         )
     examples = data.get("examples", [])
     if not isinstance(examples, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("passage"), str)
-        and isinstance(e.get("answer"), str) for e in examples
+        isinstance(e, dict)
+        and isinstance(e.get("passage"), str)
+        and isinstance(e.get("answer"), str)
+        for e in examples
     ):
-        raise DataFormatError(path, "field 'examples' must be a list of "
-                              '{"passage": str, "answer": str}', expected=SHAPE)
+        raise DataFormatError(
+            path,
+            'field \'examples\' must be a list of {"passage": str, "answer": str}',
+            expected=SHAPE,
+        )
     return PromptTemplate(
-        name=data["name"], version=data["version"], variant=variant,
-        system=str(data.get("system", "")), user=data["user"],
+        name=data["name"],
+        version=data["version"],
+        variant=variant,
+        system=str(data.get("system", "")),
+        user=data["user"],
         description=str(data.get("description", "")),
         examples=tuple((e["passage"], e["answer"]) for e in examples),
     )
@@ -115,5 +127,7 @@ def get_template(ref: str | Path) -> PromptTemplate:
     if path.suffix == ".json" and path.is_file():
         return load_template_file(path)
     names = sorted(k for k in templates if "@" not in k)
-    raise KeyError(f"unknown template {str(ref)!r}: not a shipped name ({', '.join(names)}) "
-                   "nor an existing .json file")
+    raise KeyError(
+        f"unknown template {str(ref)!r}: not a shipped name ({', '.join(names)}) "
+        "nor an existing .json file"
+    )

@@ -34,15 +34,25 @@ def frequency_bands(type_counts: Counter) -> list[dict[str, Any]]:
         a, b = math.ceil(lo * n), math.ceil(hi * n)
         part = ranked[a:b]
         mentions = sum(c for _, c in part)
-        rows.append({"band": name, "types": len(part), "mentions": mentions,
-                     "share": round(mentions / total, 4),
-                     "examples": [t for t, _ in part[:8]]})
+        rows.append(
+            {
+                "band": name,
+                "types": len(part),
+                "mentions": mentions,
+                "share": round(mentions / total, 4),
+                "examples": [t for t, _ in part[:8]],
+            }
+        )
     return rows
 
 
-def build_report(records: Iterable[dict[str, Any]], *, store: Store | None = None,
-                 pricing: Pricing | None = None, run: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
+def build_report(
+    records: Iterable[dict[str, Any]],
+    *,
+    store: Store | None = None,
+    pricing: Pricing | None = None,
+    run: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     pricing = pricing or Pricing()
     types: Counter = Counter()
     parse: Counter = Counter()
@@ -97,8 +107,10 @@ def build_report(records: Iterable[dict[str, Any]], *, store: Store | None = Non
 
 def to_markdown(rep: dict[str, Any]) -> str:
     lines = [
-        "# Distillation report", "",
-        "| | |", "|---|---|",
+        "# Distillation report",
+        "",
+        "| | |",
+        "|---|---|",
         f"| passages | {rep['passages']:,} ({rep['passages_with_entities']:,} with entities) |",
         f"| mentions (kept answers) | {rep['mentions']:,} |",
         f"| aligned spans | {rep['aligned_spans']:,} |",
@@ -107,22 +119,31 @@ def to_markdown(rep: dict[str, Any]) -> str:
         f"| filtered (excl. duplicates) | {rep['filtered_total']:,} |",
         f"| hallucinated mentions | {rep['hallucinated']:,} |",
         f"| tokens in / out | {rep['tokens_in']:,} / {rep['tokens_out']:,} |",
-        f"| cost | {rep['cost']:.4f} |", "",
-        "## Type frequency bands (paper Table 1)", "",
-        "| band | types | mentions | share | most frequent |", "|---|---:|---:|---:|---|",
+        f"| cost | {rep['cost']:.4f} |",
+        "",
+        "## Type frequency bands (paper Table 1)",
+        "",
+        "| band | types | mentions | share | most frequent |",
+        "|---|---:|---:|---:|---|",
     ]
     for b in rep["bands"]:
-        lines.append(f"| {b['band']} | {b['types']:,} | {b['mentions']:,} | "
-                     f"{100 * b['share']:.1f}% | {', '.join(b['examples'])} |")
+        lines.append(
+            f"| {b['band']} | {b['types']:,} | {b['mentions']:,} | "
+            f"{100 * b['share']:.1f}% | {', '.join(b['examples'])} |"
+        )
     lines += ["", "## Parse outcomes", "", "| outcome | passages |", "|---|---:|"]
     lines += [f"| {k} | {v:,} |" for k, v in sorted(rep["parse"].items())]
     lines += ["", "## Filtered by reason", "", "| reason | pairs |", "|---|---:|"]
     lines += [f"| {k} | {v:,} |" for k, v in rep["filtered"].items()] or ["| (none) | 0 |"]
     if rep["run"]:
         r = rep["run"]
-        lines += ["", "## Run", "",
-                  f"asked {r.get('asked', 0):,}, from cache {r.get('cached', 0):,}, "
-                  f"failed {r.get('failed', 0):,}, {r.get('seconds', 0):.1f} s"]
+        lines += [
+            "",
+            "## Run",
+            "",
+            f"asked {r.get('asked', 0):,}, from cache {r.get('cached', 0):,}, "
+            f"failed {r.get('failed', 0):,}, {r.get('seconds', 0):.1f} s",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -154,8 +175,11 @@ def plot(rep: dict[str, Any], path: Path) -> None:
 def write_report(rep: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "report.json", "md": out / "report.md",
-             "png": out / "type_frequency.png"}
+    paths = {
+        "json": out / "report.json",
+        "md": out / "report.md",
+        "png": out / "type_frequency.png",
+    }
     public = {k: v for k, v in rep.items() if not k.startswith("_")}
     paths["json"].write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
     paths["md"].write_text(to_markdown(rep), encoding="utf-8")
@@ -163,8 +187,12 @@ def write_report(rep: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
-def report_for(annotations: str | Path, store_path: str | Path | None, pricing: Pricing,
-               run: dict[str, Any] | None = None) -> dict[str, Any]:
+def report_for(
+    annotations: str | Path,
+    store_path: str | Path | None,
+    pricing: Pricing,
+    run: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     store = Store(store_path) if store_path and Path(store_path).exists() else None
     try:
         return build_report(read_annotations(annotations), store=store, pricing=pricing, run=run)

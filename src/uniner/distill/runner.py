@@ -86,8 +86,9 @@ async def run_distillation(
     progress: ProgressHook | None = None,
 ) -> RunStats:
     """Annotate every passage exactly once (see the module docstring); return the run's stats."""
-    fcfg = filter_config or (FilterConfig.for_definitions() if template.variant == "definition"
-                             else FilterConfig())
+    fcfg = filter_config or (
+        FilterConfig.for_definitions() if template.variant == "definition" else FilterConfig()
+    )
     limiter = RateLimiter(rpm, tpm)
     writer = AnnotationWriter(out_path)
     stats = RunStats()
@@ -103,8 +104,9 @@ async def run_distillation(
 
     def emit(p: Passage, response: str, finish_reason: str | None) -> None:
         nonlocal finished
-        rec = annotation_record(p.id, p.text, response, filter_config=fcfg,
-                                finish_reason=finish_reason)
+        rec = annotation_record(
+            p.id, p.text, response, filter_config=fcfg, finish_reason=finish_reason
+        )
         stats.parse[rec["teacher"]["parse"]] += 1
         writer.write(rec)
         finished += 1
@@ -119,9 +121,16 @@ async def run_distillation(
             messages = template.messages(p.text)
             await limiter.acquire(estimate_tokens(messages, max_tokens))
             key = key_of(p)
-            common = {"key": key, "passage_id": p.id, "passage_hash": p.hash,
-                      "teacher": teacher.name, "model": teacher.model, "template": template_id,
-                      "params": params, "request": messages}
+            common = {
+                "key": key,
+                "passage_id": p.id,
+                "passage_hash": p.hash,
+                "teacher": teacher.name,
+                "model": teacher.model,
+                "template": template_id,
+                "params": params,
+                "request": messages,
+            }
             try:
                 c = await teacher.complete(messages)
             except RequestFailed as exc:
@@ -129,9 +138,17 @@ async def run_distillation(
                 stats.failed += 1
                 stats.errors[str(exc)[:80]] += 1
                 continue
-            store.put(**common, status="done", response=c.text, prompt_tokens=c.prompt_tokens,
-                      completion_tokens=c.completion_tokens, finish_reason=c.finish_reason,
-                      attempts=c.attempts, latency=c.latency, log=c.log)
+            store.put(
+                **common,
+                status="done",
+                response=c.text,
+                prompt_tokens=c.prompt_tokens,
+                completion_tokens=c.completion_tokens,
+                finish_reason=c.finish_reason,
+                attempts=c.attempts,
+                latency=c.latency,
+                log=c.log,
+            )
             stats.asked += 1
             stats.prompt_tokens += c.prompt_tokens
             stats.completion_tokens += c.completion_tokens

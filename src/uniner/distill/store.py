@@ -58,10 +58,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def answer_key(teacher: str, model: str, template: str, params: Mapping[str, Any],
-               passage_hash: str) -> str:
-    ident = json.dumps([teacher, model, template, dict(sorted(params.items())), passage_hash],
-                       sort_keys=True, ensure_ascii=True)
+def answer_key(
+    teacher: str, model: str, template: str, params: Mapping[str, Any], passage_hash: str
+) -> str:
+    ident = json.dumps(
+        [teacher, model, template, dict(sorted(params.items())), passage_hash],
+        sort_keys=True,
+        ensure_ascii=True,
+    )
     return hashlib.sha256(ident.encode()).hexdigest()
 
 
@@ -107,11 +111,27 @@ class Store:
         ).fetchone()
         return StoredAnswer(*row) if row else None
 
-    def put(self, *, key: str, passage_id: str, passage_hash: str, teacher: str, model: str,
-            template: str, params: Mapping[str, Any], request: Any, status: str,
-            response: str | None = None, prompt_tokens: int = 0, completion_tokens: int = 0,
-            finish_reason: str | None = None, attempts: int = 0, error: str | None = None,
-            latency: float | None = None, log: tuple[dict[str, Any], ...] = ()) -> None:
+    def put(
+        self,
+        *,
+        key: str,
+        passage_id: str,
+        passage_hash: str,
+        teacher: str,
+        model: str,
+        template: str,
+        params: Mapping[str, Any],
+        request: Any,
+        status: str,
+        response: str | None = None,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        finish_reason: str | None = None,
+        attempts: int = 0,
+        error: str | None = None,
+        latency: float | None = None,
+        log: tuple[dict[str, Any], ...] = (),
+    ) -> None:
         """Record an answer (or a failure) and its attempts in one transaction.
 
         A 'done' row is never replaced by a later 'failed' one.
@@ -121,7 +141,8 @@ class Store:
             self.conn.execute("BEGIN")
             if status != "done":
                 prev = self.conn.execute(
-                    "SELECT status FROM answers WHERE key = ?", (key,)).fetchone()
+                    "SELECT status FROM answers WHERE key = ?", (key,)
+                ).fetchone()
                 if prev and prev[0] == "done":
                     return
             self.conn.execute(
@@ -129,17 +150,35 @@ class Store:
                 "template, params, request, status, response, prompt_tokens, completion_tokens, "
                 "finish_reason, attempts, error, latency, updated) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (key, passage_id, passage_hash, teacher, model, template,
-                 json.dumps(dict(params), sort_keys=True), json.dumps(request), status, response,
-                 prompt_tokens, completion_tokens, finish_reason, attempts, error, latency, now),
+                (
+                    key,
+                    passage_id,
+                    passage_hash,
+                    teacher,
+                    model,
+                    template,
+                    json.dumps(dict(params), sort_keys=True),
+                    json.dumps(request),
+                    status,
+                    response,
+                    prompt_tokens,
+                    completion_tokens,
+                    finish_reason,
+                    attempts,
+                    error,
+                    latency,
+                    now,
+                ),
             )
             if len(log) == 1 and log[0].get("status") == 200:
                 return  # a first-try success: the answers row already says everything
             self.conn.executemany(
                 "INSERT INTO attempts (key, attempt, http_status, error, seconds, logged) "
                 "VALUES (?,?,?,?,?,?)",
-                [(key, e.get("attempt"), e.get("status"), e.get("error"), e.get("seconds"), now)
-                 for e in log],
+                [
+                    (key, e.get("attempt"), e.get("status"), e.get("error"), e.get("seconds"), now)
+                    for e in log
+                ],
             )
 
     def counts(self) -> dict[str, int]:
@@ -148,14 +187,20 @@ class Store:
     def totals(self) -> dict[str, int]:
         row = self.conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0),"
-            " COALESCE(SUM(attempts),0) FROM answers WHERE status = 'done'").fetchone()
-        return {"answers": row[0], "prompt_tokens": row[1], "completion_tokens": row[2],
-                "attempts": row[3]}
+            " COALESCE(SUM(attempts),0) FROM answers WHERE status = 'done'"
+        ).fetchone()
+        return {
+            "answers": row[0],
+            "prompt_tokens": row[1],
+            "completion_tokens": row[2],
+            "attempts": row[3],
+        }
 
     def iter_done(self) -> Iterator[StoredAnswer]:
         cur = self.conn.execute(
             "SELECT key, passage_id, passage_hash, status, response, prompt_tokens, "
             "completion_tokens, finish_reason, attempts, error FROM answers "
-            "WHERE status = 'done' ORDER BY rowid")
+            "WHERE status = 'done' ORDER BY rowid"
+        )
         for row in cur:
             yield StoredAnswer(*row)

@@ -81,8 +81,12 @@ class BuildConfig:
             raise ValueError("n_negatives must be >= 0")
 
 
-def from_example(ex: Example, index: int = 0, label_map: Mapping[str, str] | None = None,
-                 dataset: str | None = None) -> Annotated:
+def from_example(
+    ex: Example,
+    index: int = 0,
+    label_map: Mapping[str, str] | None = None,
+    dataset: str | None = None,
+) -> Annotated:
     """Answers from an example's entities (mentions in order of first appearance)."""
     lm = label_map or {}
     answers: dict[str, list[str]] = {}
@@ -97,8 +101,10 @@ def from_example(ex: Example, index: int = 0, label_map: Mapping[str, str] | Non
         if label not in answers and label not in negatives:
             negatives.append(label)
     return Annotated(
-        ex.id if ex.id is not None else str(index), ex.text,
-        tuple((t, tuple(m)) for t, m in answers.items()), tuple(negatives),
+        ex.id if ex.id is not None else str(index),
+        ex.text,
+        tuple((t, tuple(m)) for t, m in answers.items()),
+        tuple(negatives),
         dataset if dataset is not None else ex.meta.get("dataset") if ex.meta else None,
     )
 
@@ -114,8 +120,13 @@ def from_conversation(conv: Conversation) -> Annotated:
         elif q.label not in negatives:
             negatives.append(q.label)
     negatives = [n for n in negatives if n not in answers]
-    return Annotated(conv.id, conv.text, tuple((t, tuple(m)) for t, m in answers.items()),
-                     tuple(negatives), conv.dataset)
+    return Annotated(
+        conv.id,
+        conv.text,
+        tuple((t, tuple(m)) for t, m in answers.items()),
+        tuple(negatives),
+        conv.dataset,
+    )
 
 
 def type_frequencies(passages: Iterable[Annotated]) -> Counter:
@@ -163,35 +174,50 @@ def _first_turn(text: str, dataset: str | None) -> str:
     return f"Dataset: {dataset}\nText: {text}" if dataset else f"Text: {text}"
 
 
-def render(p: Annotated, questions: Sequence[tuple[str, tuple[str, ...]]], cfg: BuildConfig,
-           definitions: Mapping[str, str] | None = None) -> dict[str, Any]:
+def render(
+    p: Annotated,
+    questions: Sequence[tuple[str, tuple[str, ...]]],
+    cfg: BuildConfig,
+    definitions: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """One record in the released layout (key order ``id``, ``conversations``)."""
     dataset = cfg.dataset if cfg.dataset is not None else p.dataset
-    turns = [{"from": "human", "value": _first_turn(p.text, dataset)},
-             {"from": "gpt", "value": ACK}]
+    turns = [
+        {"from": "human", "value": _first_turn(p.text, dataset)},
+        {"from": "gpt", "value": ACK},
+    ]
     if cfg.variant == "all-in-one":
         names = ", ".join(t for t, _ in questions)
         pairs = [[m, t] for t, ms in questions for m in ms]
-        turns += [{"from": "human", "value": QUESTION.format(type=names)},
-                  {"from": "gpt", "value": json.dumps(pairs)}]
+        turns += [
+            {"from": "human", "value": QUESTION.format(type=names)},
+            {"from": "gpt", "value": json.dumps(pairs)},
+        ]
     else:
         defs = definitions or {}
         for t, ms in questions:
             asked = defs.get(t, t) if cfg.variant == "definition" else t
-            turns += [{"from": "human", "value": QUESTION.format(type=asked)},
-                      {"from": "gpt", "value": json.dumps(list(ms))}]
+            turns += [
+                {"from": "human", "value": QUESTION.format(type=asked)},
+                {"from": "gpt", "value": json.dumps(list(ms))},
+            ]
     return {"id": p.id, "conversations": turns}
 
 
-def build_records(passages: Sequence[Annotated], config: BuildConfig | None = None, *,
-                  definitions: Mapping[str, str] | None = None,
-                  freq: Mapping[str, int] | None = None) -> Iterator[dict[str, Any]]:
+def build_records(
+    passages: Sequence[Annotated],
+    config: BuildConfig | None = None,
+    *,
+    definitions: Mapping[str, str] | None = None,
+    freq: Mapping[str, int] | None = None,
+) -> Iterator[dict[str, Any]]:
     """Instruction records for ``passages`` (a sequence: frequencies need a first pass)."""
     cfg = config or BuildConfig()
     sampler = None
     if cfg.negatives != "none" and cfg.n_negatives > 0:
-        sampler = NegativeSampler(freq if freq is not None else type_frequencies(passages),
-                                  cfg.negatives)
+        sampler = NegativeSampler(
+            freq if freq is not None else type_frequencies(passages), cfg.negatives
+        )
     for index, p in enumerate(passages):
         rng = random.Random(f"{cfg.seed}:{index}")
         questions: list[tuple[str, tuple[str, ...]]] = list(p.answers)
@@ -241,12 +267,16 @@ def write_records(records: Iterable[Mapping[str, Any]], path: str | Path) -> int
 
 def conversation_record(conv: Conversation) -> dict[str, Any]:
     """A :class:`Conversation` back in the file layout, answers exactly as read (raw strings)."""
-    turns = [{"from": "human", "value": _first_turn(conv.text, conv.dataset)},
-             {"from": "gpt", "value": ACK}]
+    turns = [
+        {"from": "human", "value": _first_turn(conv.text, conv.dataset)},
+        {"from": "gpt", "value": ACK},
+    ]
     for q in conv.queries:
         raw = q.raw_answer if q.raw_answer is not None else json.dumps(list(q.answers))
-        turns += [{"from": "human", "value": QUESTION.format(type=q.label)},
-                  {"from": "gpt", "value": raw}]
+        turns += [
+            {"from": "human", "value": QUESTION.format(type=q.label)},
+            {"from": "gpt", "value": raw},
+        ]
     return {"id": conv.id, "conversations": turns}
 
 

@@ -17,9 +17,7 @@ DEFAULT_MODEL = "uniner-span-mpnet"
 
 def shipped_models() -> dict[str, Path]:
     """Name -> folder of every model in this package."""
-    return {
-        p.name: p for p in sorted(MODELS_DIR.iterdir()) if (p / "config.json").is_file()
-    }
+    return {p.name: p for p in sorted(MODELS_DIR.iterdir()) if (p / "config.json").is_file()}
 
 
 def resolve_model(ref: str | Path | None = None) -> Path:

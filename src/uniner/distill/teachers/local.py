@@ -20,8 +20,14 @@ from uniner.distill.teachers.base import Completion, FatalTeacherError
 class LocalTeacher:
     name = "local-transformers"
 
-    def __init__(self, model: str, *, max_new_tokens: int = 256, device: str | None = None,
-                 dtype: str = "float32") -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        max_new_tokens: int = 256,
+        device: str | None = None,
+        dtype: str = "float32",
+    ) -> None:
         self.model = model
         self.max_new_tokens = max_new_tokens
         self.device = device
@@ -51,8 +57,7 @@ class LocalTeacher:
         try:
             path = resolve_backbone(self.model)
             self._tok = AutoTokenizer.from_pretrained(path)
-            self._lm = AutoModelForCausalLM.from_pretrained(path,
-                                                            dtype=getattr(torch, self.dtype))
+            self._lm = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, self.dtype))
         except (OSError, ValueError, KeyError) as exc:
             raise FatalTeacherError(f"cannot load local teacher {self.model!r}: {exc}") from exc
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -69,16 +74,19 @@ class LocalTeacher:
         with self._lock:
             self._load()
             t0 = time.monotonic()
-            prompt = self._tok.apply_chat_template(messages, tokenize=False,
-                                                   add_generation_prompt=True)
+            prompt = self._tok.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
             enc = self._tok(prompt, return_tensors="pt", add_special_tokens=False)
             enc = {k: v.to(self._lm.device) for k, v in enc.items()}
             with torch.inference_mode():
-                out = self._lm.generate(**enc, max_new_tokens=self.max_new_tokens,
-                                        do_sample=False,
-                                        pad_token_id=self._tok.pad_token_id
-                                        or self._tok.eos_token_id)
-            new = out[0, enc["input_ids"].shape[1]:]
+                out = self._lm.generate(
+                    **enc,
+                    max_new_tokens=self.max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id,
+                )
+            new = out[0, enc["input_ids"].shape[1] :]
             text = self._tok.decode(new, skip_special_tokens=True)
             n_new = int(new.shape[0])
             eos = self._tok.eos_token_id

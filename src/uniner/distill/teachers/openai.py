@@ -103,8 +103,9 @@ class OpenAITeacher:
         self._client = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
         )
 
     def __repr__(self) -> str:  # never shows the key
@@ -113,8 +114,7 @@ class OpenAITeacher:
     @property
     def params(self) -> dict[str, Any]:
         """What changes the answer (goes into store keys): not timeouts or retry settings."""
-        return {"temperature": self.temperature, "max_tokens": self.max_tokens,
-                **self.extra_params}
+        return {"temperature": self.temperature, "max_tokens": self.max_tokens, **self.extra_params}
 
     def _fatal_for(self, resp: httpx.Response) -> FatalTeacherError | None:
         msg = _error_message(resp)
@@ -129,9 +129,15 @@ class OpenAITeacher:
                 f"HTTP 404 from {self.base_url}: {msg}; check the base URL (it usually ends in "
                 f"/v1) and the model name {self.model!r}"
             )
-        if code == 400 and "model" in msg.lower() and (
-            "not found" in msg.lower() or "does not exist" in msg.lower() or "unknown" in
-            msg.lower() or "invalid" in msg.lower()
+        if (
+            code == 400
+            and "model" in msg.lower()
+            and (
+                "not found" in msg.lower()
+                or "does not exist" in msg.lower()
+                or "unknown" in msg.lower()
+                or "invalid" in msg.lower()
+            )
         ):
             return FatalTeacherError(f"model {self.model!r} rejected by the server: {msg}")
         return None
@@ -187,8 +193,13 @@ class OpenAITeacher:
                         last = "malformed response body"
                     else:
                         usage = body.get("usage") or {}
-                        log.append({"attempt": attempt, "status": 200,
-                                    "seconds": round(time.monotonic() - t0, 4)})
+                        log.append(
+                            {
+                                "attempt": attempt,
+                                "status": 200,
+                                "seconds": round(time.monotonic() - t0, 4),
+                            }
+                        )
                         return Completion(
                             text=text,
                             prompt_tokens=int(usage.get("prompt_tokens") or 0),
@@ -207,14 +218,23 @@ class OpenAITeacher:
                         log.append({"attempt": attempt, "status": status, "error": last})
                         raise RequestFailed(last, attempts=attempt + 1, status=status)
                     wait = retry_after_seconds(resp.headers)
-            log.append({"attempt": attempt, "status": status, "error": last,
-                        "seconds": round(time.monotonic() - t0, 4)})
+            log.append(
+                {
+                    "attempt": attempt,
+                    "status": status,
+                    "error": last,
+                    "seconds": round(time.monotonic() - t0, 4),
+                }
+            )
             if attempt == self.max_retries:
                 break
             delay = wait if wait is not None else self._backoff(attempt)
             await asyncio.sleep(min(delay, self.backoff_max * 4))
-        raise RequestFailed(f"gave up after {self.max_retries + 1} attempts: {last}",
-                            attempts=self.max_retries + 1, status=status)
+        raise RequestFailed(
+            f"gave up after {self.max_retries + 1} attempts: {last}",
+            attempts=self.max_retries + 1,
+            status=status,
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
