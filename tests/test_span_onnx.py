@@ -142,3 +142,27 @@ def test_ensure_export_reuses_only_an_export_of_the_same_weights(
     assert ensure_export(ext, mine, on_export=exports.append) == got and len(exports) == 4
     # fp32 only is a different export of the same weights
     assert ensure_export(ext, mine, int8=False).name == FP32_NAME
+
+
+def test_release_torch_keeps_the_graph_scores_and_refuses_torch_uses(
+    backbone: Path, tmp_path: Path
+) -> None:
+    from uniner.students.span.onnx_runtime import fingerprint
+
+    ext = trained_looking(backbone)
+    path = export(ext, tmp_path)
+    ext.use_onnx(path)
+    before = ext.extract_batch(TEXTS, LABELS, multi_label=True)
+    n_params = sum(p.numel() for p in ext.model.parameters())
+    ext.use_onnx(path, release_torch=True)
+    assert ext.torch_released and n_params > 0
+    assert sum(p.numel() for p in ext.model.parameters()) == 0
+    assert ext.extract_batch(TEXTS, LABELS, multi_label=True) == before
+    for refused in (
+        lambda: ext.use_onnx(None),
+        lambda: ext.save(tmp_path / "saved"),
+        lambda: fingerprint(ext),
+    ):
+        with pytest.raises(RuntimeError, match="release_torch=True"):
+            refused()
+    assert not (tmp_path / "saved").exists()

@@ -57,4 +57,5 @@ def apply_runtime(extractor: Any, runtime: Runtime, onnx_dir: Path | None) -> An
             f"exporting to ONNX int8 in {folder} (once per model; about a minute) ...", err=True
         )
 
-    return extractor.use_onnx(ensure_export(extractor, onnx_dir, on_export=announce))
+    path = ensure_export(extractor, onnx_dir, on_export=announce)
+    return extractor.use_onnx(path, release_torch=True)  # the graph runs alone: save the memory

@@ -157,6 +157,8 @@ def fingerprint(extractor: Any) -> str:
     Hashing the weights (about a second for mpnet-base) rather than trusting a name or version
     means a retrained or edited model never runs on a stale graph.
     """
+    if getattr(extractor, "torch_released", False):
+        raise RuntimeError("the torch weights were released (use_onnx(..., release_torch=True))")
     model = extractor.model
     h = hashlib.sha256()
     h.update(json.dumps(dataclasses.asdict(model.config), sort_keys=True, default=str).encode())
