@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,18 @@ def test_serve_runtime_onnx_reports_it(model_dir, tmp_path, monkeypatch):
         got = client.post("/v1/extract", json={"text": TEXT, "labels": LABELS, "threshold": 0})
     assert got.status_code == 200, got.text
     assert got.json()["results"][0]["entities"]
+
+
+def test_bench_runtime_onnx_records_it(model_dir, tmp_path, shared_data):
+    _register()
+    out, onnx_dir = tmp_path / "bench", tmp_path / "onnx"
+    args = ["bench", "-e", str(model_dir), "-d", "CrossNER_AI", "--split", "dev"]
+    args += ["--max-queries", "12", "--out", str(out)]
+    res = CliRunner().invoke(app, [*args, "--runtime", "onnx", "--onnx-dir", str(onnx_dir)])
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "results.json").read_text())
+    assert report["meta"]["runtime"] == "onnx" and (onnx_dir / STAMP_NAME).is_file()
+    assert report["results"][0]["n_queries"] == 12
+    res = CliRunner().invoke(app, ["bench", "-e", "gazetteer", "--runtime", "onnx"])
+    words = " ".join(re.sub("[│╭╮╰╯─]", " ", res.output).split())  # the error box wraps lines
+    assert res.exit_code == 2 and "only span-student models do" in words

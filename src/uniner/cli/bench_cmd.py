@@ -14,6 +14,7 @@ from rich.console import Console
 
 from uniner.cli import app
 from uniner.cli.errors import backbone_errors
+from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
 
 console = Console()
 
@@ -49,20 +50,33 @@ def bench(
     gold: Annotated[
         Path | None, typer.Option(help="UniNER test file with the gold answers, joined by id")
     ] = None,
+    runtime: RuntimeOption = Runtime.torch,
+    onnx_dir: OnnxDirOption = None,
 ) -> None:
     """Run EXTRACTOR over the benchmark and print the table beside the paper's rows."""
     if predictions is not None:
         _score_predictions(predictions, gold)
         return
-    from uniner.benchmark.bench import run_bench
+    from uniner.benchmark.bench import resolve_extractor, run_bench
 
+    check_runtime(runtime, onnx_dir)
     if max_queries is not None and max_passages is not None:
         raise typer.BadParameter("give --max-queries or --max-passages, not both")
     if split not in ("train", "dev", "test"):
         raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
     with backbone_errors():  # a model extractor may need its backbone fetched first
+        model = None
+        if runtime is Runtime.onnx:  # only the span student has a graph to export
+            model = resolve_extractor(extractor)
+            if not hasattr(model, "use_onnx"):
+                raise typer.BadParameter(
+                    f"{extractor} has no ONNX runtime; only span-student models do",
+                    param_hint="--runtime",
+                )
+            apply_runtime(model, runtime, onnx_dir)
         summary = run_bench(
             extractor_name=extractor,
+            extractor=model,
             names=dataset or None,
             suite=suite,
             split=split,
@@ -76,6 +90,7 @@ def bench(
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
                 "python": platform.python_version(),
+                "runtime": runtime.value,
             },
         )
     typer.echo(summary.markdown)
