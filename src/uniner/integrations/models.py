@@ -9,10 +9,27 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+RUNTIMES = ("torch", "onnx")
+
+
+def load_shared(model: str | None = None, runtime: str = "torch") -> Any:
+    """``uniner.load(model)``, cached: callers share the returned extractor (do not mutate it).
+
+    ``runtime="onnx"`` runs the int8 graph, exported once per model into the ONNX cache
+    (:func:`uniner.students.span.onnx_runtime.ensure_export`), with the torch weights freed.
+    """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+    return _load(model, runtime)  # one cache key however the arguments were passed
+
 
 @lru_cache(maxsize=4)
-def load_shared(model: str | None = None) -> Any:
-    """``uniner.load(model)``, cached: callers share the returned extractor (do not mutate it)."""
+def _load(model: str | None, runtime: str) -> Any:
     from uniner import load
 
-    return load(model)
+    extractor = load(model)
+    if runtime == "onnx":
+        from uniner.students.span.onnx_runtime import ensure_export
+
+        extractor.use_onnx(ensure_export(extractor), release_torch=True)
+    return extractor

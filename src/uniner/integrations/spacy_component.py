@@ -12,6 +12,9 @@ how (the modes of ``Doc.char_span``):
   ``"Acmecorp"``). Never loses a mention; may add characters.
 - ``"strict"``: only entities whose offsets fall on token boundaries are kept.
 
+``runtime="onnx"`` runs the model's int8 ONNX graph (exported once per model into the ONNX cache,
+about a minute for the default): about 1.5x faster on a CPU at the same dev F1.
+
 ``mode="flat"`` writes ``doc.ents`` (spaCy allows no overlap there: after alignment the
 higher-scoring of two overlapping spans wins); ``mode="nested"`` writes every entity, overlapping
 or not, to ``doc.spans[spans_key]`` with the scores in ``doc.spans[spans_key].attrs["scores"]``.
@@ -29,7 +32,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
-from uniner.integrations.models import load_shared
+from uniner.integrations.models import RUNTIMES, load_shared
 from uniner.models import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -191,6 +194,7 @@ class UninerComponent:
         "overwrite_ents": True,
         "label_map": {},
         "batch_size": 32,
+        "runtime": "torch",
     },
     assigns=["doc.ents", "doc.spans"],
 )
@@ -207,6 +211,7 @@ def make_uniner(
     overwrite_ents: bool,
     label_map: dict[str, str],
     batch_size: int,
+    runtime: str,
 ) -> UninerComponent:
     """Factory behind ``nlp.add_pipe("uniner", config={...})``; loads ``model`` once per name."""
     if not labels:  # checked before the model loads, with the same message as the component
@@ -214,10 +219,12 @@ def make_uniner(
             f"[components.{name}] labels: give at least one non-empty entity type, "
             'e.g. config={"labels": ["person", "organization"]}'
         )
+    if runtime not in RUNTIMES:
+        raise ValueError(f"[components.{name}] runtime must be one of {RUNTIMES}, got {runtime!r}")
     return UninerComponent(
         nlp,
         name,
-        extractor=load_shared(model),
+        extractor=load_shared(model, runtime),
         labels=labels,
         threshold=threshold,
         mode=mode,

@@ -1,4 +1,4 @@
-"""`--runtime onnx` of `uniner extract` and `uniner serve`: the cached int8 graph, same API."""
+"""The onnx runtime in `uniner extract`, `serve`, `bench` and the spaCy component."""
 
 from __future__ import annotations
 
@@ -103,3 +103,17 @@ def test_bench_runtime_onnx_records_it(model_dir, tmp_path, shared_data):
     res = CliRunner().invoke(app, ["bench", "-e", "gazetteer", "--runtime", "onnx"])
     words = " ".join(re.sub("[│╭╮╰╯─]", " ", res.output).split())  # the error box wraps lines
     assert res.exit_code == 2 and "only span-student models do" in words
+
+
+def test_spacy_component_runtime_onnx(model_dir, tmp_path, monkeypatch):
+    spacy = pytest.importorskip("spacy")
+    monkeypatch.setenv("UNINER_ONNX_CACHE", str(tmp_path / "cache"))
+    nlp = spacy.blank("en")
+    cfg = {"labels": LABELS, "model": str(model_dir), "threshold": 0.0}
+    pipe = nlp.add_pipe("uniner", name="fast", config={**cfg, "runtime": "onnx"})
+    assert pipe.extractor.onnx is not None and pipe.extractor.torch_released
+    assert list((tmp_path / "cache").glob("*/model.int8.onnx"))
+    doc = nlp(TEXT)
+    assert doc.ents and all(e.label_ in LABELS for e in doc.ents)
+    with pytest.raises(ValueError, match=r"\[components\.bad\] runtime must be one of"):
+        nlp.add_pipe("uniner", name="bad", config={**cfg, "runtime": "tensorrt"})
