@@ -140,8 +140,10 @@ def test_ensure_export_reuses_only_an_export_of_the_same_weights(
     assert json.loads((mine / STAMP_NAME).read_text())["fingerprint"] == fingerprint(ext)
     (mine / STAMP_NAME).unlink()
     assert ensure_export(ext, mine, on_export=exports.append) == got and len(exports) == 4
-    # fp32 only is a different export of the same weights
+    # fp32 only is a different export of the same weights; the int8 graph of before goes
     assert ensure_export(ext, mine, int8=False).name == FP32_NAME
+    assert sorted(f.name for f in mine.iterdir()) == [STAMP_NAME, FP32_NAME]
+    assert [f.name for f in tmp_path.iterdir() if f.name.startswith(".")] == []  # no temp folder
 
 
 def test_release_torch_keeps_the_graph_scores_and_refuses_torch_uses(

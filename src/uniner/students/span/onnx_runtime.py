@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -214,10 +215,25 @@ def ensure_export(
         log.info("%s holds an export of other weights or settings; exporting again", out)
     if on_export is not None:
         on_export(out)
-    path = _export(extractor, out, want)
-    if int8 and not keep_fp32:
-        (out / FP32_NAME).unlink()
-    return path
+    # Export into a private folder, then move the files in with the stamp last: two processes
+    # exporting the same weights at once (workers of one server) never mix half-written files.
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _export(extractor, tmp, want)
+        if int8 and not keep_fp32:
+            (tmp / FP32_NAME).unlink()
+        out.mkdir(parents=True, exist_ok=True)
+        (out / STAMP_NAME).unlink(missing_ok=True)
+        for name in (FP32_NAME, INT8_NAME):  # a graph this export did not write is stale
+            if (tmp / name).exists():
+                os.replace(tmp / name, out / name)
+            else:
+                (out / name).unlink(missing_ok=True)
+        os.replace(tmp / STAMP_NAME, out / STAMP_NAME)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out / want["file"]
 
 
 def _check_recipe(recipe: str) -> None:
