@@ -117,3 +117,13 @@ def test_spacy_component_runtime_onnx(model_dir, tmp_path, monkeypatch):
     assert doc.ents and all(e.label_ in LABELS for e in doc.ents)
     with pytest.raises(ValueError, match=r"\[components\.bad\] runtime must be one of"):
         nlp.add_pipe("uniner", name="bad", config={**cfg, "runtime": "tensorrt"})
+
+
+def test_runtime_onnx_without_onnxruntime_says_what_to_install(model_dir, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import now raises ImportError
+    _register()
+    res = CliRunner().invoke(app, ["extract", TEXT, "-l", "person", "--runtime", "onnx"])
+    words = " ".join(re.sub("[│╭╮╰╯─]", " ", res.output).split())
+    assert res.exit_code == 2 and "pip install 'uniner[onnx]'" in words
