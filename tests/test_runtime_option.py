@@ -67,6 +67,12 @@ def test_onnx_dir_needs_runtime_onnx(model_dir, tmp_path):
         res = CliRunner().invoke(app, args)
         assert res.exit_code == 2 and "--runtime onnx" in res.output
     assert not any(tmp_path.iterdir())
+    a_file = tmp_path / "model.int8.onnx"
+    a_file.write_text("not a folder")
+    args = ["extract", TEXT, "-l", "person", "-m", str(model_dir), "--runtime", "onnx"]
+    res = CliRunner().invoke(app, [*args, "--onnx-dir", str(a_file)])
+    words = " ".join(re.sub("[│╭╮╰╯─]", " ", res.output).split())
+    assert res.exit_code == 2 and "is a file" in words
 
 
 def test_serve_runtime_onnx_reports_it(model_dir, tmp_path, monkeypatch):

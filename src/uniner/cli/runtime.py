@@ -57,5 +57,8 @@ def apply_runtime(extractor: Any, runtime: Runtime, onnx_dir: Path | None) -> An
             f"exporting to ONNX int8 in {folder} (once per model; about a minute) ...", err=True
         )
 
-    path = ensure_export(extractor, onnx_dir, on_export=announce)
+    try:
+        path = ensure_export(extractor, onnx_dir, on_export=announce)
+    except NotADirectoryError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--onnx-dir") from exc
     return extractor.use_onnx(path, release_torch=True)  # the graph runs alone: save the memory

@@ -205,6 +205,8 @@ def ensure_export(
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(want["model"] or "model"))
         out_dir = default_cache_dir() / f"{name}-{want['fingerprint'][:16]}"
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} is a file; the ONNX export goes into a folder")
     try:
         have = json.loads((out / STAMP_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
