@@ -1,12 +1,21 @@
-"""Official F1 when each type is asked alone, UniNER's one question per type, on CrossNER *dev*.
+"""Official F1 when each type is asked alone, UniNER's one question per type, on *dev* splits.
 
     python bench/single_type_queries.py --model uniner-span-mpnet --min-labels 0,8
+    python bench/single_type_queries.py --min-labels 0,8 --thresholds 0.3,0.5,0.6,0.7 \\
+        --seen-sets AnatEM,ncbi,bc5cdr
 
 Why: the span student reads all asked types in one input and was trained on 8 to 12 per input.
 Asked a single type, it may tag the nearest proper noun with it; ``min_labels`` pads such inputs
 with context labels whose answers are dropped (``SpanExtractor.with_context``). This measures that
-setting where it matters (one type per call) on seeded dev sentences, never on a test split.
-``--context-labels`` overrides the model's own list (``config.json``) to compare candidates.
+setting where it matters (one type per call) on seeded CrossNER dev sentences, never on a test
+split. ``--context-labels`` overrides the model's own list (``config.json``) to compare candidates.
+
+``--thresholds`` scores several thresholds from one pass: each call is decoded once at the lowest
+and filtered by score, which for flat greedy decoding keeps exactly what decoding at the higher
+threshold would keep (a span's fate depends only on higher-scoring spans). ``--seen-sets`` adds
+data sets whose types were trained on, asked as ``uniner bench --split dev --max-queries 300
+--seed 0`` asks them (one type per query), to show the padding's cost where the model knows the
+type.
 """
 
 from __future__ import annotations
@@ -15,28 +24,76 @@ import argparse
 import json
 import random
 import time
+from collections.abc import Sequence
 
 from select_threshold import DEV_SETS  # a sibling script (bench/ is on sys.path)
 from uniner import load
 from uniner.benchmark.loaders import load_split
+from uniner.benchmark.runner import evaluate_split
+from uniner.data.types import Entity
 from uniner.evaluation.official import answer_string, official_prf
 
 
-def score(model, sets: dict, min_labels: int) -> dict:
-    model.min_labels = min_labels
-    per_set = {}
+class Recorder:
+    """An extractor that decodes at a low threshold, keeps every answer and replays it filtered."""
+
+    name = "recorder"
+
+    def __init__(self, model, low: float):
+        self.model, self.low, self.cut = model, low, low
+        self.seen: dict[tuple[str, tuple[str, ...]], list[Entity]] = {}
+
+    def extract_batch(self, texts: Sequence[str], labels: Sequence[str]) -> list[list[Entity]]:
+        missing = [t for t in texts if (t, tuple(labels)) not in self.seen]
+        if missing:
+            for t, ents in zip(
+                missing, self.model.extract_batch(missing, labels, self.low), strict=True
+            ):
+                self.seen[(t, tuple(labels))] = list(ents)
+        return [[e for e in self.seen[(t, tuple(labels))] if e.score >= self.cut] for t in texts]
+
+
+def crossner_f1(model, sets: dict, thresholds: list[float]) -> dict[float, dict]:
+    """Each CrossNER dev type asked alone, decoded once at the lowest threshold."""
+    scored: dict[float, dict] = {t: {} for t in thresholds}
     for name, (examples, labels) in sets.items():
         texts = [ex.text for ex in examples for _ in labels]
         asked = [[lab] for _ in examples for lab in labels]
-        res = model.extract_each(texts, asked)
-        preds = [answer_string([e.text for e in r.entities]) for r in res]
+        res = model.extract_each(texts, asked, min(thresholds))
         golds = [
             answer_string([e.text for e in ex.entities if e.label == lab])
             for ex in examples
             for lab in labels
         ]
-        per_set[name] = round(100 * official_prf(preds, golds).f1, 1)
-    return {"official": round(sum(per_set.values()) / len(per_set), 2), "per_set": per_set}
+        for t in thresholds:
+            preds = [answer_string([e.text for e in r.entities if e.score >= t]) for r in res]
+            scored[t][name] = round(100 * official_prf(preds, golds).f1, 1)
+    return {
+        t: {"official": round(sum(per.values()) / len(per), 2), "per_set": per}
+        for t, per in scored.items()
+    }
+
+
+def seen_f1(model, names: list[str], thresholds: list[float]) -> dict[float, dict]:
+    """``uniner bench --split dev --max-queries 300 --seed 0`` on each set, at each threshold."""
+    out: dict[float, dict] = {t: {} for t in thresholds}
+    for name in names:
+        data = load_split(name, "dev")
+        rec = Recorder(model, min(thresholds))
+        for t in sorted(thresholds):  # the first (lowest) runs the model, the rest replay
+            rec.cut = t
+            r = evaluate_split(
+                rec,
+                name,
+                "dev",
+                data.labels,
+                data.examples,
+                max_queries=300,
+                seed=0,
+                progress=False,
+            )
+            out[t][name] = round(100 * r.official.f1, 1)
+    return out
 
 
 def main() -> None:
@@ -44,6 +101,8 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="model name or folder (default: the default)")
     ap.add_argument("--min-labels", default="0,8", help="settings to compare, comma-separated")
     ap.add_argument("--context-labels", default=None, help="comma-separated; default: the model's")
+    ap.add_argument("--thresholds", default=None, help="comma-separated; default: the model's")
+    ap.add_argument("--seen-sets", default="", help="comma-separated data sets with trained types")
     ap.add_argument("--per-set", type=int, default=40, help="seeded dev sentences per set")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -52,6 +111,10 @@ def main() -> None:
     model = load(a.model, threads=a.threads)
     if a.context_labels is not None:
         model.context_labels = tuple(c.strip() for c in a.context_labels.split(",") if c.strip())
+    thresholds = sorted(
+        float(x) for x in (a.thresholds.split(",") if a.thresholds else [model.threshold])
+    )
+    seen_sets = [s.strip() for s in a.seen_sets.split(",") if s.strip()]
     sets = {}
     for name in DEV_SETS:
         d = load_split(name, "dev")
@@ -60,9 +123,19 @@ def main() -> None:
         sets[name] = ([exs[i] for i in keep], list(d.labels))
     out = {"model": model.name, "context_labels": list(model.context_labels), "runs": {}}
     for k in (int(x) for x in a.min_labels.split(",")):
+        model.min_labels = k
         t0 = time.perf_counter()
-        out["runs"][str(k)] = {**score(model, sets, k), "seconds": round(time.perf_counter() - t0)}
-        print(k, json.dumps(out["runs"][str(k)]), flush=True)
+        cross = crossner_f1(model, sets, thresholds)
+        seen = seen_f1(model, seen_sets, thresholds) if seen_sets else {}
+        secs = round(time.perf_counter() - t0)
+        for t in thresholds:
+            run = {**cross[t], "seconds": secs}
+            if seen:
+                run["seen"] = seen[t]
+                run["seen_official"] = round(sum(seen[t].values()) / len(seen[t]), 2)
+            key = str(k) if len(thresholds) == 1 else f"{k}@{t}"
+            out["runs"][key] = run
+            print(key, json.dumps(run), flush=True)
     if a.out:
         with open(a.out, "w", encoding="utf-8") as f:
             json.dump(out, f, indent=1)
