@@ -106,3 +106,17 @@ def test_threshold_zero_and_one() -> None:
     arr = scores(2, 2, {(0, 1, 0): 1.0})
     assert keys(decode_scores(arr, LABELS, 1.0)) == [(0, 1, "person")]
     assert len(decode_scores(arr, LABELS, 0.0, mode="all", multi_label=True)) == 3 * 2
+
+
+@pytest.mark.parametrize("mode", ["flat", "nested"])
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_decoding_low_then_filtering_equals_decoding_high(mode, multi_label) -> None:
+    """Greedy decoding keeps or drops a span by higher-scoring spans only, so one pass at a low
+    threshold, filtered, gives every higher threshold (``bench/single_type_queries.py``)."""
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        arr = rng.random((9, 4, len(LABELS))).astype(np.float32) ** 3
+        low = decode_scores(arr, LABELS, 0.05, mode, multi_label)
+        for high in (0.2, 0.4, 0.6):
+            got = [s for s in low if s.score >= high]
+            assert keys(got) == keys(decode_scores(arr, LABELS, high, mode, multi_label))
