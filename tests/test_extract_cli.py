@@ -149,3 +149,19 @@ def test_highlight_tags_a_multi_label_span_once_best_first():
     ]
     plain = highlight(TEXT, ents, ["person", "writer"]).plain
     assert plain == "Alice Smith [writer | person] lives in Paris ."
+
+
+def test_gliner_method_names_give_the_same_entities(model_dir):
+    m = load(model_dir, threads=1)
+    labels = ["person", "city"]
+    want = [e.to_dict() for e in m.extract(TEXT, labels, threshold=0.3)]
+    assert want and m.predict_entities(TEXT, labels, threshold=0.3) == want
+    assert m.inference(TEXT, labels, threshold=0.3) == [want]
+    texts = [TEXT, "Bob met Carol in Rome .", TEXT]
+    batch = [[e.to_dict() for e in r] for r in m.extract_batch(texts, labels, threshold=0.3)]
+    assert m.batch_predict_entities(texts, labels, threshold=0.3, batch_size=1) == batch
+    assert m.batch_size == 16  # the per-call batch size changed nothing shared
+    nested = m.predict_entities(TEXT, labels, flat_ner=False, threshold=0.0)
+    assert len(nested) > len(m.predict_entities(TEXT, labels, threshold=0.0))
+    with pytest.raises(ValueError, match="batch_size"):
+        m.inference(texts, labels, batch_size=0)

@@ -9,6 +9,7 @@ from every window and pass are merged per text, then decoded once (flat or neste
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -198,6 +199,46 @@ class SpanExtractor:
         mode = "flat" if flat else "nested"
         res = self.extract_detailed(texts, labels, threshold, mode=mode, multi_label=multi_label)
         return [list(r.entities) for r in res]
+
+    # GLiNER's method names, so code written against the gliner library runs unchanged. One
+    # difference: ``threshold=None`` (the default) is this model's released threshold, not 0.5.
+
+    def predict_entities(
+        self,
+        text: str,
+        labels: Sequence[str],
+        flat_ner: bool = True,
+        threshold: float | None = None,
+        multi_label: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """GLiNER's ``predict_entities``: :meth:`extract` as dicts (start, end, text, label,
+        score)."""
+        return [e.to_dict() for e in self.extract(text, labels, threshold, flat_ner, multi_label)]
+
+    def inference(
+        self,
+        texts: str | Sequence[str],
+        labels: Sequence[str],
+        flat_ner: bool = True,
+        threshold: float | None = None,
+        multi_label: bool | None = None,
+        batch_size: int | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """GLiNER's ``inference`` (and ``batch_predict_entities``): one dict list per text.
+
+        ``batch_size`` (encoder inputs per forward pass) applies to this call only.
+        """
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        runner = self
+        if batch_size is not None and batch_size != self.batch_size:
+            if batch_size < 1:
+                raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            runner = copy.copy(self)  # shares the model; no shared state is changed
+            runner.batch_size = batch_size
+        res = runner.extract_batch(texts, labels, threshold, flat_ner, multi_label)
+        return [[e.to_dict() for e in ents] for ents in res]
+
+    batch_predict_entities = inference
 
     def extract_detailed(
         self,
