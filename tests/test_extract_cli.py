@@ -165,3 +165,19 @@ def test_gliner_method_names_give_the_same_entities(model_dir):
     assert len(nested) > len(m.predict_entities(TEXT, labels, threshold=0.0))
     with pytest.raises(ValueError, match="batch_size"):
         m.inference(texts, labels, batch_size=0)
+
+
+def test_version_names_the_package_and_the_default_model():
+    import uniner
+
+    _register()
+    res = CliRunner().invoke(app, ["--version"])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[0] == f"uniner {uniner.__version__}"
+    if DEFAULT_MODEL in shipped_models():
+        assert any(
+            line.startswith(DEFAULT_MODEL) and "(default)" in line
+            for line in res.output.splitlines()
+        )
+    assert CliRunner().invoke(app, []).exit_code in (0, 2)  # bare `uniner` still shows the help
+    assert "Commands" in CliRunner().invoke(app, []).output

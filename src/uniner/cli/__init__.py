@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
@@ -10,6 +12,35 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    """The package version and each shipped model's name and version (from its config.json)."""
+    if not value:
+        return
+    import json
+
+    from uniner import __version__
+    from uniner.models import DEFAULT_MODEL, shipped_models
+
+    typer.echo(f"uniner {__version__}")
+    for name, folder in sorted(shipped_models().items()):
+        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        default = " (default)" if name == DEFAULT_MODEL else ""
+        typer.echo(f"{name} {cfg.get('version', '?')}{default}")
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print versions and exit"
+        ),
+    ] = False,
+) -> None:
+    """Open NER by targeted distillation: data, benchmark, models."""
 
 
 def _register() -> None:
