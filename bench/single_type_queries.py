@@ -1,4 +1,4 @@
-"""Official F1 when each type is asked alone, UniNER's one question per type, on *dev* splits.
+"""Official F1 when each type is asked alone (or a few at a time), on *dev* splits.
 
     python bench/single_type_queries.py --model uniner-span-mpnet --min-labels 0,8
     python bench/single_type_queries.py --min-labels 0,8 --thresholds 0.3,0.5,0.6,0.7 \\
@@ -8,7 +8,9 @@ Why: the span student reads all asked types in one input and was trained on 8 to
 Asked a single type, it may tag the nearest proper noun with it; ``min_labels`` pads such inputs
 with context labels whose answers are dropped (``SpanExtractor.with_context``). This measures that
 setting where it matters (one type per call) on seeded CrossNER dev sentences, never on a test
-split. ``--context-labels`` overrides the model's own list (``config.json``) to compare candidates.
+split. ``--types-per-call K`` asks each sentence its set's types in seeded groups of K instead
+(calls with a few types, e.g. the README's three). ``--context-labels`` overrides the model's own
+list (``config.json``) to compare candidates.
 
 ``--thresholds`` scores several thresholds from one pass: each call is decoded once at the lowest
 and filtered by score, which for flat greedy decoding keeps exactly what decoding at the higher
@@ -53,20 +55,33 @@ class Recorder:
         return [[e for e in self.seen[(t, tuple(labels))] if e.score >= self.cut] for t in texts]
 
 
-def crossner_f1(model, sets: dict, thresholds: list[float]) -> dict[float, dict]:
-    """Each CrossNER dev type asked alone, decoded once at the lowest threshold."""
+def crossner_f1(
+    model, sets: dict, thresholds: list[float], per_call: int = 1, seed: int = 0
+) -> dict[float, dict]:
+    """Each CrossNER dev sentence asked its set's types ``per_call`` at a time (seeded groups),
+    decoded once at the lowest threshold; scored per (sentence, type) query."""
     scored: dict[float, dict] = {t: {} for t in thresholds}
+    rng = random.Random(seed)
     for name, (examples, labels) in sets.items():
-        texts = [ex.text for ex in examples for _ in labels]
-        asked = [[lab] for _ in examples for lab in labels]
+        texts, asked, owner = [], [], []
+        for ex in examples:
+            order = rng.sample(labels, len(labels))
+            for i in range(0, len(order), per_call):
+                texts.append(ex.text)
+                asked.append(order[i : i + per_call])
+                owner.append(ex)
         res = model.extract_each(texts, asked, min(thresholds))
         golds = [
             answer_string([e.text for e in ex.entities if e.label == lab])
-            for ex in examples
-            for lab in labels
+            for ex, group in zip(owner, asked, strict=True)
+            for lab in group
         ]
         for t in thresholds:
-            preds = [answer_string([e.text for e in r.entities if e.score >= t]) for r in res]
+            preds = [
+                answer_string([e.text for e in r.entities if e.label == lab and e.score >= t])
+                for r, group in zip(res, asked, strict=True)
+                for lab in group
+            ]
             scored[t][name] = round(100 * official_prf(preds, golds).f1, 1)
     return {
         t: {"official": round(sum(per.values()) / len(per), 2), "per_set": per}
@@ -103,12 +118,16 @@ def main() -> None:
     ap.add_argument("--context-labels", default=None, help="comma-separated; default: the model's")
     ap.add_argument("--thresholds", default=None, help="comma-separated; default: the model's")
     ap.add_argument("--seen-sets", default="", help="comma-separated data sets with trained types")
+    ap.add_argument("--max-context", type=int, default=None, help="most context labels per call")
+    ap.add_argument("--types-per-call", type=int, default=1, help="CrossNER types asked per call")
     ap.add_argument("--per-set", type=int, default=40, help="seeded dev sentences per set")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     a = ap.parse_args()
     model = load(a.model, threads=a.threads)
+    if a.max_context is not None:
+        model.max_context = a.max_context
     if a.context_labels is not None:
         model.context_labels = tuple(c.strip() for c in a.context_labels.split(",") if c.strip())
     thresholds = sorted(
@@ -121,11 +140,17 @@ def main() -> None:
         exs = list(d.examples)
         keep = sorted(random.Random(a.seed).sample(range(len(exs)), min(a.per_set, len(exs))))
         sets[name] = ([exs[i] for i in keep], list(d.labels))
-    out = {"model": model.name, "context_labels": list(model.context_labels), "runs": {}}
+    out = {
+        "model": model.name,
+        "context_labels": list(model.context_labels),
+        "types_per_call": a.types_per_call,
+        "max_context": model.max_context,
+        "runs": {},
+    }
     for k in (int(x) for x in a.min_labels.split(",")):
         model.min_labels = k
         t0 = time.perf_counter()
-        cross = crossner_f1(model, sets, thresholds)
+        cross = crossner_f1(model, sets, thresholds, a.types_per_call, a.seed)
         seen = seen_f1(model, seen_sets, thresholds) if seen_sets else {}
         secs = round(time.perf_counter() - t0)
         for t in thresholds:

@@ -65,6 +65,19 @@ def test_padding_up_to_min_labels_and_answers_dropped(parts) -> None:
     assert sorted(e.label for e in ents) == ["city", "date"]  # asked, so answered
 
 
+def test_max_context_caps_the_padding(parts) -> None:
+    ext = oracle(parts, min_labels=4, context_labels=CONTEXT, max_context=2)
+    assert ext.with_context(("city",)) == ("city", "person", "date")  # 2, not the 3 missing
+    assert ext.with_context(("a", "b", "c")) == ("a", "b", "c", "person")  # 1 missing: 1
+    ext.extract("Oslo is cold.", ["city"])
+    assert ext.seen == [("city", "person", "date")]
+    assert oracle(parts, min_labels=4, context_labels=CONTEXT, max_context=0).with_context(
+        ("city",)
+    ) == ("city",)
+    with pytest.raises(ValueError, match="max_context"):
+        oracle(parts, min_labels=4, context_labels=CONTEXT, max_context=-1)
+
+
 def test_no_padding_without_min_labels(parts) -> None:
     ext = oracle(parts, context_labels=CONTEXT)
     ext.extract("Oslo is cold.", ["city"])
@@ -83,6 +96,12 @@ def test_release_writes_and_load_reads_context(parts, tmp_path: Path) -> None:
     assert (cfg["min_labels"], cfg["context_labels"]) == (3, list(CONTEXT))
     ext = SpanExtractor.load(dest)
     assert (ext.min_labels, ext.context_labels, ext.threshold) == (3, CONTEXT, 0.6)
+    assert ext.max_context is None and "max_context_labels" not in cfg
+    capped = release(src, tmp_path / "capped", "m", "0.1.1", 0.6, True, 3, CONTEXT, 2)
+    assert json.loads((capped / "config.json").read_text())["max_context_labels"] == 2
+    assert SpanExtractor.load(capped).max_context == 2
+    with pytest.raises(ValueError, match="max_context"):
+        release(src, tmp_path / "bad2", "m", "0.1.1", 0.6, max_context=2)  # no min_labels
     # a later release without padding removes it
     plain = release(dest, tmp_path / "plain", "m", "0.2.0", 0.5)
     assert SpanExtractor.load(plain).min_labels == 0

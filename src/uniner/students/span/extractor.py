@@ -87,6 +87,7 @@ class SpanExtractor:
         multi_label: bool = False,
         min_labels: int = 0,
         context_labels: Sequence[str] = (),
+        max_context: int | None = None,
     ):
         self.model = model
         self.config: SpanModelConfig = model.config
@@ -109,6 +110,12 @@ class SpanExtractor:
             raise ValueError(f"min_labels must be >= 0, got {min_labels}")
         self.min_labels = min_labels
         self.context_labels = tuple(check_labels(context_labels)) if context_labels else ()
+        # At most this many context labels per call (None: as many as min_labels needs). Few
+        # added types keep a lone type's input close to training without drowning a type the
+        # model knows well (dev measurements in BENCHMARKS.md).
+        if max_context is not None and max_context < 0:
+            raise ValueError(f"max_context must be >= 0, got {max_context}")
+        self.max_context = max_context
         self.onnx: Any = None  # an OnnxScorer once use_onnx() is called
         self.torch_released = False  # use_onnx(..., release_torch=True) freed the torch weights
         limit = getattr(model.encoder.config, "max_position_embeddings", self.config.max_length)
@@ -130,6 +137,8 @@ class SpanExtractor:
         if cfg.get("min_labels"):
             kwargs.setdefault("min_labels", int(cfg["min_labels"]))
             kwargs.setdefault("context_labels", tuple(cfg.get("context_labels") or ()))
+            if cfg.get("max_context_labels") is not None:
+                kwargs.setdefault("max_context", int(cfg["max_context_labels"]))
         return cls(model, tokenizer, **kwargs)
 
     def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
@@ -330,8 +339,11 @@ class SpanExtractor:
         return out
 
     def with_context(self, labels: tuple[str, ...]) -> tuple[str, ...]:
-        """The asked labels, padded with context labels up to ``min_labels`` (see __init__)."""
+        """The asked labels, padded with context labels up to ``min_labels``, at most
+        ``max_context`` of them (see __init__)."""
         missing = self.min_labels - len(labels)
+        if self.max_context is not None:
+            missing = min(missing, self.max_context)
         if missing <= 0 or not self.context_labels:
             return labels
         taken = {lab.casefold() for lab in labels}

@@ -2,13 +2,15 @@
 
     python -m uniner.students.span.release --source runs/span-mpnet-gpu/best \\
         --dest src/uniner/models/uniner-span-mpnet --name uniner-span-mpnet --version 0.1.0 \\
-        --threshold 0.6 --multi-label [--min-labels 8 --context-labels "concept,date,..."]
+        --threshold 0.6 --multi-label [--min-labels 8 --context-labels "concept,date,..."
+        --max-context 3]
 
 Copies the weights, and writes name, version and the default decoding (threshold and whether a
 span may carry several labels, chosen on dev data with ``bench/select_decoding.py``, never on a
 test split) into ``config.json``, which ``SpanExtractor.load`` reads; with ``--min-labels``, a call
 asking fewer types is padded with the ``--context-labels`` (answers dropped; see
-``SpanExtractor.with_context``), chosen with ``bench/single_type_queries.py`` on dev. The model card
+``SpanExtractor.with_context``), at most ``--max-context`` of them per call, chosen with
+``bench/single_type_queries.py`` on dev. The model card
 (``README.md`` of the folder) is written by hand: it carries the measured scores.
 """
 
@@ -32,6 +34,7 @@ def release(
     multi_label: bool = False,
     min_labels: int = 0,
     context_labels: Sequence[str] = (),
+    max_context: int | None = None,
 ) -> Path:
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
@@ -42,16 +45,20 @@ def release(
             f"min_labels {min_labels} needs at least {min_labels - 1} context labels "
             f"(a call may ask a single type), got {len(context_labels)}"
         )
+    if max_context is not None and (max_context < 1 or not min_labels):
+        raise ValueError(f"max_context needs min_labels and must be >= 1, got {max_context}")
     cfg = read_config(source)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / WEIGHTS_NAME, dest / WEIGHTS_NAME)
     cfg.update(
         {"name": name, "version": version, "threshold": threshold, "multi_label": multi_label}
     )
-    for key in ("min_labels", "context_labels"):
+    for key in ("min_labels", "context_labels", "max_context_labels"):
         cfg.pop(key, None)
     if min_labels:
         cfg.update({"min_labels": min_labels, "context_labels": list(context_labels)})
+    if max_context is not None:
+        cfg["max_context_labels"] = max_context
     (dest / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
     return dest
 
@@ -66,11 +73,20 @@ def main() -> None:
     ap.add_argument("--multi-label", action="store_true", help="a span may carry several labels")
     ap.add_argument("--min-labels", type=int, default=0, help="pad calls asking fewer types")
     ap.add_argument("--context-labels", default="", help="comma-separated padding types")
+    ap.add_argument("--max-context", type=int, default=None, help="most padding types per call")
     a = ap.parse_args()
     context = [c.strip() for c in a.context_labels.split(",") if c.strip()]
     print(
         release(
-            a.source, a.dest, a.name, a.version, a.threshold, a.multi_label, a.min_labels, context
+            a.source,
+            a.dest,
+            a.name,
+            a.version,
+            a.threshold,
+            a.multi_label,
+            a.min_labels,
+            context,
+            a.max_context,
         )
     )
 
