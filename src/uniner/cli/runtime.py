@@ -50,7 +50,7 @@ def apply_runtime(extractor: Any, runtime: Runtime, onnx_dir: Path | None) -> An
     """Switch a loaded span extractor to the cached (or newly exported) int8 graph if asked."""
     if runtime is not Runtime.onnx:
         return extractor
-    from uniner.students.span.onnx_runtime import ensure_export
+    from uniner.students.span.onnx_runtime import switch_to_onnx
 
     def announce(folder: Path) -> None:
         typer.echo(
@@ -58,7 +58,6 @@ def apply_runtime(extractor: Any, runtime: Runtime, onnx_dir: Path | None) -> An
         )
 
     try:
-        path = ensure_export(extractor, onnx_dir, on_export=announce)
+        return switch_to_onnx(extractor, onnx_dir, on_export=announce)
     except NotADirectoryError as exc:
         raise typer.BadParameter(str(exc), param_hint="--onnx-dir") from exc
-    return extractor.use_onnx(path, release_torch=True)  # the graph runs alone: save the memory

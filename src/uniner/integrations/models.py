@@ -29,7 +29,7 @@ def _load(model: str | None, runtime: str) -> Any:
 
     extractor = load(model)
     if runtime == "onnx":
-        from uniner.students.span.onnx_runtime import ensure_export
+        from uniner.students.span.onnx_runtime import switch_to_onnx
 
-        extractor.use_onnx(ensure_export(extractor), release_torch=True)
+        switch_to_onnx(extractor)
     return extractor

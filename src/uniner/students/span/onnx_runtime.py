@@ -238,6 +238,17 @@ def ensure_export(
     return out / want["file"]
 
 
+def switch_to_onnx(
+    extractor: Any,
+    out_dir: str | Path | None = None,
+    on_export: Callable[[Path], None] | None = None,
+) -> Any:
+    """Run ``extractor`` on its cached (or newly exported) int8 graph alone, torch weights freed:
+    what ``--runtime onnx`` and the spaCy component's ``runtime = "onnx"`` both mean."""
+    path = ensure_export(extractor, out_dir, on_export=on_export)
+    return extractor.use_onnx(path, release_torch=True)
+
+
 def _check_recipe(recipe: str) -> None:
     if recipe not in INT8_RECIPES:
         raise ValueError(f"int8_recipe must be one of {INT8_RECIPES}, got {recipe!r}")
