@@ -32,7 +32,7 @@ def test_default_model_finds_people_and_places():
     assert ("Warsaw", "location") in found
     assert ("University of Paris", "university") in found
     for e in ents:
-        assert text[e.start : e.end] == e.text and m.threshold <= e.score <= 1.0
+        assert text[e.start : e.end] == e.text and m.threshold_for(3) <= e.score <= 1.0
     # a type with no mention in the text finds nothing
     assert m.extract(text, ["programming language"]) == []
 

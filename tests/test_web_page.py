@@ -61,12 +61,13 @@ def page(browser, server):
     ctx.close()
 
 
-def run(pg, text: str, labels: str) -> None:
+def run(pg, text: str, labels: str):
     pg.fill("#text", text)
     pg.fill("#labels", labels)
-    with pg.expect_response("**/v1/extract"):
+    with pg.expect_response("**/v1/extract") as resp:
         pg.click("#run")
     pg.wait_for_function("document.querySelector('#run').disabled === false")
+    return resp.value
 
 
 def artefact_dir(tmp_path: Path) -> Path:
@@ -79,7 +80,13 @@ def test_highlight_hover_threshold_download(page, tmp_path):
     pg = page
     assert DEFAULT_MODEL in pg.inner_text("#model-name")
     text = "Marie Curie discovered polonium at the University of Paris."
-    run(pg, text, "person, chemical element, university")
+    resp = run(pg, text, "person, chemical element, university")
+    # the slider untouched, the model picks the threshold (it may depend on the types asked),
+    # and the slider then shows the one it used
+    assert "threshold" not in resp.request.post_data_json
+    used = resp.json()["threshold"]
+    assert pg.inner_text("#threshold-value") == f"{used:.2f}"
+    assert f"threshold {used:.2f} (model's)" in pg.inner_text("#status")
 
     marks = pg.locator("#output mark.ent")
     found = {

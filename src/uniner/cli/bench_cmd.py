@@ -50,6 +50,14 @@ def bench(
     gold: Annotated[
         Path | None, typer.Option(help="UniNER test file with the gold answers, joined by id")
     ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="score threshold for every call (span models; default: the model's released one)",
+        ),
+    ] = None,
     runtime: RuntimeOption = Runtime.torch,
     onnx_dir: OnnxDirOption = None,
 ) -> None:
@@ -66,8 +74,16 @@ def bench(
         raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
     with backbone_errors():  # a model extractor may need its backbone fetched first
         model = None
-        if runtime is Runtime.onnx:  # only the span student has a graph to export
+        if threshold is not None:  # a fixed threshold replaces the model's released decoding
             model = resolve_extractor(extractor)
+            if not hasattr(model, "fixed_threshold"):
+                raise typer.BadParameter(
+                    f"{extractor} has no score threshold to set; only span-student models do",
+                    param_hint="--threshold",
+                )
+            model.fixed_threshold(threshold)
+        if runtime is Runtime.onnx:  # only the span student has a graph to export
+            model = model or resolve_extractor(extractor)
             if not hasattr(model, "use_onnx"):
                 raise typer.BadParameter(
                     f"{extractor} has no ONNX runtime; only span-student models do",
@@ -91,6 +107,7 @@ def bench(
                 "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
                 "python": platform.python_version(),
                 "runtime": runtime.value,
+                "threshold": threshold,
             },
         )
     typer.echo(summary.markdown)

@@ -36,6 +36,7 @@ from uniner.serving.schemas import (
     ErrorResponse,
     ExtractRequest,
     ExtractResponse,
+    FewTypesThreshold,
     HealthResponse,
     ModelInfo,
     ModelsResponse,
@@ -71,6 +72,8 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
         max_queue_texts=s.max_queue_texts,
     )
     default_threshold = float(getattr(extractor, "threshold", 0.5))
+    # a span model may release a higher threshold for calls asking few types (threshold_for)
+    threshold_for = getattr(extractor, "threshold_for", lambda _n: default_threshold)
     default_multi_label = bool(getattr(extractor, "multi_label", False))
     state = {"stopping": False, "in_flight": 0}
 
@@ -148,7 +151,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
     )
     async def extract(req: ExtractRequest) -> ExtractResponse:
         texts, labels = check_request(req, s)
-        threshold = default_threshold if req.threshold is None else float(req.threshold)
+        threshold = threshold_for(len(labels)) if req.threshold is None else float(req.threshold)
         multi_label = default_multi_label if req.multi_label is None else req.multi_label
         t0 = time.perf_counter()
         state["in_flight"] += 1
@@ -191,6 +194,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
         info = ModelInfo(
             name=str(getattr(extractor, "name", "model")),
             default_threshold=default_threshold,
+            few_types_threshold=_few_types_threshold(extractor),
             default_multi_label=default_multi_label,
             kind=type(extractor).__name__,
             runtime="onnx" if getattr(extractor, "onnx", None) is not None else "torch",
@@ -232,3 +236,10 @@ def _version() -> str:
         return version("uniner")
     except Exception:
         return "0"
+
+
+def _few_types_threshold(extractor: Any) -> FewTypesThreshold | None:
+    few = getattr(extractor, "few_type_threshold", None)
+    if few is None:
+        return None
+    return FewTypesThreshold(max_types=int(extractor.few_types), threshold=float(few))

@@ -32,7 +32,10 @@ class ExtractRequest(BaseModel):
     texts: list[str] | None = Field(None, description="A batch of texts.")
     labels: list[str] = Field(..., description="Entity types in plain words, e.g. 'person'.")
     threshold: float | None = Field(
-        None, ge=0.0, le=1.0, description="Score cut-off; default: the model's own (dev-chosen)."
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Score cut-off; default: the model's own (dev-chosen; higher for few types).",
     )
     flat: bool = Field(True, description="True: no overlapping entities; False: nested allowed.")
     multi_label: bool | None = Field(
@@ -75,9 +78,19 @@ class ExtractResponse(BaseModel):
     took_ms: float
 
 
+class FewTypesThreshold(BaseModel):
+    """The threshold a request gets when it asks at most ``max_types`` types and gives none."""
+
+    max_types: int
+    threshold: float
+
+
 class ModelInfo(BaseModel):
     name: str
-    default_threshold: float
+    default_threshold: float = Field(..., description="for requests that give no threshold")
+    few_types_threshold: FewTypesThreshold | None = Field(
+        None, description="replaces default_threshold for requests asking few types"
+    )
     default_multi_label: bool
     kind: str
     runtime: str = Field("torch", description="torch, or onnx (int8 onnxruntime graph)")

@@ -7,6 +7,7 @@ const PALETTE = ["#ffd166", "#8ecae6", "#b5e48c", "#f4a3c0", "#cdb4db", "#ffb703
 const $ = (id) => document.getElementById(id);
 let lastResult = null;   // {request, response} of the last successful call
 let timer = null;
+let thresholdSet = false; // the user moved the slider: send its value, else the model decides
 
 function labelsOf() {
   return $("labels").value.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
@@ -32,10 +33,11 @@ async function run() {
   const request = {
     text: text,
     labels: labels,
-    threshold: parseFloat($("threshold").value),
     flat: !$("nested").checked,
     multi_label: $("multi-label").checked,
   };
+  // untouched slider: the model's own threshold, which may depend on how many types are asked
+  if (thresholdSet) request.threshold = parseFloat($("threshold").value);
   const headers = { "Content-Type": "application/json" };
   const key = $("api-key").value;
   if (key) headers["X-API-Key"] = key;
@@ -55,8 +57,9 @@ async function run() {
     render(text, labels, body.results[0].entities);
     $("download").disabled = false;
     const n = body.results[0].entities.length;
+    if (!thresholdSet) showThreshold(body.threshold);
     setStatus(`${n} ${n === 1 ? "entity" : "entities"} · threshold ${body.threshold.toFixed(2)}` +
-              ` · ${body.took_ms.toFixed(0)} ms`, false);
+              (thresholdSet ? "" : " (model's)") + ` · ${body.took_ms.toFixed(0)} ms`, false);
     document.body.dataset.state = "done";
   } catch (e) {
     setStatus(`Could not reach the server: ${e}`, true);
@@ -157,6 +160,11 @@ function download() {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
+function showThreshold(value) {
+  $("threshold").value = value;
+  $("threshold-value").textContent = value.toFixed(2);
+}
+
 function rerunSoon() {
   if (!lastResult) return;
   clearTimeout(timer);
@@ -167,6 +175,7 @@ async function init() {
   $("run").addEventListener("click", run);
   $("download").addEventListener("click", download);
   $("threshold").addEventListener("input", () => {
+    thresholdSet = true;
     $("threshold-value").textContent = parseFloat($("threshold").value).toFixed(2);
     rerunSoon();
   });
@@ -183,8 +192,7 @@ async function init() {
       const info = await resp.json();
       const m = info.models[0];
       $("model-name").textContent = `Model: ${m.name}`;
-      $("threshold").value = m.default_threshold;
-      $("threshold-value").textContent = m.default_threshold.toFixed(2);
+      showThreshold(m.default_threshold);
       $("multi-label").checked = Boolean(m.default_multi_label);
     } else if (resp.status === 401) {
       $("key-box").open = true;

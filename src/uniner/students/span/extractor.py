@@ -88,6 +88,8 @@ class SpanExtractor:
         min_labels: int = 0,
         context_labels: Sequence[str] = (),
         max_context: int | None = None,
+        few_types: int = 0,
+        few_type_threshold: float | None = None,
     ):
         self.model = model
         self.config: SpanModelConfig = model.config
@@ -99,8 +101,17 @@ class SpanExtractor:
         self.batch_size = batch_size
         self.device = next(model.parameters()).device
         self.bf16 = resolve_bf16(bf16, self.device.type)
-        self.threshold = threshold
         # Decoding defaults chosen on dev data at release (config.json); each call may override.
+        self.threshold = _check_threshold(threshold)
+        # A call asking at most ``few_types`` types uses ``few_type_threshold`` instead: its
+        # scores run higher than with the 8 to 12 types of training (dev measurements in
+        # BENCHMARKS.md), so the threshold chosen on all-type calls lets more false positives in.
+        if few_types < 0:
+            raise ValueError(f"few_types must be >= 0, got {few_types}")
+        self.few_types = few_types
+        self.few_type_threshold = (
+            None if few_type_threshold is None else _check_threshold(few_type_threshold)
+        )
         self.multi_label = multi_label
         # A model trained on 8 to 12 types per input over-reads a lone type (asked only "vehicle
         # model", it tags the nearest proper noun). Asking fewer than ``min_labels`` types pads
@@ -139,7 +150,29 @@ class SpanExtractor:
             kwargs.setdefault("context_labels", tuple(cfg.get("context_labels") or ()))
             if cfg.get("max_context_labels") is not None:
                 kwargs.setdefault("max_context", int(cfg["max_context_labels"]))
+        few = cfg.get("few_types_threshold")
+        if few is not None:
+            try:
+                kwargs.setdefault("few_types", int(few["max_types"]))
+                kwargs.setdefault("few_type_threshold", float(few["threshold"]))
+            except (TypeError, KeyError, ValueError) as err:
+                raise ValueError(
+                    f"{Path(path) / 'config.json'}: few_types_threshold must be "
+                    f'{{"max_types": N, "threshold": T}}, got {few!r}'
+                ) from err
         return cls(model, tokenizer, **kwargs)
+
+    def threshold_for(self, n_types: int) -> float:
+        """The released threshold of a call that asks ``n_types`` types (see __init__)."""
+        if self.few_type_threshold is not None and n_types <= self.few_types:
+            return self.few_type_threshold
+        return self.threshold
+
+    def fixed_threshold(self, value: float) -> SpanExtractor:
+        """Use ``value`` for every call that gives no threshold, whatever it asks."""
+        self.threshold = _check_threshold(value)
+        self.few_type_threshold = None
+        return self
 
     def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
         from uniner.students.span.io import save_model
@@ -279,9 +312,7 @@ class SpanExtractor:
         for t in texts:
             if not isinstance(t, str):
                 raise TypeError(f"texts must be strings, got {type(t).__name__}")
-        thr = self.threshold if threshold is None else float(threshold)
-        if not 0.0 <= thr <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {thr}")
+        fixed = None if threshold is None else _check_threshold(threshold)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if multi_label is None:
@@ -293,9 +324,11 @@ class SpanExtractor:
         passes: list[int] = []
         work: list[WorkItem] = []
         asked: list[frozenset[str]] = []
+        thresholds: list[float] = []
         for ti, enc in enumerate(encs):
             own = tuple(check_labels(label_lists[ti]))
             asked.append(frozenset(own))
+            thresholds.append(self.threshold_for(len(own)) if fixed is None else fixed)
             key = self.with_context(own)
             if key not in group_cache:
                 group_cache[key] = self.label_groups(key)
@@ -324,15 +357,19 @@ class SpanExtractor:
 
         candidates: list[list[Span]] = [[] for _ in texts]
         work.sort(key=lambda it: it.n_tokens)
+        lowest = min(thresholds, default=0.0)
         for b in range(0, len(work), self.batch_size):
             chunk = work[b : b + self.batch_size]
             probs = self.score_items(chunk, encs)
-            self._collect(chunk, probs, thr, candidates)
+            self._collect(chunk, probs, lowest, candidates)
 
         out = []
         for ti, text in enumerate(texts):
             enc = encs[ti]
-            own = [s for s in candidates[ti] if s.label in asked[ti]]  # context answers dropped
+            thr = thresholds[ti]  # collected at the lowest; decoding sees only this text's
+            # context answers dropped; flat and nested decoding are greedy by score, so
+            # filtering first equals decoding at thr (a span's fate depends on higher ones only)
+            own = [s for s in candidates[ti] if s.label in asked[ti] and s.score >= thr]
             spans = decode(own, mode=mode, multi_label=multi_label)  # type: ignore[arg-type]
             ents = tuple(self._entity(text, enc, sp) for sp in spans)
             out.append(Extraction(ents, len(enc), windows[ti], passes[ti]))
@@ -422,3 +459,10 @@ class SpanExtractor:
         start = enc.offsets[sp.start][0]
         end = enc.offsets[sp.end - 1][1]
         return Entity(start, end, text[start:end], sp.label, float(sp.score))
+
+
+def _check_threshold(value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], got {value}")
+    return value

@@ -3,14 +3,16 @@
     python -m uniner.students.span.release --source runs/span-mpnet-gpu/best \\
         --dest src/uniner/models/uniner-span-mpnet --name uniner-span-mpnet --version 0.1.0 \\
         --threshold 0.6 --multi-label [--min-labels 8 --context-labels "concept,date,..."
-        --max-context 3]
+        --max-context 3] [--few-types 3 --few-type-threshold 0.75]
 
 Copies the weights, and writes name, version and the default decoding (threshold and whether a
 span may carry several labels, chosen on dev data with ``bench/select_decoding.py``, never on a
 test split) into ``config.json``, which ``SpanExtractor.load`` reads; with ``--min-labels``, a call
 asking fewer types is padded with the ``--context-labels`` (answers dropped; see
 ``SpanExtractor.with_context``), at most ``--max-context`` of them per call, chosen with
-``bench/single_type_queries.py`` on dev. The model card
+``bench/single_type_queries.py`` on dev; with ``--few-types N``, a call asking at most N types
+that gives no threshold uses ``--few-type-threshold`` (``few_types_threshold`` in the config;
+``SpanExtractor.threshold_for``), chosen with the same script. The model card
 (``README.md`` of the folder) is written by hand: it carries the measured scores.
 """
 
@@ -35,9 +37,18 @@ def release(
     min_labels: int = 0,
     context_labels: Sequence[str] = (),
     max_context: int | None = None,
+    few_types: int = 0,
+    few_type_threshold: float | None = None,
 ) -> Path:
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    if (few_types > 0) != (few_type_threshold is not None) or few_types < 0:
+        raise ValueError(
+            "few_types (>= 1) and few_type_threshold go together, got "
+            f"{few_types} and {few_type_threshold}"
+        )
+    if few_type_threshold is not None and not 0.0 <= few_type_threshold <= 1.0:
+        raise ValueError(f"few_type_threshold must be in [0, 1], got {few_type_threshold}")
     if min_labels < 0:
         raise ValueError(f"min_labels must be >= 0, got {min_labels}")
     if min_labels > 0 and len(context_labels) < min_labels - 1:
@@ -53,12 +64,14 @@ def release(
     cfg.update(
         {"name": name, "version": version, "threshold": threshold, "multi_label": multi_label}
     )
-    for key in ("min_labels", "context_labels", "max_context_labels"):
+    for key in ("min_labels", "context_labels", "max_context_labels", "few_types_threshold"):
         cfg.pop(key, None)
     if min_labels:
         cfg.update({"min_labels": min_labels, "context_labels": list(context_labels)})
     if max_context is not None:
         cfg["max_context_labels"] = max_context
+    if few_type_threshold is not None:
+        cfg["few_types_threshold"] = {"max_types": few_types, "threshold": few_type_threshold}
     (dest / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
     return dest
 
@@ -74,6 +87,8 @@ def main() -> None:
     ap.add_argument("--min-labels", type=int, default=0, help="pad calls asking fewer types")
     ap.add_argument("--context-labels", default="", help="comma-separated padding types")
     ap.add_argument("--max-context", type=int, default=None, help="most padding types per call")
+    ap.add_argument("--few-types", type=int, default=0, help="calls asking at most N types...")
+    ap.add_argument("--few-type-threshold", type=float, default=None, help="...use this threshold")
     a = ap.parse_args()
     context = [c.strip() for c in a.context_labels.split(",") if c.strip()]
     print(
@@ -87,6 +102,8 @@ def main() -> None:
             a.min_labels,
             context,
             a.max_context,
+            a.few_types,
+            a.few_type_threshold,
         )
     )
 
