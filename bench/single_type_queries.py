@@ -116,7 +116,9 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="model name or folder (default: the default)")
     ap.add_argument("--min-labels", default="0,8", help="settings to compare, comma-separated")
     ap.add_argument("--context-labels", default=None, help="comma-separated; default: the model's")
-    ap.add_argument("--thresholds", default=None, help="comma-separated; default: the model's")
+    ap.add_argument(
+        "--thresholds", default=None, help="comma-separated; default: the model's for K types"
+    )
     ap.add_argument("--seen-sets", default="", help="comma-separated data sets with trained types")
     ap.add_argument("--max-context", type=int, default=None, help="most context labels per call")
     ap.add_argument("--types-per-call", type=int, default=1, help="CrossNER types asked per call")
@@ -130,9 +132,9 @@ def main() -> None:
         model.max_context = a.max_context
     if a.context_labels is not None:
         model.context_labels = tuple(c.strip() for c in a.context_labels.split(",") if c.strip())
-    thresholds = sorted(
-        float(x) for x in (a.thresholds.split(",") if a.thresholds else [model.threshold])
-    )
+    # default: the model's released threshold for calls of this size (threshold_for)
+    released = model.threshold_for(a.types_per_call)
+    thresholds = sorted(float(x) for x in (a.thresholds.split(",") if a.thresholds else [released]))
     seen_sets = [s.strip() for s in a.seen_sets.split(",") if s.strip()]
     sets = {}
     for name in DEV_SETS:
