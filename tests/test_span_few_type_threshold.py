@@ -135,3 +135,19 @@ def test_http_api_uses_it_when_the_request_gives_none(parts) -> None:
         assert body["threshold"] == 0.6 and len(body["results"][0]["entities"]) == 3
         given = {"text": "Oslo is cold.", "labels": ["city"], "threshold": 0.5}
         assert len(client.post("/v1/extract", json=given).json()["results"][0]["entities"]) == 1
+
+
+def test_extract_cli_prints_the_threshold_it_used(parts, tmp_path: Path) -> None:
+    model, tok = parts
+    src = SpanExtractor(model, tok).save(tmp_path / "trained", storage="full")
+    dest = release(src, tmp_path / "rel", "m", "0.1.2", 0.6, few_types=1, few_type_threshold=0.99)
+    _register()
+
+    def printed(*args: str) -> str:
+        res = CliRunner().invoke(app, ["extract", "Oslo is cold.", "-m", str(dest), *args])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    assert "threshold 0.99" in printed("-l", "city")  # one type: the few-types threshold
+    assert "threshold 0.60" in printed("-l", "city", "-l", "country")
+    assert "threshold 0.30" in printed("-l", "city", "--threshold", "0.3")

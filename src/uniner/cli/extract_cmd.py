@@ -140,7 +140,15 @@ def extract(
     assert text is not None
     res = extractor.extract_detailed([text], labels, threshold, mode=mode, multi_label=multi_label)
     ents = list(res[0].entities)
-    if _print_entities(text, ents, labels, as_json, scores=True) and res[0].windowed:
+    # the threshold this call used: the caller's, or the model's for this many types
+    from uniner.students.span.extractor import check_labels
+
+    asked = len(check_labels(labels))
+    used = threshold if threshold is not None else extractor.threshold_for(asked)
+    if (
+        _print_entities(text, ents, labels, as_json, scores=True, threshold=used)
+        and res[0].windowed
+    ):
         console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
 
 
@@ -181,18 +189,24 @@ def _extract_generative(
 
 
 def _print_entities(
-    text: str, ents: list[Any], labels: list[str], as_json: bool, scores: bool
+    text: str,
+    ents: list[Any],
+    labels: list[str],
+    as_json: bool,
+    scores: bool,
+    threshold: float | None = None,
 ) -> bool:
     """Print entities as JSON or as highlighted text and a table; False when JSON was printed."""
     if as_json:
         typer.echo(json.dumps({"text": text, "entities": [e.to_dict() for e in ents]}))
         return False
     console.print(highlight(text, ents, labels))
-    table = Table("start", "end", "text", "label", *(["score"] if scores else []))
+    cut = None if threshold is None else f"threshold {threshold:.2f}"
+    table = Table("start", "end", "text", "label", *(["score"] if scores else []), caption=cut)
     for e in ents:
         cells = [str(e.start), str(e.end), e.text, e.label]
         table.add_row(*cells, *([f"{e.score or 0:.3f}"] if scores else []))
-    empty = "no entities above the threshold" if scores else "no entities found"
+    empty = f"no entities above the {cut or 'threshold'}" if scores else "no entities found"
     console.print(table if ents else f"[dim]{empty}[/dim]")
     return True
 
