@@ -129,6 +129,7 @@ def test_highlight_hover_threshold_download(page, tmp_path):
     after = [float(marks.nth(i).get_attribute("data-score")) for i in range(marks.count())]
     assert len(after) <= before and all(s >= 0.9 for s in after)
     assert pg.inner_text("#threshold-value") == "0.90"
+    assert pg.is_visible("#threshold-reset")  # a way back to the model's own threshold
 
     # download JSON: the request and the server's response
     with pg.expect_download() as dl:
@@ -142,6 +143,14 @@ def test_highlight_hover_threshold_download(page, tmp_path):
     ents = data["response"]["results"][0]["entities"]
     assert len(ents) == marks.count()
     assert all(text[e["start"] : e["end"]] == e["text"] for e in ents)
+
+    # back to the model's threshold: the next request carries none, the slider shows its value
+    with pg.expect_response("**/v1/extract") as resp:
+        pg.click("#threshold-reset")
+    assert "threshold" not in resp.value.request.post_data_json
+    pg.wait_for_function("document.querySelector('#status').textContent.includes(\"(model's)\")")
+    assert pg.inner_text("#threshold-value") == f"{used:.2f}"
+    assert not pg.is_visible("#threshold-reset")
 
 
 def test_nested_entities_render_inside_each_other(page):

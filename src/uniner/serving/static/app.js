@@ -174,8 +174,14 @@ function rerunSoon() {
 async function init() {
   $("run").addEventListener("click", run);
   $("download").addEventListener("click", download);
+  $("threshold-reset").addEventListener("click", () => {
+    thresholdSet = false;  // back to the model's own threshold on the next run
+    $("threshold-reset").hidden = true;
+    rerunSoon();
+  });
   $("threshold").addEventListener("input", () => {
     thresholdSet = true;
+    $("threshold-reset").hidden = false;
     $("threshold-value").textContent = parseFloat($("threshold").value).toFixed(2);
     rerunSoon();
   });
