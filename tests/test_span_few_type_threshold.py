@@ -68,6 +68,7 @@ def test_few_type_calls_use_their_threshold(parts) -> None:
     # one batch, two calls: each text decoded at its own call's threshold
     res = ext.extract_each([text, text], [["city"], ["city", "place", "town"]])
     assert [len(r.entities) for r in res] == [0, 3]
+    assert [r.threshold for r in res] == [0.8, 0.6]  # each result says what it used
     assert labels_found(ext.fixed_threshold(0.65).extract(text, ["city"])) == ["city"]
     assert ext.threshold_for(1) == 0.65
 

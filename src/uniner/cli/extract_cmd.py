@@ -141,14 +141,8 @@ def extract(
     res = extractor.extract_detailed([text], labels, threshold, mode=mode, multi_label=multi_label)
     ents = list(res[0].entities)
     # the threshold this call used: the caller's, or the model's for this many types
-    from uniner.students.span.extractor import check_labels
-
-    asked = len(check_labels(labels))
-    used = threshold if threshold is not None else extractor.threshold_for(asked)
-    if (
-        _print_entities(text, ents, labels, as_json, scores=True, threshold=used)
-        and res[0].windowed
-    ):
+    shown = _print_entities(text, ents, labels, as_json, scores=True, threshold=res[0].threshold)
+    if shown and res[0].windowed:
         console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
 
 

@@ -36,6 +36,7 @@ class Extraction:
     num_words: int
     windows: tuple[Window, ...]
     label_passes: int
+    threshold: float  # what the entities were decoded at (the caller's, or threshold_for)
 
     @property
     def windowed(self) -> bool:
@@ -102,7 +103,7 @@ class SpanExtractor:
         self.device = next(model.parameters()).device
         self.bf16 = resolve_bf16(bf16, self.device.type)
         # Decoding defaults chosen on dev data at release (config.json); each call may override.
-        self.threshold = _check_threshold(threshold)
+        self.threshold = check_threshold(threshold)
         # A call asking at most ``few_types`` types uses ``few_type_threshold`` instead: its
         # scores run higher than with the 8 to 12 types of training (dev measurements in
         # BENCHMARKS.md), so the threshold chosen on all-type calls lets more false positives in.
@@ -110,7 +111,7 @@ class SpanExtractor:
             raise ValueError(f"few_types must be >= 0, got {few_types}")
         self.few_types = few_types
         self.few_type_threshold = (
-            None if few_type_threshold is None else _check_threshold(few_type_threshold)
+            None if few_type_threshold is None else check_threshold(few_type_threshold)
         )
         self.multi_label = multi_label
         # A model trained on 8 to 12 types per input over-reads a lone type (asked only "vehicle
@@ -170,7 +171,7 @@ class SpanExtractor:
 
     def fixed_threshold(self, value: float) -> SpanExtractor:
         """Use ``value`` for every call that gives no threshold, whatever it asks."""
-        self.threshold = _check_threshold(value)
+        self.threshold = check_threshold(value)
         self.few_type_threshold = None
         return self
 
@@ -312,7 +313,7 @@ class SpanExtractor:
         for t in texts:
             if not isinstance(t, str):
                 raise TypeError(f"texts must be strings, got {type(t).__name__}")
-        fixed = None if threshold is None else _check_threshold(threshold)
+        fixed = None if threshold is None else check_threshold(threshold)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if multi_label is None:
@@ -372,7 +373,7 @@ class SpanExtractor:
             own = [s for s in candidates[ti] if s.label in asked[ti] and s.score >= thr]
             spans = decode(own, mode=mode, multi_label=multi_label)  # type: ignore[arg-type]
             ents = tuple(self._entity(text, enc, sp) for sp in spans)
-            out.append(Extraction(ents, len(enc), windows[ti], passes[ti]))
+            out.append(Extraction(ents, len(enc), windows[ti], passes[ti], thr))
         return out
 
     def with_context(self, labels: tuple[str, ...]) -> tuple[str, ...]:
@@ -461,8 +462,9 @@ class SpanExtractor:
         return Entity(start, end, text[start:end], sp.label, float(sp.score))
 
 
-def _check_threshold(value: float) -> float:
+def check_threshold(value: float, what: str = "threshold") -> float:
+    """``value`` as a float, or a ValueError naming ``what`` when it is outside [0, 1]."""
     value = float(value)
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"threshold must be in [0, 1], got {value}")
+        raise ValueError(f"{what} must be in [0, 1], got {value}")
     return value

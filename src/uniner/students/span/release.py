@@ -24,6 +24,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from uniner.students.span.extractor import check_threshold
 from uniner.students.span.io import CONFIG_NAME, WEIGHTS_NAME, read_config
 
 
@@ -40,15 +41,14 @@ def release(
     few_types: int = 0,
     few_type_threshold: float | None = None,
 ) -> Path:
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    check_threshold(threshold)
     if (few_types > 0) != (few_type_threshold is not None) or few_types < 0:
         raise ValueError(
             "few_types (>= 1) and few_type_threshold go together, got "
             f"{few_types} and {few_type_threshold}"
         )
-    if few_type_threshold is not None and not 0.0 <= few_type_threshold <= 1.0:
-        raise ValueError(f"few_type_threshold must be in [0, 1], got {few_type_threshold}")
+    if few_type_threshold is not None:
+        check_threshold(few_type_threshold, "few_type_threshold")
     if min_labels < 0:
         raise ValueError(f"min_labels must be >= 0, got {min_labels}")
     if min_labels > 0 and len(context_labels) < min_labels - 1:
