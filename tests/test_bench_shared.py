@@ -6,6 +6,7 @@ from collections import deque
 import pytest
 from typer.testing import CliRunner
 
+from uniner.benchmark.dump import rescore
 from uniner.benchmark.loaders import load_split
 from uniner.benchmark.registry import suite
 from uniner.benchmark.runner import evaluate_split
@@ -58,6 +59,7 @@ def test_bench_cli_writes_json_csv_markdown_png(shared_data, tmp_path):
             "300",
             "--out",
             str(out),
+            "--save-predictions",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -68,6 +70,16 @@ def test_bench_cli_writes_json_csv_markdown_png(shared_data, tmp_path):
     assert payload["meta"]["max_queries"] == 300
     assert (out / "results.csv").read_text().count("\n") == 3
     assert (out / "f1.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "errors.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| AI |" in (out / "errors.md").read_text()
+    # The saved predictions give back exactly the scores the run reported.
+    for r in payload["results"]:
+        again = rescore(out / "predictions" / f"{r['dataset']}.test.jsonl").to_dict()
+        for key in ("n_passages", "n_queries", "official", "strict", "partial", "errors"):
+            assert again[key] == r[key], key
+        e = r["errors"]
+        assert sum(e["predictions"].values()) > 0  # spaCy finds something on both sets
+        assert e["predictions"]["boundary"] == sum(e["boundary"].values())
 
 
 def test_bench_cli_rejects_unknown_data_set(shared_data, tmp_path):

@@ -10,7 +10,15 @@ from typing import Any
 from uniner.benchmark import paper
 from uniner.benchmark.loaders import load_split
 from uniner.benchmark.registry import DatasetSpec, get, suite
-from uniner.benchmark.report import bar_chart, domain_table, markdown_table, write_csv, write_json
+from uniner.benchmark.report import (
+    bar_chart,
+    domain_table,
+    errors_chart,
+    errors_table,
+    markdown_table,
+    write_csv,
+    write_json,
+)
 from uniner.benchmark.runner import DatasetResult, evaluate_split
 from uniner.inference.protocol import Extractor
 
@@ -87,7 +95,13 @@ def run_bench(
     extractor: Extractor | None = None,
     progress: bool = True,
     max_passages: int | None = None,
+    save_predictions: bool = False,
 ) -> BenchSummary:
+    """Run and score every data set; write JSON, CSV, markdown tables and PNG charts to ``out``.
+
+    ``save_predictions`` also writes ``out/predictions/<data set>.<split>.jsonl`` (see
+    :mod:`uniner.benchmark.dump`).
+    """
     specs = resolve_datasets(names, suite, split)
     if not specs:
         raise FileNotFoundError(f"no data set of suite {suite!r} has a {split} split here")
@@ -107,6 +121,9 @@ def run_bench(
                 batch_size=batch_size,
                 progress=progress,
                 max_passages=max_passages,
+                save_to=(
+                    out / "predictions" / f"{spec.name}.{split}.jsonl" if save_predictions else None
+                ),
             )
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -123,10 +140,20 @@ def run_bench(
         "seed": seed,
         **(meta or {}),
     }
-    files = (out / "results.json", out / "results.csv", out / "table.md", out / "f1.png")
+    files = (
+        out / "results.json",
+        out / "results.csv",
+        out / "table.md",
+        out / "f1.png",
+        out / "errors.md",
+        out / "errors.png",
+    )
     write_json(results, files[0], meta_all)
     write_csv(results, files[1])
     files[2].write_text(md, encoding="utf-8")
     reference = rows.get("UniNER-7B")
     bar_chart(results, files[3], ext.name, reference=reference, display=display)
+    errors_md = f"### Where {ext.name} goes wrong ({split}, offsets)\n\n"
+    files[4].write_text(errors_md + errors_table(results, display), encoding="utf-8")
+    errors_chart(results, files[5], ext.name, display=display)
     return BenchSummary(tuple(results), md, files)

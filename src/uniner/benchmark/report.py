@@ -129,3 +129,80 @@ def bar_chart(
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+ERROR_COLUMNS = ("wrong_label", "boundary", "boundary_label", "spurious")
+
+
+def errors_table(results: Sequence[DatasetResult], display: Mapping[str, str] | None = None) -> str:
+    """Where the mentions go wrong, per data set (:mod:`uniner.evaluation.errors`).
+
+    Prediction classes as shares of all predictions, missed as a share of gold mentions, and the
+    most frequent confused label pair (gold -> predicted, on the same span).
+    """
+    display = display or {}
+    head = (
+        "| data set | predictions | correct | wrong label | boundary (longer/shorter/shifted) "
+        "| boundary + label | spurious | gold | missed | most confused (gold -> predicted) |"
+    )
+    lines = [head, "|" + "---|" * 10]
+    for r in results:
+        e = r.errors
+        n = e.n_predictions
+
+        def share(k: str, e=e, n=n) -> str:
+            return f"{100 * e.predictions.get(k, 0) / n:.1f}%" if n else "-"
+
+        kinds = "/".join(str(e.boundary.get(k, 0)) for k in ("longer", "shorter", "shifted"))
+        top = e.confusions.most_common(1)
+        conf = f"{top[0][0][0]} -> {top[0][0][1]} ({top[0][1]})" if top else "-"
+        missed = f"{100 * e.missed / e.gold:.1f}%" if e.gold else "-"
+        lines.append(
+            f"| {display.get(r.dataset, r.dataset)} | {n} | {share('correct')} "
+            f"| {share('wrong_label')} | {share('boundary')} ({kinds}) | {share('boundary_label')} "
+            f"| {share('spurious')} | {e.gold} | {missed} | {conf} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def errors_chart(
+    results: Sequence[DatasetResult],
+    path: Path,
+    name: str,
+    display: Mapping[str, str] | None = None,
+) -> None:
+    """Stacked bars per data set: the classes of the predictions, and the missed gold share."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    display = display or {}
+    labels = [display.get(r.dataset, r.dataset) for r in results]
+    fig, (ax, ax_m) = plt.subplots(
+        1, 2, figsize=(max(8.0, 1.3 * len(results) + 4), 4.4), width_ratios=[3, 1]
+    )
+    bottom = [0.0] * len(results)
+    for cls in ("correct", *ERROR_COLUMNS):
+        vals = [
+            100 * r.errors.predictions.get(cls, 0) / max(1, r.errors.n_predictions) for r in results
+        ]
+        ax.bar(range(len(results)), vals, 0.7, bottom=bottom, label=cls.replace("_", " "))
+        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    ax.set_xticks(range(len(results)))
+    ax.set_xticklabels(labels, rotation=30, ha="right")
+    ax.set_ylabel("share of predictions (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{name}: what each prediction is")
+    ax.legend(fontsize=7, loc="lower right")
+    missed = [100 * r.errors.missed / max(1, r.errors.gold) for r in results]
+    ax_m.bar(range(len(results)), missed, 0.7, color="tab:gray")
+    ax_m.set_xticks(range(len(results)))
+    ax_m.set_xticklabels(labels, rotation=30, ha="right")
+    ax_m.set_ylim(0, 100)
+    ax_m.set_title("gold mentions missed (%)")
+    for a in (ax, ax_m):
+        a.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

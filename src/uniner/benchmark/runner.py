@@ -15,12 +15,14 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from uniner.data.types import Entity, Example
 from uniner.evaluation.counts import Counts
+from uniner.evaluation.errors import ErrorBreakdown, classify
 from uniner.evaluation.official import score_official
 from uniner.evaluation.offsets import score_offsets
 from uniner.inference.protocol import Extractor
@@ -40,6 +42,7 @@ class DatasetResult:
     span_only: Counts
     per_type: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
+    errors: ErrorBreakdown = field(default_factory=ErrorBreakdown)
 
     def to_dict(self) -> dict[str, Any]:
         def prf(c: Counts) -> dict[str, float]:
@@ -55,6 +58,7 @@ class DatasetResult:
             "partial": prf(self.partial),
             "span_only": prf(self.span_only),
             "per_type": self.per_type,
+            "errors": self.errors.to_dict(),
             "seconds": round(self.seconds, 3),
         }
 
@@ -119,7 +123,8 @@ def score_split(
     idx = sorted(chosen)
     golds = [[e for e in examples[i].entities if e.label in chosen[i]] for i in idx]
     preds = [[e for e in predictions[i] if e.label in chosen[i]] for i in idx]
-    report = score_offsets(golds, preds, texts=[examples[i].text for i in idx])
+    texts = [examples[i].text for i in idx]
+    report = score_offsets(golds, preds, texts=texts)
     per_type = {lab: ts.to_dict() for lab, ts in report.per_type.items()}
     return DatasetResult(
         dataset=dataset,
@@ -132,6 +137,7 @@ def score_split(
         span_only=report.span_only,
         per_type=per_type,
         seconds=seconds,
+        errors=classify(golds, preds, texts),
     )
 
 
@@ -170,11 +176,13 @@ def evaluate_split(
     batch_size: int = 32,
     progress: bool = True,
     max_passages: int | None = None,
+    save_to: Path | None = None,
 ) -> DatasetResult:
     """Run ``extractor`` on the (sampled) passages of one split and score it.
 
     ``max_queries`` samples (passage, type) pairs; ``max_passages`` samples passages and scores
-    all their types. At most one of them may be given.
+    all their types. At most one of them may be given. ``save_to`` writes every scored passage
+    with its gold and predicted entities as JSON Lines (:mod:`uniner.benchmark.dump`).
     """
     if max_queries is not None and max_passages is not None:
         raise ValueError("give max_queries or max_passages, not both")
@@ -196,4 +204,8 @@ def evaluate_split(
     preds: list[list[Entity]] = [[] for _ in examples]
     for i, p in zip(needed, preds_needed, strict=True):
         preds[i] = p
+    if save_to is not None:
+        from uniner.benchmark.dump import write_predictions
+
+        write_predictions(save_to, dataset, split, examples, preds, pairs)
     return score_split(dataset, split, labels, examples, preds, pairs, seconds)

@@ -58,6 +58,13 @@ def bench(
             help="score threshold for every call (span models; default: the model's released one)",
         ),
     ] = None,
+    save_predictions: Annotated[
+        bool,
+        typer.Option(
+            help="also write every scored passage with gold and predicted entities "
+            "(OUT/predictions/<data set>.<split>.jsonl) for error analysis and re-scoring",
+        ),
+    ] = False,
     runtime: RuntimeOption = Runtime.torch,
     onnx_dir: OnnxDirOption = None,
 ) -> None:
@@ -101,6 +108,7 @@ def bench(
             seed=seed,
             batch_size=batch_size,
             out=out,
+            save_predictions=save_predictions,
             meta={
                 "command": " ".join(["uniner", *sys.argv[1:]]),
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -114,7 +114,8 @@ def _has_word_char(s: str) -> bool:
     return any(is_word_char(ch) for ch in s)
 
 
-def _word_overlap(a: Entity, b: Entity, text: str | None) -> bool:
+def word_overlap(a: Entity, b: Entity, text: str | None = None) -> bool:
+    """Whether two spans share a word character (any shared character without ``text``)."""
     lo, hi = max(a.start, b.start), min(a.end, b.end)
     if lo >= hi:
         return False
@@ -148,7 +149,7 @@ def _check_entities(ents: Iterable[Entity], text: str | None, where: str) -> lis
 def _partial_pairs(preds: list[Entity], golds: list[Entity], text: str | None) -> int:
     """How many (prediction, gold) pairs overlapping by a word can be formed, one-to-one."""
     return maximum_matching(
-        len(preds), len(golds), lambda i, j: _word_overlap(preds[i], golds[j], text)
+        len(preds), len(golds), lambda i, j: word_overlap(preds[i], golds[j], text)
     )
 
 
