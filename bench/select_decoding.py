@@ -9,6 +9,10 @@ this on a test split: the choice it prints is what a release records in its conf
 
 ``--lowercase`` scores the same dev sets with every text lowercased (offsets kept), a dev view of
 caseless input such as the MIT queries, which have no dev split of their own.
+
+A model with a ``prefer_specific`` rule (generic types such as "person" that also take the more
+specific asked type the model sees in a span) is scored with and without it (``/specific`` and
+``/plain`` in the table); candidates are then kept down to the rule's ``min_score``.
 """
 
 from __future__ import annotations
@@ -24,14 +28,30 @@ from uniner import load
 from uniner.benchmark.loaders import load_split
 from uniner.benchmark.runner import sample_queries, score_split
 from uniner.data.types import Entity, Example
-from uniner.students.span.decoding import Span, decode
+from uniner.students.span.decoding import Span, decode, prefer_specific
 
 
-def redecode(cands: list[Entity], threshold: float, mode: str, multi: bool) -> list[Entity]:
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """A model's prefer_specific settings, restricted to one data set's asked labels."""
+
+    generic: frozenset[str]
+    min_score: float
+    broad: frozenset[str]
+
+
+def redecode(
+    cands: list[Entity], threshold: float, mode: str, multi: bool, rule: Rule | None = None
+) -> list[Entity]:
     """Apply one decoding to candidates given in character offsets (overlap rules are the same)."""
-    by_key = {(e.start, e.end, e.label): e for e in cands}
-    spans = [Span(e.start, e.end, e.label, e.score) for e in cands if e.score >= threshold]
-    return [by_key[(s.start, s.end, s.label)] for s in decode(spans, mode, multi)]  # type: ignore[arg-type]
+    spans = [Span(e.start, e.end, e.label, e.score) for e in cands]
+    if rule is not None and rule.generic:
+        floor = min(rule.min_score, threshold)
+        spans = prefer_specific(spans, rule.generic, threshold, floor, multi, rule.broad)
+    spans = [s for s in spans if s.score >= threshold]
+    text_of = {(e.start, e.end): e.text for e in cands}
+    kept = decode(spans, mode, multi)  # type: ignore[arg-type]
+    return [Entity(s.start, s.end, text_of[(s.start, s.end)], s.label, s.score) for s in kept]
 
 
 def lower_keep_offsets(text: str) -> str:
@@ -56,6 +76,15 @@ def main() -> None:
     args = ap.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",")]
     model = load(args.model, threads=args.threads)
+    generic = getattr(model, "generic_labels", ())
+    floor = min(thresholds)
+    if generic:  # collect without the rule, down to its floor; redecode applies it
+        floor = min(floor, model.specific_min_score)
+        rules = {
+            n: Rule(frozenset(generic), model.specific_min_score, frozenset(model.broad_labels))
+            for n in DEV_SETS
+        }
+        model.generic_labels = ()
     data = [load_split(n, "dev") for n in DEV_SETS]
     if args.lowercase:
         data = [dataclasses.replace(d, examples=tuple(map(lowercased, d.examples))) for d in data]
@@ -64,20 +93,29 @@ def main() -> None:
         ents = model.extract_each(
             [ex.text for ex in d.examples],
             [d.labels] * len(d.examples),
-            threshold=min(thresholds),
+            threshold=floor,
             mode="all",
             multi_label=True,
         )
         cands.append([list(r.entities) for r in ents])
         print(f"scored {d.dataset}", flush=True)
     table = {}
-    for thr, mode, multi in itertools.product(thresholds, args.modes.split(","), (False, True)):
+    variants = ("plain", "specific") if generic else ("plain",)
+    grid = itertools.product(thresholds, args.modes.split(","), (False, True), variants)
+    for thr, mode, multi, variant in grid:
         res = []
         for d, cs in zip(data, cands, strict=True):
-            preds = [redecode(c, thr, mode, multi) for c in cs]
+            rule = None
+            if variant == "specific":
+                r = rules[d.dataset]
+                asked = frozenset(d.labels)
+                rule = Rule(r.generic & asked, r.min_score, r.broad & asked)
+            preds = [redecode(c, thr, mode, multi, rule) for c in cs]
             pairs = sample_queries(len(d.examples), d.labels, None, 0)
             res.append(score_split(d.dataset, "dev", d.labels, d.examples, preds, pairs, 0.0))
         key = f"{thr}/{mode}/{'multi' if multi else 'single'}"
+        if generic:
+            key += f"/{variant}"
         table[key] = {
             "official": round(100 * sum(r.official.f1 for r in res) / len(res), 2),
             "strict": round(100 * sum(r.strict.f1 for r in res) / len(res), 2),

@@ -40,6 +40,7 @@ from uniner.serving.schemas import (
     HealthResponse,
     ModelInfo,
     ModelsResponse,
+    PreferSpecific,
     TextResult,
 )
 from uniner.serving.security import ApiKeyGuard
@@ -195,6 +196,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
             name=str(getattr(extractor, "name", "model")),
             default_threshold=default_threshold,
             few_types_threshold=_few_types_threshold(extractor),
+            prefer_specific=_prefer_specific(extractor),
             default_multi_label=default_multi_label,
             kind=type(extractor).__name__,
             runtime="onnx" if getattr(extractor, "onnx", None) is not None else "torch",
@@ -243,3 +245,15 @@ def _few_types_threshold(extractor: Any) -> FewTypesThreshold | None:
     if few is None:
         return None
     return FewTypesThreshold(max_types=int(extractor.few_types), threshold=float(few))
+
+
+def _prefer_specific(extractor: Any) -> PreferSpecific | None:
+    generic = getattr(extractor, "generic_labels", ())
+    if not generic:
+        return None
+    return PreferSpecific(
+        generic=list(generic),
+        min_score=float(extractor.specific_min_score),
+        broad=list(getattr(extractor, "broad_labels", ())),
+        min_types=int(getattr(extractor, "specific_min_types", 2)),
+    )

@@ -85,11 +85,25 @@ class FewTypesThreshold(BaseModel):
     threshold: float
 
 
+class PreferSpecific(BaseModel):
+    """A confident mention of a ``generic`` type also gets the more specific asked type (not a
+    ``broad`` one) that scores at least ``min_score`` on it (one label per span: the specific
+    one replaces it)."""
+
+    generic: list[str]
+    min_score: float
+    broad: list[str] = Field(default_factory=list, description="never taken as the specific type")
+    min_types: int = Field(2, description="only requests asking at least this many types")
+
+
 class ModelInfo(BaseModel):
     name: str
     default_threshold: float = Field(..., description="for requests that give no threshold")
     few_types_threshold: FewTypesThreshold | None = Field(
         None, description="replaces default_threshold for requests asking few types"
+    )
+    prefer_specific: PreferSpecific | None = Field(
+        None, description="the model's rule for generic types such as person"
     )
     default_multi_label: bool
     kind: str

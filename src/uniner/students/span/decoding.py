@@ -16,7 +16,7 @@ Modes:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -68,6 +68,53 @@ def merge_duplicates(spans: Iterable[Span]) -> list[Span]:
         if cur is None or sp.score > cur.score:
             best[key] = sp
     return list(best.values())
+
+
+def prefer_specific(
+    spans: Iterable[Span],
+    generic: Collection[str],
+    threshold: float,
+    min_score: float,
+    keep_generic: bool = True,
+    broad: Collection[str] = (),
+) -> list[Span]:
+    """A confident mention of a generic type also gets the more specific asked type it shows.
+
+    Asked "person" and "musical artist", the model scores a singer high as a person and often
+    below the threshold as a musical artist, while data annotated for both (CrossNER, and most
+    ontologies) want the specific type. On a span where a ``generic`` label scores at least
+    ``threshold``, the best other label scoring at least ``min_score`` is lifted to the higher
+    of the two scores (the confidence that the span is a mention). With ``keep_generic`` the
+    generic labels stay (multi-label output: "person" and "musical artist"); without it they are
+    dropped (one label per span: the specific one). Spans without a confident generic label are
+    unchanged. ``broad`` labels (say "organization", "location") are never taken as the more
+    specific type, so a classic person / organization / location call is left as it is. The
+    model itself says which types are related: on confident "person" spans, the asked types that
+    score above a small ``min_score`` are nearly always person subtypes (measured on dev data in
+    BENCHMARKS.md), so no type hierarchy is needed.
+    """
+    if not 0.0 <= min_score <= threshold:
+        raise ValueError(f"min_score must be in [0, threshold={threshold}], got {min_score}")
+    by_span: dict[tuple[int, int], list[Span]] = {}
+    for sp in merge_duplicates(spans):
+        by_span.setdefault((sp.start, sp.end), []).append(sp)
+    out: list[Span] = []
+    for group in by_span.values():
+        gen = [sp for sp in group if sp.label in generic and sp.score >= threshold]
+        other = [
+            sp
+            for sp in group
+            if sp.label not in generic and sp.label not in broad and sp.score >= min_score
+        ]
+        if not gen or not other:
+            out += group
+            continue
+        best = max(other, key=lambda sp: (sp.score, sp.label))
+        lifted = best._replace(score=max(best.score, max(sp.score for sp in gen)))
+        out += [
+            lifted if sp is best else sp for sp in group if keep_generic or sp.label not in generic
+        ]
+    return out
 
 
 def _crosses(a0: int, a1: int, b0: int, b1: int) -> bool:

@@ -20,7 +20,7 @@ import torch
 
 from uniner.data.types import Entity
 from uniner.students.span.config import SpanModelConfig, resolve_bf16
-from uniner.students.span.decoding import MODES, Span, decode
+from uniner.students.span.decoding import MODES, Span, decode, prefer_specific
 from uniner.students.span.features import EncodedText, Featurizer
 from uniner.students.span.model import SpanModel
 from uniner.students.span.windowing import Window, plan_windows
@@ -91,6 +91,10 @@ class SpanExtractor:
         max_context: int | None = None,
         few_types: int = 0,
         few_type_threshold: float | None = None,
+        generic_labels: Sequence[str] = (),
+        specific_min_score: float = 0.05,
+        broad_labels: Sequence[str] = (),
+        specific_min_types: int = 2,
     ):
         self.model = model
         self.config: SpanModelConfig = model.config
@@ -128,6 +132,18 @@ class SpanExtractor:
         if max_context is not None and max_context < 0:
             raise ValueError(f"max_context must be >= 0, got {max_context}")
         self.max_context = max_context
+        # A confident mention of a generic type (say "person") also gets the more specific asked
+        # type (say "writer") that the model gives at least ``specific_min_score`` on that span;
+        # single-label decoding keeps only the specific one (decoding.prefer_specific; chosen on
+        # dev data at release). Empty: off.
+        self.generic_labels = tuple(check_labels(generic_labels)) if generic_labels else ()
+        self.specific_min_score = check_threshold(specific_min_score, "specific_min_score")
+        self.broad_labels = tuple(check_labels(broad_labels)) if broad_labels else ()
+        # Only calls asking at least this many types: with few types in the input, unrelated
+        # types score higher on a span (the few-types threshold above), enough to pass the floor.
+        if specific_min_types < 2:
+            raise ValueError(f"specific_min_types must be >= 2, got {specific_min_types}")
+        self.specific_min_types = specific_min_types
         self.onnx: Any = None  # an OnnxScorer once use_onnx() is called
         self.torch_released = False  # use_onnx(..., release_torch=True) freed the torch weights
         limit = getattr(model.encoder.config, "max_position_embeddings", self.config.max_length)
@@ -152,6 +168,19 @@ class SpanExtractor:
             if cfg.get("max_context_labels") is not None:
                 kwargs.setdefault("max_context", int(cfg["max_context_labels"]))
         few = cfg.get("few_types_threshold")
+        specific = cfg.get("prefer_specific")
+        if specific is not None:
+            try:
+                kwargs.setdefault("generic_labels", tuple(specific["generic"]))
+                kwargs.setdefault("specific_min_score", float(specific["min_score"]))
+                kwargs.setdefault("broad_labels", tuple(specific.get("broad", ())))
+                kwargs.setdefault("specific_min_types", int(specific.get("min_types", 2)))
+            except (TypeError, KeyError, ValueError) as err:
+                raise ValueError(
+                    f"{Path(path) / 'config.json'}: prefer_specific must be "
+                    f'{{"generic": [labels], "min_score": S, "broad": [labels], "min_types": N}}, '
+                    f"got {specific!r}"
+                ) from err
         if few is not None:
             try:
                 kwargs.setdefault("few_types", int(few["max_types"]))
@@ -359,6 +388,9 @@ class SpanExtractor:
         candidates: list[list[Span]] = [[] for _ in texts]
         work.sort(key=lambda it: it.n_tokens)
         lowest = min(thresholds, default=0.0)
+        generic = [self._generic_asked(a) for a in asked]
+        if any(generic):  # specific types are read below the threshold (prefer_specific)
+            lowest = min(lowest, self.specific_min_score)
         for b in range(0, len(work), self.batch_size):
             chunk = work[b : b + self.batch_size]
             probs = self.score_items(chunk, encs)
@@ -370,11 +402,28 @@ class SpanExtractor:
             thr = thresholds[ti]  # collected at the lowest; decoding sees only this text's
             # context answers dropped; flat and nested decoding are greedy by score, so
             # filtering first equals decoding at thr (a span's fate depends on higher ones only)
-            own = [s for s in candidates[ti] if s.label in asked[ti] and s.score >= thr]
+            own = [s for s in candidates[ti] if s.label in asked[ti]]
+            if generic[ti]:
+                floor = min(self.specific_min_score, thr)
+                broad = self._folded_asked(asked[ti], self.broad_labels)
+                own = prefer_specific(own, generic[ti], thr, floor, multi_label, broad)
+            own = [s for s in own if s.score >= thr]
             spans = decode(own, mode=mode, multi_label=multi_label)  # type: ignore[arg-type]
             ents = tuple(self._entity(text, enc, sp) for sp in spans)
             out.append(Extraction(ents, len(enc), windows[ti], passes[ti], thr))
         return out
+
+    def _generic_asked(self, asked: frozenset[str]) -> frozenset[str]:
+        """The asked labels that count as generic, if enough types are asked for the rule."""
+        if len(asked) < self.specific_min_types:
+            return frozenset()
+        return self._folded_asked(asked, self.generic_labels)
+
+    @staticmethod
+    def _folded_asked(asked: frozenset[str], names: Sequence[str]) -> frozenset[str]:
+        """The asked labels among ``names``, whatever their case."""
+        folded = {n.casefold() for n in names}
+        return frozenset(lab for lab in asked if lab.casefold() in folded)
 
     def with_context(self, labels: tuple[str, ...]) -> tuple[str, ...]:
         """The asked labels, padded with context labels up to ``min_labels``, at most

@@ -4,6 +4,8 @@
         --dest src/uniner/models/uniner-span-mpnet --name uniner-span-mpnet --version 0.1.0 \\
         --threshold 0.6 --multi-label [--min-labels 8 --context-labels "concept,date,..."
         --max-context 3] [--few-types 3 --few-type-threshold 0.75]
+        [--generic-labels person --specific-min-score 0.05 --broad-labels organization,location
+        --specific-min-types 5]
 
 Copies the weights, and writes name, version and the default decoding (threshold and whether a
 span may carry several labels, chosen on dev data with ``bench/select_decoding.py``, never on a
@@ -12,7 +14,11 @@ asking fewer types is padded with the ``--context-labels`` (answers dropped; see
 ``SpanExtractor.with_context``), at most ``--max-context`` of them per call, chosen with
 ``bench/single_type_queries.py`` on dev; with ``--few-types N``, a call asking at most N types
 that gives no threshold uses ``--few-type-threshold`` (``few_types_threshold`` in the config;
-``SpanExtractor.threshold_for``), chosen with the same script. The model card
+``SpanExtractor.threshold_for``), chosen with the same script; with ``--generic-labels``, a
+confident mention of one of them also gets the more specific asked type the model gives at
+least ``--specific-min-score`` other than the ``--broad-labels``, in calls asking at least
+``--specific-min-types`` types (``prefer_specific`` in the config;
+``uniner.students.span.decoding.prefer_specific``), chosen on dev data. The model card
 (``README.md`` of the folder) is written by hand: it carries the measured scores.
 """
 
@@ -40,8 +46,17 @@ def release(
     max_context: int | None = None,
     few_types: int = 0,
     few_type_threshold: float | None = None,
+    generic_labels: Sequence[str] = (),
+    specific_min_score: float = 0.05,
+    broad_labels: Sequence[str] = (),
+    specific_min_types: int = 2,
 ) -> Path:
     check_threshold(threshold)
+    check_threshold(specific_min_score, "specific_min_score")
+    if generic_labels and specific_min_score > threshold:
+        raise ValueError(
+            f"specific_min_score {specific_min_score} is above the threshold {threshold}"
+        )
     if (few_types > 0) != (few_type_threshold is not None) or few_types < 0:
         raise ValueError(
             "few_types (>= 1) and few_type_threshold go together, got "
@@ -64,7 +79,13 @@ def release(
     cfg.update(
         {"name": name, "version": version, "threshold": threshold, "multi_label": multi_label}
     )
-    for key in ("min_labels", "context_labels", "max_context_labels", "few_types_threshold"):
+    for key in (
+        "min_labels",
+        "context_labels",
+        "max_context_labels",
+        "few_types_threshold",
+        "prefer_specific",
+    ):
         cfg.pop(key, None)
     if min_labels:
         cfg.update({"min_labels": min_labels, "context_labels": list(context_labels)})
@@ -72,6 +93,17 @@ def release(
         cfg["max_context_labels"] = max_context
     if few_type_threshold is not None:
         cfg["few_types_threshold"] = {"max_types": few_types, "threshold": few_type_threshold}
+    if specific_min_types < 2:
+        raise ValueError(f"specific_min_types must be >= 2, got {specific_min_types}")
+    if broad_labels and not generic_labels:
+        raise ValueError("broad_labels only act with generic_labels")
+    if generic_labels:
+        cfg["prefer_specific"] = {
+            "generic": list(generic_labels),
+            "min_score": specific_min_score,
+            "broad": list(broad_labels),
+            "min_types": specific_min_types,
+        }
     (dest / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
     return dest
 
@@ -89,8 +121,16 @@ def main() -> None:
     ap.add_argument("--max-context", type=int, default=None, help="most padding types per call")
     ap.add_argument("--few-types", type=int, default=0, help="calls asking at most N types...")
     ap.add_argument("--few-type-threshold", type=float, default=None, help="...use this threshold")
+    ap.add_argument("--generic-labels", default="", help="comma-separated generic types")
+    ap.add_argument(
+        "--specific-min-score", type=float, default=0.05, help="least score of a specific type"
+    )
+    ap.add_argument("--broad-labels", default="", help="comma-separated: never the specific type")
+    ap.add_argument("--specific-min-types", type=int, default=2, help="fewest types asked")
     a = ap.parse_args()
     context = [c.strip() for c in a.context_labels.split(",") if c.strip()]
+    generic = [c.strip() for c in a.generic_labels.split(",") if c.strip()]
+    broad = [c.strip() for c in a.broad_labels.split(",") if c.strip()]
     print(
         release(
             a.source,
@@ -104,6 +144,10 @@ def main() -> None:
             a.max_context,
             a.few_types,
             a.few_type_threshold,
+            generic,
+            a.specific_min_score,
+            broad,
+            a.specific_min_types,
         )
     )
 
