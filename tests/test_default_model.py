@@ -24,7 +24,7 @@ def test_default_model_finds_people_and_places():
     m = load(threads=1)
     cfg = json.loads((shipped_models()[DEFAULT_MODEL] / "config.json").read_text("utf-8"))
     # the decoding chosen on dev data at release is what load() gives
-    assert (m.name, m.threshold, m.multi_label) == (DEFAULT_MODEL, cfg["threshold"], True)
+    assert (m.name, m.threshold, m.multi_label) == (DEFAULT_MODEL, cfg["threshold"], False)
     text = "Marie Curie was born in Warsaw and worked at the University of Paris."
     ents = m.extract(text, ["person", "location", "university"])
     found = {(e.text, e.label) for e in ents}
@@ -35,6 +35,20 @@ def test_default_model_finds_people_and_places():
         assert text[e.start : e.end] == e.text and m.threshold_for(3) <= e.score <= 1.0
     # a type with no mention in the text finds nothing
     assert m.extract(text, ["programming language"]) == []
+
+
+def test_default_model_prefers_the_specific_type_over_person():
+    m = load(threads=1)
+    text = "The novelist Stephen King met Barack Obama in Portland , Maine ."
+    labels = ["person", "writer", "politician", "book", "location", "organization"]
+    found = {(e.text, e.label) for e in m.extract(text, labels)}
+    assert ("Stephen King", "writer") in found and ("Stephen King", "person") not in found
+    m.generic_labels = ()  # the rule off: v0.1.2's single-label answer
+    assert ("Stephen King", "person") in {(e.text, e.label) for e in m.extract(text, labels)}
+    # with fewer than 5 types asked the rule waits (unrelated types score higher then)
+    m = load(threads=1)
+    few = {(e.text, e.label) for e in m.extract(text, ["person", "writer", "location"])}
+    assert ("Stephen King", "person") in few
 
 
 _NO_NETWORK = """
