@@ -7,42 +7,32 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 
-from uniner.students.span.backbones import load_encoder, load_tokenizer
-from uniner.students.span.config import SpanModelConfig
 from uniner.students.span.extractor import SpanExtractor
-from uniner.students.span.model import SpanModel
 from uniner.students.span.release import release
-from uniner.students.span.testing import make_tiny_backbone
+from uniner.students.span.testing import FirstWordScorer, tiny_span_parts
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 CONTEXT = ("person", "date", "concept", "number")
 
 
-class Oracle(SpanExtractor):
+class Oracle(FirstWordScorer):
     """Scores word 0 as every asked label: the context labels higher than the caller's."""
 
     seen: list[tuple[str, ...]]
 
     def score_items(self, items, encs):  # type: ignore[no-untyped-def]
         self.seen += [it.labels for it in items]
-        w_max = max(it.window.num_words for it in items)
-        l_max = max(len(it.labels) for it in items)
-        probs = torch.full((len(items), w_max, self.config.max_width, l_max), -1.0)
-        for b, it in enumerate(items):
-            for j, lab in enumerate(it.labels):
-                probs[b, 0, 0, j] = 0.9 if lab in CONTEXT else 0.7
-        return probs
+        return super().score_items(items, encs)
+
+    def first_word_score(self, label: str) -> float:
+        return 0.9 if label in CONTEXT else 0.7
 
 
 @pytest.fixture(scope="module")
 def parts(tmp_path_factory: pytest.TempPathFactory):
-    backbone = make_tiny_backbone(tmp_path_factory.mktemp("bb-context"))
-    cfg = SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=4)
-    model = SpanModel(cfg, load_encoder(str(backbone)))
-    return model, load_tokenizer(str(backbone))
+    return tiny_span_parts(tmp_path_factory.mktemp("bb-context"))
 
 
 def oracle(parts, **kw) -> Oracle:

@@ -8,15 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 
-from uniner.students.span.backbones import load_encoder, load_tokenizer
-from uniner.students.span.config import SpanModelConfig
 from uniner.students.span.decoding import Span, decode, prefer_specific
 from uniner.students.span.extractor import SpanExtractor
-from uniner.students.span.model import SpanModel
 from uniner.students.span.release import release
-from uniner.students.span.testing import make_tiny_backbone
+from uniner.students.span.testing import FirstWordScorer, tiny_span_parts
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -72,25 +68,16 @@ def test_min_score_gates_and_duplicates_from_windows_merge() -> None:
 SCORES = {"person": 0.9, "writer": 0.1, "city": 0.01, "location": 0.3}
 
 
-class Oracle(SpanExtractor):
+class Oracle(FirstWordScorer):
     """Scores the first word by label name (SCORES), nothing else."""
 
-    def score_items(self, items, encs):  # type: ignore[no-untyped-def]
-        w_max = max(it.window.num_words for it in items)
-        l_max = max(len(it.labels) for it in items)
-        probs = torch.full((len(items), w_max, self.config.max_width, l_max), -1.0)
-        for b, it in enumerate(items):
-            probs[b, 0, 0, : len(it.labels)] = 0.0
-            for j, lab in enumerate(it.labels):
-                probs[b, 0, 0, j] = SCORES.get(lab.lower(), 0.0)
-        return probs
+    def first_word_score(self, label: str) -> float:
+        return SCORES.get(label.lower(), 0.0)
 
 
 @pytest.fixture(scope="module")
 def parts(tmp_path_factory: pytest.TempPathFactory):
-    backbone = make_tiny_backbone(tmp_path_factory.mktemp("bb-specific"))
-    cfg = SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=4)
-    return SpanModel(cfg, load_encoder(str(backbone))), load_tokenizer(str(backbone))
+    return tiny_span_parts(tmp_path_factory.mktemp("bb-specific"))
 
 
 def found(ext, labels, **kw):

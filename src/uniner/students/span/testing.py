@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
+from typing import Any
+
+from uniner.students.span.extractor import SpanExtractor
 
 
 def tiny_vocab(extra_words: tuple[str, ...] = ()) -> list[str]:
@@ -135,3 +138,34 @@ def toy_examples(n: int, seed: int = 0) -> list:
             pos += len(part)
         out.append(Example(text, tuple(ents), labels=("person", "city", "date"), id=str(i)))
     return out
+
+
+def tiny_span_parts(folder: str | Path, **config: Any) -> tuple[Any, Any]:
+    """A random-init span model over a fresh tiny backbone in ``folder``, and its tokenizer."""
+    from uniner.students.span.backbones import load_encoder, load_tokenizer
+    from uniner.students.span.config import SpanModelConfig
+    from uniner.students.span.model import SpanModel
+
+    backbone = make_tiny_backbone(folder)
+    cfg = SpanModelConfig(backbone=str(backbone), **{"hidden_dim": 16, "max_width": 4, **config})
+    return SpanModel(cfg, load_encoder(str(backbone))), load_tokenizer(str(backbone))
+
+
+class FirstWordScorer(SpanExtractor):
+    """A span extractor whose scores are set by hand: each asked label scores
+    :meth:`first_word_score` on the first word of every text, and no other span scores at all.
+    Decoding, padding, thresholds and the rules around them can then be tested exactly."""
+
+    def first_word_score(self, label: str) -> float:
+        return 0.7
+
+    def score_items(self, items, encs):  # type: ignore[no-untyped-def]
+        import torch
+
+        w_max = max(it.window.num_words for it in items)
+        l_max = max(len(it.labels) for it in items)
+        probs = torch.full((len(items), w_max, self.config.max_width, l_max), -1.0)
+        for b, it in enumerate(items):
+            for j, lab in enumerate(it.labels):
+                probs[b, 0, 0, j] = self.first_word_score(lab)
+        return probs
