@@ -157,3 +157,26 @@ def test_http_api_applies_and_reports_it(parts) -> None:
         assert [(e["text"], e["label"]) for e in ents] == [("Ada", "writer")]
     with TestClient(create_app(Oracle(*parts, threshold=0.6))) as client:
         assert client.get("/v1/models").json()["models"][0]["prefer_specific"] is None
+
+
+def test_select_decoding_redecodes_a_dump_as_the_extractor_decodes(parts) -> None:
+    """bench/select_decoding.py scores the rule offline from one low-threshold dump; that must
+    equal what the extractor itself returns with the rule on."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from select_decoding import Rule, redecode
+
+    labels = ["person", "writer", "city", "location", "book"]
+    text = "Ada wrote ."
+    ext = Oracle(*parts, threshold=0.6, generic_labels=("person",), broad_labels=("location",))
+    for multi in (False, True):
+        online = ext.extract(text, labels, multi_label=multi)
+        ext.generic_labels = ()
+        dump = ext.extract_detailed([text], labels, threshold=0.05, mode="all", multi_label=True)
+        ext.generic_labels = ("person",)
+        rule = Rule(frozenset({"person"}), 0.05, frozenset({"location"}))
+        offline = redecode(list(dump[0].entities), 0.6, "flat", multi, rule)
+        assert offline == online and online  # Entity equality: offsets, text and label
+        assert [e.score for e in offline] == [e.score for e in online]
+        assert redecode(list(dump[0].entities), 0.6, "flat", multi) != online  # the rule acts
