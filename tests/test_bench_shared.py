@@ -64,6 +64,7 @@ def test_bench_cli_writes_json_csv_markdown_png(shared_data, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "| UniNER-7B (paper) | 53.5 | 31.7 |" in result.output
+    assert "### Where spacy-sm goes wrong (test, offsets)" in result.output
     payload = json.loads((out / "results.json").read_text())
     assert [r["dataset"] for r in payload["results"]] == ["CrossNER_AI", "mit-restaurant"]
     assert all(r["n_queries"] == 300 for r in payload["results"])

@@ -28,6 +28,7 @@ class BenchSummary:
     results: tuple[DatasetResult, ...]
     markdown: str
     files: tuple[Path, ...]
+    errors_markdown: str = ""
 
 
 def resolve_extractor(name: str) -> Extractor:
@@ -154,6 +155,7 @@ def run_bench(
     reference = rows.get("UniNER-7B")
     bar_chart(results, files[3], ext.name, reference=reference, display=display)
     errors_md = f"### Where {ext.name} goes wrong ({split}, offsets)\n\n"
-    files[4].write_text(errors_md + errors_table(results, display), encoding="utf-8")
+    errors_md += errors_table(results, display)
+    files[4].write_text(errors_md, encoding="utf-8")
     errors_chart(results, files[5], ext.name, display=display)
-    return BenchSummary(tuple(results), md, files)
+    return BenchSummary(tuple(results), md, files, errors_md)

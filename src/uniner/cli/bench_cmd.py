@@ -119,6 +119,7 @@ def bench(
             },
         )
     typer.echo(summary.markdown)
+    typer.echo(summary.errors_markdown)
     console.print(f"[green]wrote[/green] {', '.join(str(p) for p in summary.files)}")
 
 
