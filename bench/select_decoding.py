@@ -33,7 +33,7 @@ from uniner.students.span.decoding import Span, decode, prefer_specific
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    """A model's prefer_specific settings, restricted to one data set's asked labels."""
+    """A model's prefer_specific settings (restricted to a data set's asked labels when used)."""
 
     generic: frozenset[str]
     min_score: float
@@ -80,10 +80,7 @@ def main() -> None:
     floor = min(thresholds)
     if generic:  # collect without the rule, down to its floor; redecode applies it
         floor = min(floor, model.specific_min_score)
-        rules = {
-            n: Rule(frozenset(generic), model.specific_min_score, frozenset(model.broad_labels))
-            for n in DEV_SETS
-        }
+        rule_all = Rule(frozenset(generic), model.specific_min_score, frozenset(model.broad_labels))
         model.generic_labels = ()
     data = [load_split(n, "dev") for n in DEV_SETS]
     if args.lowercase:
@@ -106,10 +103,9 @@ def main() -> None:
         res = []
         for d, cs in zip(data, cands, strict=True):
             rule = None
-            if variant == "specific":
-                r = rules[d.dataset]
+            if variant == "specific":  # the rule's labels that this data set asks
                 asked = frozenset(d.labels)
-                rule = Rule(r.generic & asked, r.min_score, r.broad & asked)
+                rule = Rule(rule_all.generic & asked, rule_all.min_score, rule_all.broad & asked)
             preds = [redecode(c, thr, mode, multi, rule) for c in cs]
             pairs = sample_queries(len(d.examples), d.labels, None, 0)
             res.append(score_split(d.dataset, "dev", d.labels, d.examples, preds, pairs, 0.0))

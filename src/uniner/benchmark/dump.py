@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from uniner.benchmark.runner import DatasetResult, score_split
 from uniner.data.errors import DataFormatError
 from uniner.data.readers._common import iter_json_records, require_key, require_mapping
 from uniner.data.types import Entity, Example, ValidationError
@@ -76,11 +77,10 @@ def _entities(path: Path, rec: Any, key: str, line: int) -> tuple[Entity, ...]:
     items = require_key(path, rec, key, list, line, expected=f"a list of entities under {key!r}")
     out = []
     for k, item in enumerate(items):
+        obj = require_mapping(path, item, line, "an entity object")
         try:
-            ent = Entity.from_dict(require_mapping(path, item, line, "an entity object"))
+            ent = Entity.from_dict(obj)
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
-            if isinstance(exc, DataFormatError):
-                raise
             raise DataFormatError(
                 path,
                 f"{key}[{k}] is not a valid entity: {exc}",
@@ -120,10 +120,8 @@ def read_predictions(path: Path) -> list[PassagePrediction]:
     return out
 
 
-def rescore(path: Path):  # -> DatasetResult (import kept local: runner imports this module)
+def rescore(path: Path) -> DatasetResult:
     """The scores of a predictions file, exactly as the run that wrote it reported them."""
-    from uniner.benchmark.runner import score_split
-
     records = read_predictions(path)
     if not records:
         raise DataFormatError(path, "no passages", expected="at least one predictions line")
