@@ -60,3 +60,24 @@ def test_conversation_files_are_training_data(tmp_path):
         ("Warsaw", "city"),
     ]
     assert set(ex.labels) == {"person", "city", "disease"}  # the negative type is kept
+
+
+def test_skip_and_limit_cut_one_file_into_disjoint_parts(tmp_path):
+    """``limit = N`` for training and ``skip = N`` for the held-out part share no example."""
+    lines = [{"text": f"Sentence {i} names Paris .", "entities": []} for i in range(10)]
+    p = tmp_path / "mine.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    train = load_sources([DataSource(path=str(p), limit=7)])
+    held = load_sources([DataSource(path=str(p), skip=7)], for_training=False)
+    assert [e.text for e in train] == [r["text"] for r in lines[:7]]
+    assert [e.text for e in held] == [r["text"] for r in lines[7:]]
+    both = load_sources([DataSource(path=str(p), skip=2, limit=3)])
+    assert [e.text for e in both] == [r["text"] for r in lines[2:5]]
+    assert load_sources([DataSource(path=str(p), skip=50)]) == []
+
+
+@pytest.mark.parametrize("key", ["skip", "limit", "sample"])
+def test_counts_must_be_non_negative_integers(key):
+    for bad in (-1, 2.5, "3", True):
+        with pytest.raises(ValueError, match=f"{key} must be an integer >= 0"):
+            DataSource(path="a.jsonl", **{key: bad})

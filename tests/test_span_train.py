@@ -247,6 +247,28 @@ def test_init_from_continues_a_saved_model(backbone: Path, tmp_path: Path) -> No
         train(wider, data, progress=False)
 
 
+def test_init_from_takes_a_shipped_model_name(
+    backbone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``init_from = "uniner-span-mpnet"`` adapts the installed default (resolved like load())."""
+    import uniner.models
+
+    data = toy_examples(40)
+    first = train(run_config(backbone, tmp_path / "a", max_steps=8), data, progress=False)
+    shipped = {"tiny-shipped": tmp_path / "a" / "model"}
+    monkeypatch.setattr(uniner.models, "shipped_models", lambda: shipped)
+    cfg = run_config(backbone, tmp_path / "b", max_steps=1, lr_encoder=0.0, lr_head=0.0)
+    cfg.train = dataclasses.replace(cfg.train, init_from="tiny-shipped")
+    second = train(cfg, data, progress=False)
+    a = dict(first.model.named_parameters())
+    assert all(torch.allclose(p, a[n]) for n, p in second.model.named_parameters())
+    cfg.train = dataclasses.replace(
+        cfg.train, init_from="no-such-model", output_dir=str(tmp_path / "c")
+    )
+    with pytest.raises(FileNotFoundError, match="no model 'no-such-model'"):
+        train(cfg, data, progress=False)
+
+
 def test_time_budget_stops(backbone: Path, tmp_path: Path) -> None:
     cfg = run_config(backbone, tmp_path / "t", max_steps=None, max_seconds=1.5)
     res = train(cfg, toy_examples(16), progress=False)

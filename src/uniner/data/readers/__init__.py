@@ -30,6 +30,7 @@ from uniner.data.readers.conversation import (
 from uniner.data.readers.detect import detect_format
 from uniner.data.readers.gliner import read_gliner
 from uniner.data.readers.instructuie import read_instructuie
+from uniner.data.readers.offsets import read_offsets
 from uniner.data.readers.slimer import (
     read_definitions,
     read_slimer_conversations,
@@ -122,6 +123,13 @@ FORMATS: dict[str, Format] = {
             "JSON list of {tokenized_text, ner: [[start_tok, end_tok_inclusive, type]]}",
             records=read_gliner,
             examples=read_gliner,
+        ),
+        Format(
+            "offsets",
+            "JSON lines {text, entities: [{start, end, label}], labels?} (uniner extract's "
+            "output; Prodigy spans, doccano label)",
+            records=read_offsets,
+            examples=read_offsets,
         ),
         Format("label-list", "JSON list of type names, or one per line", records=read_labels),
         Format(

@@ -48,6 +48,8 @@ def classify_record(record: object) -> str | None:
         return "gliner-json"
     if {"tagName", "input", "output"} <= keys:
         return "slimer-jsonl"
+    if "text" in keys and keys & {"entities", "spans", "label"}:
+        return "offsets"
     return None
 
 

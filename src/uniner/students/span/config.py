@@ -64,7 +64,9 @@ class DataSource:
     * ``source``: a named training corpus of :mod:`uniner.data.sources` ("pile-ner",
       "supervised").
 
-    ``sample`` keeps a seeded random subset of that many examples (``limit`` keeps the first).
+    ``skip`` drops the first examples, so one file can give a training part and a held-out
+    part (``limit = N`` for one, ``skip = N`` for the other); then ``limit`` keeps the first of
+    the rest and ``sample`` a seeded random subset of that many.
     """
 
     path: str | None = None
@@ -74,8 +76,15 @@ class DataSource:
     source: str | None = None
     limit: int | None = None
     sample: int | None = None
+    skip: int = 0
 
     def __post_init__(self) -> None:
+        for key in ("limit", "sample", "skip"):
+            value = getattr(self, key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ValueError(f"a data source's {key} must be an integer >= 0, got {value!r}")
         given = [k for k in ("path", "dataset", "source") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(

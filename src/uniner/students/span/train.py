@@ -93,10 +93,15 @@ def build_model(cfg: SpanModelConfig, seed: int) -> tuple[SpanModel, Any]:
 
 
 def init_weights(model: SpanModel, path: str | Path, cfg: SpanModelConfig) -> None:
-    """Copy a saved model's weights into ``model`` (same architecture) for continued training."""
+    """Copy a saved model's weights into ``model`` (same architecture) for continued training.
+
+    ``path`` is a model folder, a shipped model's name (``"uniner-span-mpnet"``: adapting the
+    default to a domain) or a hub id, as for :func:`uniner.load`.
+    """
+    from uniner.models import resolve_model
     from uniner.students.span.io import load_model
 
-    src, _, saved = load_model(path, backbone=cfg.backbone)
+    src, _, saved = load_model(resolve_model(path), backbone=cfg.backbone)
     theirs = model_config_from_dict(saved["model"]) if "model" in saved else None
     if theirs is not None:
         for key in ("max_width", "hidden_dim", "shape_embedding"):
@@ -447,6 +452,7 @@ def load_sources(
         else:
             assert src.path is not None
             exs = list(read_examples(src.path, format=None if src.format == "auto" else src.format))
+        exs = exs[src.skip :]
         if src.limit is not None:
             exs = exs[: src.limit]
         if src.sample is not None and src.sample < len(exs):
