@@ -269,6 +269,41 @@ def test_init_from_takes_a_shipped_model_name(
         train(cfg, data, progress=False)
 
 
+def test_a_model_trained_from_a_release_decodes_like_it(backbone: Path, tmp_path: Path) -> None:
+    """Adapting a release keeps its threshold and rules (and records the parent) until the
+    adapted model is released with choices of its own."""
+    from uniner.students.span.extractor import SpanExtractor
+    from uniner.students.span.io import read_config
+    from uniner.students.span.release import release
+
+    data = toy_examples(40)
+    train(run_config(backbone, tmp_path / "a", max_steps=4), data, progress=False)
+    parent = release(
+        tmp_path / "a" / "model", tmp_path / "rel", "tiny", "1.2.3", threshold=0.7,
+        few_types=2, few_type_threshold=0.8, generic_labels=["person"],
+    )  # fmt: skip
+    cfg = run_config(backbone, tmp_path / "b", max_steps=4, eval_every=2)
+    cfg.train = dataclasses.replace(cfg.train, init_from=str(parent))
+    train(cfg, data, dev_examples=data[:4], progress=False)
+    for folder in ("model", "best"):
+        saved = read_config(tmp_path / "b" / folder)
+        assert saved["threshold"] == 0.7 and saved["prefer_specific"]["generic"] == ["person"]
+        assert saved["adapted_from"] == {
+            "init_from": str(parent),
+            "name": "tiny",
+            "version": "1.2.3",
+        }
+    m = SpanExtractor.load(tmp_path / "b" / "model")
+    assert m.threshold_for(5) == 0.7 and m.threshold_for(2) == 0.8
+    again = release(tmp_path / "b" / "model", tmp_path / "rel2", "tiny-bio", "0.1.0", threshold=0.5)
+    cfg2 = read_config(again)
+    assert cfg2["threshold"] == 0.5 and "few_types_threshold" not in cfg2
+    assert "prefer_specific" not in cfg2 and cfg2["adapted_from"]["name"] == "tiny"
+    fresh = run_config(backbone, tmp_path / "c", max_steps=2)
+    train(fresh, data, progress=False)
+    assert "threshold" not in read_config(tmp_path / "c" / "model")  # nothing to inherit
+
+
 def test_time_budget_stops(backbone: Path, tmp_path: Path) -> None:
     cfg = run_config(backbone, tmp_path / "t", max_steps=None, max_seconds=1.5)
     res = train(cfg, toy_examples(16), progress=False)

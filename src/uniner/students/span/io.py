@@ -37,6 +37,17 @@ FORMAT_VERSION = 1
 STORAGES = ("full", "delta-int8")
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+#: The config.json keys that say how a released model decodes (written by ``release``, read by
+#: ``SpanExtractor.load``): chosen on dev data for that model.
+DECODING_KEYS = (
+    "threshold",
+    "multi_label",
+    "min_labels",
+    "context_labels",
+    "max_context_labels",
+    "few_types_threshold",
+    "prefer_specific",
+)
 
 
 def fingerprint(tensors: dict[str, torch.Tensor], names: list[str]) -> str:

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from uniner.students.span.extractor import check_threshold
-from uniner.students.span.io import CONFIG_NAME, WEIGHTS_NAME, read_config
+from uniner.students.span.io import CONFIG_NAME, DECODING_KEYS, WEIGHTS_NAME, read_config
 
 
 def release(
@@ -76,17 +76,11 @@ def release(
     cfg = read_config(source)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / WEIGHTS_NAME, dest / WEIGHTS_NAME)
+    for key in DECODING_KEYS:  # this release's choices replace any inherited ones
+        cfg.pop(key, None)
     cfg.update(
         {"name": name, "version": version, "threshold": threshold, "multi_label": multi_label}
     )
-    for key in (
-        "min_labels",
-        "context_labels",
-        "max_context_labels",
-        "few_types_threshold",
-        "prefer_specific",
-    ):
-        cfg.pop(key, None)
     if min_labels:
         cfg.update({"min_labels": min_labels, "context_labels": list(context_labels)})
     if max_context is not None:

@@ -116,6 +116,29 @@ def init_weights(model: SpanModel, path: str | Path, cfg: SpanModelConfig) -> No
         raise ValueError(f"train.init_from {path}: weights do not fit this model: {err}") from err
 
 
+def inherited_decoding(init_from: str | Path | None) -> dict[str, Any]:
+    """How the model a run starts from decodes, for the models this run saves.
+
+    A model adapted from a release (``init_from = "uniner-span-mpnet"``) is still an open-type
+    model: it keeps the release's threshold, padding of few-type calls and generic-type rule
+    until a choice of its own is made on dev data (``bench/adapt_eval.py``, then ``release``).
+    ``adapted_from`` records the parent. Empty without ``init_from``.
+    """
+    if not init_from:
+        return {}
+    from uniner.models import resolve_model
+    from uniner.students.span.io import DECODING_KEYS, read_config
+
+    parent = read_config(resolve_model(init_from))
+    out = {k: parent[k] for k in DECODING_KEYS if k in parent}
+    out["adapted_from"] = {
+        "init_from": str(init_from),
+        "name": parent.get("name"),
+        "version": parent.get("version"),
+    }
+    return out
+
+
 def make_optimizer(model: SpanModel, tcfg: TrainConfig) -> torch.optim.AdamW:
     """AdamW, encoder and new layers at their own rates; no decay on biases, norms, embeddings."""
     groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
@@ -269,6 +292,7 @@ def train(
     elif tcfg.init_from:
         init_weights(model, tcfg.init_from, mcfg)
         log.info("weights initialised from %s", tcfg.init_from)
+    decoding = inherited_decoding(tcfg.init_from)
 
     if eval_fn is None and dev_examples:
         eval_fn = _default_eval(dev_examples, dcfg.dev_labels, tcfg.eval_threshold)
@@ -307,7 +331,7 @@ def train(
         bar.update(1)
         bar.set_postfix(loss=f"{running:.4f}", ep=state.epoch, t=f"{state.elapsed:.0f}s")
         if eval_fn is not None and tcfg.eval_every and state.step % tcfg.eval_every == 0:
-            _evaluate(eval_fn, model, tokenizer, state, out, tcfg)
+            _evaluate(eval_fn, model, tokenizer, state, out, tcfg, decoding)
         if tcfg.checkpoint_every and state.step % tcfg.checkpoint_every == 0 and not done():
             save_checkpoint(out, model, optimizer, state, tcfg.keep_checkpoints)
     bar.close()
@@ -319,13 +343,13 @@ def train(
         and finished
         and (not state.evals or state.evals[-1]["step"] != state.step)
     ):
-        _evaluate(eval_fn, model, tokenizer, state, out, tcfg)
+        _evaluate(eval_fn, model, tokenizer, state, out, tcfg, decoding)
     save_checkpoint(out, model, optimizer, state, tcfg.keep_checkpoints)
     if finished:
         from uniner.students.span.io import save_model
 
         epochs = state.epoch + state.batch_in_epoch / max(len(plan), 1)
-        meta = _meta(run, state, stats, epochs)
+        meta = {**decoding, **_meta(run, state, stats, epochs)}
         save_model(model, out / "model", tcfg.save_storage, meta=meta)
     (out / "trainer_state.json").write_text(json.dumps(dataclasses.asdict(state), indent=1))
     model.eval()
@@ -395,6 +419,7 @@ def _evaluate(
     state: TrainState,
     out: Path,
     tcfg: TrainConfig,
+    decoding: dict[str, Any],
 ) -> None:
     from uniner.students.span.extractor import SpanExtractor
     from uniner.students.span.io import save_model
@@ -408,7 +433,8 @@ def _evaluate(
     f1 = float(metrics.get("f1", 0.0))
     if state.best_f1 is None or f1 > state.best_f1:
         state.best_f1, state.best_step = f1, state.step
-        save_model(model, out / "best", tcfg.save_storage, meta={"step": state.step, **metrics})
+        meta = {**decoding, "step": state.step, **metrics}
+        save_model(model, out / "best", tcfg.save_storage, meta=meta)
 
 
 def _meta(run: RunConfig, state: TrainState, stats: PrepStats, epochs: float) -> dict:
