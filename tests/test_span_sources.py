@@ -81,3 +81,20 @@ def test_counts_must_be_non_negative_integers(key):
     for bad in (-1, 2.5, "3", True):
         with pytest.raises(ValueError, match=f"{key} must be an integer >= 0"):
             DataSource(path="a.jsonl", **{key: bad})
+
+
+def test_the_adaptation_config_holds_out_what_it_does_not_train_on(shared_data):
+    """configs/adapt-mpnet-jnlpba.toml: JNLPBA dev cut into 1,239 training and 500 held-out
+    sentences, starting from the installed default."""
+    from pathlib import Path
+
+    from uniner.models import DEFAULT_MODEL
+    from uniner.students.span.config import load_run_config
+
+    run = load_run_config(Path(__file__).resolve().parents[1] / "configs/adapt-mpnet-jnlpba.toml")
+    assert run.train.init_from == DEFAULT_MODEL
+    train = load_sources(run.data.train, seed=run.train.seed)
+    held = load_sources(run.data.dev, seed=run.train.seed, for_training=False)
+    assert (len(train), len(held)) == (1239, 500)
+    assert not {e.id for e in train} & {e.id for e in held}
+    assert set(held[0].labels) == {"DNA", "RNA", "cell line", "cell type", "protein"}
