@@ -123,6 +123,16 @@ def test_extract_cli_file_round_trip(model_dir, tmp_path):
     assert all(e["label"] == "city" for e in rows[1]["entities"])
     assert rows[0]["windowed"] is False
     assert not (tmp_path / "out.jsonl.tmp").exists()
+    # the output is training data as it stands (the offsets reader), entity for entity
+    from uniner.data.readers import detect_format, read_examples
+
+    assert detect_format(out) == "offsets"
+    back = list(read_examples(out))
+    assert [ex.text for ex in back] == [TEXT, "Bob"]
+    for ex, row in zip(back, rows, strict=True):
+        want = sorted((e["start"], e["end"], e["text"], e["label"]) for e in row["entities"])
+        assert [(e.start, e.end, e.text, e.label) for e in ex.entities] == want
+    assert any(ex.entities for ex in back)
 
 
 def test_read_inputs_names_the_bad_line(tmp_path):
