@@ -129,6 +129,7 @@ def test_extract_cli_file_round_trip(model_dir, tmp_path):
     assert detect_format(out) == "offsets"
     back = list(read_examples(out))
     assert [ex.text for ex in back] == [TEXT, "Bob"]
+    assert [ex.labels for ex in back] == [("person",), ("city",)]  # the types asked
     for ex, row in zip(back, rows, strict=True):
         want = sorted((e["start"], e["end"], e["text"], e["label"]) for e in row["entities"])
         assert [(e.start, e.end, e.text, e.label) for e in ex.entities] == want

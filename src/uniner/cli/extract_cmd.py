@@ -212,8 +212,9 @@ def _extract_file(
     batch_size: int,
     rows_for: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
 ) -> None:
-    """Write one JSON line per input record: its id and text plus what ``rows_for`` gives for
-    each record of a chunk (entities, and for the span student whether it was windowed)."""
+    """Write one JSON line per input record: its id, text and labels plus what ``rows_for``
+    gives for each record of a chunk (entities, and for the span student whether it was
+    windowed)."""
     from tqdm.auto import tqdm
 
     records = list(read_inputs(path, labels))
@@ -223,7 +224,9 @@ def _extract_file(
         for start in range(0, len(records), batch_size):
             chunk = records[start : start + batch_size]
             for rec, extra in zip(chunk, rows_for(chunk), strict=True):
-                row = {"id": rec["id"], "text": rec["text"], **extra}
+                # the types asked go with the answers: read back as training data (the offsets
+                # reader), a type without mentions is a negative, not an unknown
+                row = {"id": rec["id"], "text": rec["text"], "labels": rec["labels"], **extra}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             bar.update(len(chunk))
     tmp.replace(out_path)  # atomic: a killed run never leaves a half-written output
