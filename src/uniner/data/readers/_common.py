@@ -249,6 +249,12 @@ def iter_json_records(path: PathLike) -> Iterator[tuple[int, Any]]:
     return iter_json_lines(path)
 
 
+def is_json_int(value: Any) -> bool:
+    """An integer as JSON has it: ``true``/``false`` decode to bool, a subclass of int, and
+    must not pass as offsets or counts."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def require_mapping(
     path: PathLike, value: Any, line: int, expected: str, what: str = "record"
 ) -> Mapping[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from uniner.data.errors import DataFormatError
 from uniner.data.readers._common import (
     PathLike,
+    is_json_int,
     iter_json_records,
     join_tokens,
     require_key,
@@ -62,7 +63,7 @@ def _entity(
     ok = (
         isinstance(span, list)
         and len(span) == 3
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in span[:2])
+        and all(is_json_int(v) for v in span[:2])
         and isinstance(span[2], str)
         and span[2].strip() != ""
     )

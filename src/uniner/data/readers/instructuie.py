@@ -19,6 +19,7 @@ from typing import Any, Literal
 from uniner.data.errors import DataFormatError
 from uniner.data.readers._common import (
     PathLike,
+    is_json_int,
     iter_json_records,
     require_key,
     require_mapping,
@@ -40,7 +41,7 @@ def _entity(
     name = require_key(path, ent, "name", str, line, f"{where}: {ENTITY}")
     typ = require_key(path, ent, "type", str, line, f"{where}: {ENTITY}")
     pos = require_key(path, ent, "pos", list, line, f"{where}: {ENTITY}")
-    if len(pos) != 2 or not all(isinstance(p, int) and not isinstance(p, bool) for p in pos):
+    if len(pos) != 2 or not all(is_json_int(p) for p in pos):
         raise DataFormatError(
             path, f"{where}: bad pos {pos!r}", line=line, expected="pos = [start, end] integers"
         )

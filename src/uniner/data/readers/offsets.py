@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from uniner.data.errors import DataFormatError
-from uniner.data.readers._common import PathLike, iter_json_records, require_key, require_mapping
+from uniner.data.readers._common import (
+    PathLike,
+    is_json_int,
+    iter_json_records,
+    require_key,
+    require_mapping,
+)
 from uniner.data.types import Entity, Example
 
 RECORD = '{"text": str, "entities": [{"start": int, "end": int, "label": str}], "labels": [str]}'
@@ -45,11 +51,11 @@ def read_offsets(path: PathLike) -> Iterator[Example]:
         spans = require_key(path, rec, key, list, line, RECORD)
         entities = tuple(_entity(path, line, index, k, s, text) for k, s in enumerate(spans))
         labels = _labels(path, line, index, rec.get("labels"))
-        stray = sorted({e.label for e in entities} - set(labels or {e.label for e in entities}))
+        stray = sorted({e.label for e in entities} - set(labels)) if labels else []
         if stray:
             raise DataFormatError(
                 path,
-                f"record {index}: span label(s) {stray} are not in its labels {list(labels or ())}",
+                f"record {index}: span label(s) {stray} are not in its labels {list(labels)}",
                 line=line,
                 expected="every span's label among the record's labels",
             )
@@ -74,7 +80,7 @@ def _entity(path: PathLike, line: int, index: int, k: int, span: Any, text: str)
         (start, end, label), given = span, None
     else:
         raise DataFormatError(path, f"{where}: bad span {span!r}", line=line, expected=ENTITY)
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+    if not (is_json_int(start) and is_json_int(end)):
         raise DataFormatError(
             path, f"{where}: start and end must be integers, got {start!r}, {end!r}", line=line
         )
