@@ -144,6 +144,54 @@ def test_label_sampler_closed_sets_ask_only_their_own_labels() -> None:
     assert all(len(opened.sample(supervised, rng)) >= 5 for _ in range(20))
 
 
+def test_label_sampler_few_labels_share() -> None:
+    """A share of inputs is asked 1..few_max of its labels; the rest are asked as before."""
+    np = __import__("numpy")
+    item = TrainItem(((1,),) * 3, (1,) * 3, ((0, 1, "person"), (2, 3, "city")), None, 3)
+    freq = Counter({f"type {i}": 10 + i for i in range(30)})
+    freq.update({"person": 50, "city": 40})
+    full = LabelSampler(freq, min_labels=8, max_labels=10, min_negatives=2)
+    same = LabelSampler(freq, min_labels=8, max_labels=10, min_negatives=2, few_share=0.0)
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    assert [full.sample(item, a) for _ in range(50)] == [same.sample(item, b) for _ in range(50)]
+
+    always = LabelSampler(freq, 8, 10, 2, few_share=1.0, few_max=3)
+    rng = np.random.default_rng(0)
+    draws = [always.sample(item, rng) for _ in range(400)]
+    assert all(1 <= len(d) <= 3 and len(set(d)) == len(d) for d in draws)
+    assert {len(d) for d in draws} == {1, 2, 3}
+    with_pos = sum(bool({"person", "city"} & set(d)) for d in draws)
+    assert 0.2 * len(draws) < with_pos < 0.8 * len(draws)  # positives and pure negatives both
+    assert any(d == ["person"] for d in draws) and any(
+        len(d) == 1 and "person" not in d for d in draws
+    )
+
+    half = LabelSampler(freq, 8, 10, 2, few_share=0.5, few_max=2)
+    short = sum(len(half.sample(item, rng)) <= 2 for _ in range(400))
+    assert 150 < short < 250
+    with pytest.raises(ValueError, match="few_share"):
+        LabelSampler(freq, 8, 10, 2, few_share=1.5)
+    with pytest.raises(ValueError, match="few_max"):
+        LabelSampler(freq, 8, 10, 2, few_max=0)
+    with pytest.raises(ValueError, match="few_labels"):
+        DataConfig(few_labels=-0.1)
+    with pytest.raises(ValueError, match="few_labels_max"):
+        DataConfig(few_labels_max=0)
+
+
+def test_few_labels_targets_only_the_asked_types(backbone: Path) -> None:
+    """A mention whose type is not asked is no target: it is not a negative either."""
+    fz = Featurizer(load_tokenizer(str(backbone)))
+    item = TrainItem(
+        tuple((5,) for _ in range(4)), (1,) * 4, ((0, 1, "person"), (2, 3, "city")), None, 4
+    )
+    batch = collate_train(fz, [item, item], [["city"], ["person", "city"]], max_width=2)
+    t = batch["targets"]
+    assert t.shape[-1] == 2
+    assert t[0, 2, 0, 0] == 1 and t[0].sum() == 1  # only the asked city
+    assert t[1, 0, 0, 0] == 1 and t[1, 2, 0, 1] == 1 and t[1].sum() == 2
+
+
 def test_epoch_plan_is_seeded_and_complete(backbone: Path) -> None:
     fz = Featurizer(load_tokenizer(str(backbone)))
     items, _ = prepare_items(toy_examples(50), fz, 24, 4, 400, 1.0, seed=0)

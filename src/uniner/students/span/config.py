@@ -105,12 +105,19 @@ class DataConfig:
     closed_label_sets: bool = False
     # share of training inputs shown as if lowercased (cased shapes -> lower; data.caseless_flags)
     lowercase: float = 0.0
+    # share of training inputs asked only 1 to few_labels_max of their labels (data.LabelSampler)
+    few_labels: float = 0.0
+    few_labels_max: int = 3
     dev_limit: int | None = 500
     dev_labels: str = "example"  # "example": each text's own label set; "union": all dev labels
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.lowercase <= 1.0:
             raise ValueError(f"data.lowercase must be in [0, 1], got {self.lowercase}")
+        if not 0.0 <= self.few_labels <= 1.0:
+            raise ValueError(f"data.few_labels must be in [0, 1], got {self.few_labels}")
+        if self.few_labels_max < 1:
+            raise ValueError(f"data.few_labels_max must be >= 1, got {self.few_labels_max}")
 
 
 @dataclass

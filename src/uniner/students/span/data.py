@@ -181,9 +181,15 @@ class LabelSampler:
         max_labels: int = 12,
         min_negatives: int = 2,
         closed_sets: bool = False,
+        few_share: float = 0.0,
+        few_max: int = 3,
     ):
         if not 1 <= min_labels <= max_labels:
             raise ValueError(f"need 1 <= min_labels <= max_labels, got {min_labels}, {max_labels}")
+        if not 0.0 <= few_share <= 1.0:
+            raise ValueError(f"few_share must be in [0, 1], got {few_share}")
+        if few_max < 1:
+            raise ValueError(f"few_max must be >= 1, got {few_max}")
         self.labels = sorted(frequencies)
         counts = np.array([frequencies[lab] for lab in self.labels], dtype=np.float64)
         self.probs = counts / counts.sum() if counts.size else counts
@@ -191,8 +197,26 @@ class LabelSampler:
         self.max_labels = max_labels
         self.min_negatives = min_negatives
         self.closed_sets = closed_sets
+        self.few_share = few_share
+        self.few_max = few_max
 
     def sample(self, item: TrainItem, rng: np.random.Generator) -> list[str]:
+        """The labels to ask of ``item``; with ``few_share``, sometimes only a few of them.
+
+        Why the few: users ask one to three types at a time ("-l person -l disease"), while
+        the full list is 8 to 12. A model that only ever saw long lists over-reads a lone type
+        (tags the nearest name with it). A share of inputs asked a random subset of 1 to
+        ``few_max`` of the labels teaches the short call; a mention whose type is not asked is
+        simply not a target (``collate_train`` builds targets for the asked labels only).
+        """
+        chosen = self._full(item, rng)
+        if self.few_share > 0.0 and rng.random() < self.few_share:
+            k = min(int(rng.integers(1, self.few_max + 1)), len(chosen))
+            keep = rng.choice(len(chosen), size=k, replace=False)
+            chosen = [chosen[i] for i in keep.tolist()]
+        return chosen
+
+    def _full(self, item: TrainItem, rng: np.random.Generator) -> list[str]:
         positives = sorted({lab for _, _, lab in item.spans})
         if len(positives) > self.max_labels:
             keep = rng.choice(len(positives), size=self.max_labels, replace=False)

@@ -282,6 +282,8 @@ def train(
         dcfg.max_labels,
         dcfg.min_negatives,
         closed_sets=dcfg.closed_label_sets,
+        few_share=dcfg.few_labels,
+        few_max=dcfg.few_labels_max,
     )
     optimizer = make_optimizer(model, tcfg)
     state = TrainState()
