@@ -97,6 +97,12 @@ def test_bad_records(tmp_path: Path) -> None:
     )
     with pytest.raises(DataFormatError, match=r"\['city'\] are not in its labels"):
         list(read_examples(stray))
+    # an explicit empty label set cannot hold a span's label either
+    empty_set = write(
+        tmp_path, {"text": TEXT, "entities": [[22, 27, "city"]], "labels": []}, name="e.jsonl"
+    )
+    with pytest.raises(DataFormatError, match=r"\['city'\] are not in its labels \[\]"):
+        list(read_examples(empty_set))
     bad_labels = write(tmp_path, {"text": TEXT, "entities": [], "labels": "city"}, name="c.jsonl")
     with pytest.raises(DataFormatError, match="labels must be a list"):
         list(read_examples(bad_labels))

@@ -51,7 +51,7 @@ def read_offsets(path: PathLike) -> Iterator[Example]:
         spans = require_key(path, rec, key, list, line, RECORD)
         entities = tuple(_entity(path, line, index, k, s, text) for k, s in enumerate(spans))
         labels = _labels(path, line, index, rec.get("labels"))
-        stray = sorted({e.label for e in entities} - set(labels)) if labels else []
+        stray = sorted({e.label for e in entities} - set(labels)) if labels is not None else []
         if stray:
             raise DataFormatError(
                 path,
