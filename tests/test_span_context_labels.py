@@ -95,3 +95,39 @@ def test_release_writes_and_load_reads_context(parts, tmp_path: Path) -> None:
     # a later release without padding removes it
     plain = release(dest, tmp_path / "plain", "m", "0.2.0", 0.5)
     assert SpanExtractor.load(plain).min_labels == 0
+
+
+def test_saved_copy_decodes_as_the_release(parts, tmp_path: Path) -> None:
+    """save() / save_pretrained() keep the release's decoding; from_pretrained() reads it back."""
+    model, tok = parts
+    src = SpanExtractor(model, tok).save(tmp_path / "trained", storage="full")
+    rel = release(
+        src,
+        tmp_path / "rel",
+        "m",
+        "0.1.3",
+        0.6,
+        min_labels=3,
+        context_labels=CONTEXT,
+        max_context=2,
+        few_types=2,
+        few_type_threshold=0.75,
+        generic_labels=("person",),
+        broad_labels=("location",),
+        specific_min_types=3,
+    )
+    ext = SpanExtractor.load(rel)
+    ext.multi_label = True  # a caller's change is saved too
+    copy = SpanExtractor.from_pretrained(ext.save_pretrained(tmp_path / "copy", storage="full"))
+    assert copy.decoding_config() == ext.decoding_config()
+    assert (copy.threshold_for(2), copy.threshold_for(5), copy.max_context) == (0.75, 0.6, 2)
+    assert copy.multi_label and copy.generic_labels == ("person",) and copy.name == "m"
+    saved = json.loads((tmp_path / "copy" / "config.json").read_text(encoding="utf-8"))
+    released = json.loads((rel / "config.json").read_text(encoding="utf-8"))
+    for key in ("min_labels", "context_labels", "few_types_threshold", "prefer_specific"):
+        assert saved[key] == released[key]
+    text, labels = "Ada Lovelace wrote notes .", ["person", "writer"]
+    assert copy.extract(text, labels) == ext.extract(text, labels)
+    # a bare extractor saves the bare defaults, which load back as they were
+    bare = SpanExtractor.load(SpanExtractor(model, tok).save(tmp_path / "bare", storage="full"))
+    assert bare.decoding_config() == {"threshold": 0.5, "multi_label": False}

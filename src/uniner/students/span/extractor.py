@@ -204,13 +204,47 @@ class SpanExtractor:
         self.few_type_threshold = None
         return self
 
+    def decoding_config(self) -> dict[str, Any]:
+        """This extractor's decoding defaults as ``config.json`` entries (``io.DECODING_KEYS``)."""
+        from uniner.students.span.io import decoding_config
+
+        return decoding_config(
+            self.threshold,
+            self.multi_label,
+            self.min_labels,
+            self.context_labels,
+            self.max_context,
+            self.few_types,
+            self.few_type_threshold,
+            self.generic_labels,
+            self.specific_min_score,
+            self.broad_labels,
+            self.specific_min_types,
+        )
+
     def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
+        """Write the weights and config to ``path``, with the current decoding defaults.
+
+        Why the decoding: a saved copy of a released model must decode as the release does
+        (threshold, padding, one type per span), not with the library's bare defaults.
+        """
         from uniner.students.span.io import save_model
 
         self._require_torch_weights("save()")
-        return save_model(
-            self.model, path, storage=storage, meta={"name": self.name, **(meta or {})}
-        )
+        meta = {**self.decoding_config(), "name": self.name, **(meta or {})}
+        return save_model(self.model, path, storage=storage, meta=meta)
+
+    @classmethod
+    def from_pretrained(cls, model_id: str | Path, **kwargs: Any) -> SpanExtractor:
+        """GLiNER's and Hugging Face's name for :func:`uniner.load`: a shipped name, a folder
+        or a hub id; keyword arguments as for ``load``."""
+        from uniner.models import resolve_model
+
+        return cls.load(resolve_model(model_id), **kwargs)
+
+    def save_pretrained(self, save_directory: str | Path, storage: str = "delta-int8") -> Path:
+        """GLiNER's and Hugging Face's name for :meth:`save`."""
+        return self.save(save_directory, storage=storage)
 
     def use_onnx(
         self, path: str | Path | None, threads: int | None = None, release_torch: bool = False

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,38 @@ DECODING_KEYS = (
     "few_types_threshold",
     "prefer_specific",
 )
+
+
+def decoding_config(
+    threshold: float,
+    multi_label: bool = False,
+    min_labels: int = 0,
+    context_labels: Sequence[str] = (),
+    max_context: int | None = None,
+    few_types: int = 0,
+    few_type_threshold: float | None = None,
+    generic_labels: Sequence[str] = (),
+    specific_min_score: float = 0.05,
+    broad_labels: Sequence[str] = (),
+    specific_min_types: int = 2,
+) -> dict[str, Any]:
+    """The ``config.json`` entries (``DECODING_KEYS``) that make ``SpanExtractor.load`` decode
+    this way; settings that are off are left out. One writer for ``release`` and ``save``."""
+    cfg: dict[str, Any] = {"threshold": threshold, "multi_label": multi_label}
+    if min_labels:
+        cfg.update({"min_labels": min_labels, "context_labels": list(context_labels)})
+    if max_context is not None:
+        cfg["max_context_labels"] = max_context
+    if few_type_threshold is not None:
+        cfg["few_types_threshold"] = {"max_types": few_types, "threshold": few_type_threshold}
+    if generic_labels:
+        cfg["prefer_specific"] = {
+            "generic": list(generic_labels),
+            "min_score": specific_min_score,
+            "broad": list(broad_labels),
+            "min_types": specific_min_types,
+        }
+    return cfg
 
 
 def fingerprint(tensors: dict[str, torch.Tensor], names: list[str]) -> str:

@@ -31,7 +31,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from uniner.students.span.extractor import check_threshold
-from uniner.students.span.io import CONFIG_NAME, DECODING_KEYS, WEIGHTS_NAME, read_config
+from uniner.students.span.io import (
+    CONFIG_NAME,
+    DECODING_KEYS,
+    WEIGHTS_NAME,
+    decoding_config,
+    read_config,
+)
 
 
 def release(
@@ -73,31 +79,31 @@ def release(
         )
     if max_context is not None and (max_context < 1 or not min_labels):
         raise ValueError(f"max_context needs min_labels and must be >= 1, got {max_context}")
+    if specific_min_types < 2:
+        raise ValueError(f"specific_min_types must be >= 2, got {specific_min_types}")
+    if broad_labels and not generic_labels:
+        raise ValueError("broad_labels only act with generic_labels")
     cfg = read_config(source)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / WEIGHTS_NAME, dest / WEIGHTS_NAME)
     for key in DECODING_KEYS:  # this release's choices replace any inherited ones
         cfg.pop(key, None)
+    cfg.update({"name": name, "version": version})
     cfg.update(
-        {"name": name, "version": version, "threshold": threshold, "multi_label": multi_label}
+        decoding_config(
+            threshold,
+            multi_label,
+            min_labels,
+            context_labels,
+            max_context,
+            few_types,
+            few_type_threshold,
+            generic_labels,
+            specific_min_score,
+            broad_labels,
+            specific_min_types,
+        )
     )
-    if min_labels:
-        cfg.update({"min_labels": min_labels, "context_labels": list(context_labels)})
-    if max_context is not None:
-        cfg["max_context_labels"] = max_context
-    if few_type_threshold is not None:
-        cfg["few_types_threshold"] = {"max_types": few_types, "threshold": few_type_threshold}
-    if specific_min_types < 2:
-        raise ValueError(f"specific_min_types must be >= 2, got {specific_min_types}")
-    if broad_labels and not generic_labels:
-        raise ValueError("broad_labels only act with generic_labels")
-    if generic_labels:
-        cfg["prefer_specific"] = {
-            "generic": list(generic_labels),
-            "min_score": specific_min_score,
-            "broad": list(broad_labels),
-            "min_types": specific_min_types,
-        }
     (dest / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
     return dest
 
