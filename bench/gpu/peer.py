@@ -26,6 +26,7 @@ writes its summary and log to ``$OUT``.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -34,6 +35,9 @@ from pathlib import Path
 from run import ROOT, prepare  # bench/gpu/run.py, a sibling (the script's folder is on sys.path)
 
 KEEP = Path(os.environ.get("PEER_KEEP", "/tmp/keep/peer"))
+RET = KEEP.parent / "ret"  # the trained peer in parts, waiting for the fetch calls
+PART_BYTES = 16_000_000  # under the 16 MiB a returned file may have
+PER_CALL = 4  # 4 parts and the small files stay under the 64 MiB a call hands back
 
 
 def _run(args: list[str], log: Path) -> None:
@@ -51,13 +55,58 @@ def _run(args: list[str], log: Path) -> None:
         raise SystemExit(f"{args[2]} failed with exit {proc.returncode}; see {log}")
 
 
+def pack_back(final: Path, out: Path) -> None:
+    """The trained peer as fp16 parts under 16 MiB in RET; the first PER_CALL and the small
+    files (``meta.tgz``) go to ``out`` now, the rest with ``peer.py fetch K`` calls.
+
+    A call hands back at most 8 files, 16 MiB each, 64 MiB together; mpnet-base in fp32 would
+    take 7 calls, in fp16 4. ``bench/gpu/unpack_peer.py`` joins the parts here in fp32.
+    """
+    import tarfile
+
+    import torch
+    from safetensors.torch import load_file, save
+
+    RET.mkdir(parents=True, exist_ok=True)
+    weights = load_file(str(final / "model.safetensors"))
+    blob = save({k: v.to(torch.float16).contiguous() for k, v in weights.items()})
+    for i in range(0, len(blob), PART_BYTES):
+        (RET / f"peer.part{i // PART_BYTES:02d}").write_bytes(blob[i : i + PART_BYTES])
+    with tarfile.open(out / "meta.tgz", "w:gz") as tf:
+        for f in final.iterdir():
+            if f.name != "model.safetensors":
+                tf.add(f, arcname=f.name)
+    n = -(-len(blob) // PART_BYTES)
+    print(f"{len(blob) / 1e6:.1f} MB fp16 in {n} parts; fetch calls: {-(-n // PER_CALL) - 1}")
+    fetch(0, out)
+
+
+def fetch(k: int, out: Path) -> None:
+    """Parts ``k*PER_CALL`` .. ``k*PER_CALL+PER_CALL-1`` to ``out`` (and the GPU scores if
+    they are ready: ``EVAL_AFTER``)."""
+    wait = float(os.environ.get("WAIT_EVAL", "0"))  # the last fetch: seconds to wait for it
+    t0 = time.time()
+    while wait and not (RET / "peer-eval.json").exists() and time.time() - t0 < wait:
+        time.sleep(2)
+    parts = sorted(RET.glob("peer.part*"))[k * PER_CALL : (k + 1) * PER_CALL]
+    for p in parts:
+        shutil.copy(p, out / p.name)
+    for name in ("peer-eval.json", "eval.log"):
+        if (RET / name).exists() and k > 0:
+            shutil.copy(RET / name, out / name)
+    print("handed back", [p.name for p in parts], flush=True)
+
+
 def main() -> None:
-    if len(sys.argv) != 3 or sys.argv[1] not in {"train", "eval"}:
-        raise SystemExit("usage: peer.py train|eval RUN_CONFIG")
+    if len(sys.argv) not in {3, 4} or sys.argv[1] not in {"train", "eval", "fetch"}:
+        raise SystemExit("usage: peer.py train|eval RUN_CONFIG | peer.py fetch RUN_CONFIG K")
     step, config = sys.argv[1], sys.argv[2]
     out = Path(os.environ.get("OUT", "/tmp/peer-out"))
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
+    if step == "fetch":
+        fetch(int(sys.argv[3]), out)
+        return
     prepare(config)
     script = str(ROOT / "bench" / "gliner_peer.py")
     if step == "train":
@@ -79,6 +128,16 @@ def main() -> None:
         )
         summary = KEEP / "train_summary.json"
         (out / "peer-train.json").write_text(summary.read_text(encoding="utf-8"))
+        pack_back(KEEP / "final", out)
+        if os.environ.get("EVAL_AFTER"):  # scored on the GPU while the parts are fetched
+            log = open(RET / "eval.log", "w")  # noqa: SIM115 (outlives this process)
+            subprocess.Popen(
+                [sys.executable, __file__, "eval", config],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "OUT": str(RET)},
+                start_new_session=True,
+            )
     else:
         sample = os.environ.get("EVAL_MAX_QUERIES")  # a dry run on a CPU only; never for results
         _run(
