@@ -33,6 +33,23 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="session")
+def bench_script():
+    """Loads a ``bench/`` script as a module (they are scripts, not package modules)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+
+    def load(name: str):  # type: ignore[no-untyped-def]
+        spec = importlib.util.spec_from_file_location(name, root / "bench" / f"{name}.py")
+        assert spec and spec.loader
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+    return load
+
+
+@pytest.fixture(scope="session")
 def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random-init BERT folder (model + WordPiece tokenizer), shared by the span tests."""
     from uniner.students.span.testing import make_tiny_backbone

@@ -3,22 +3,9 @@ lowest threshold, higher thresholds as filters, which is what makes a dev sweep 
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from uniner.data.types import Entity
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _peer_module():  # a bench script, not a package module
-    spec = importlib.util.spec_from_file_location("gliner_peer", ROOT / "bench" / "gliner_peer.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 class FakeBase:
@@ -38,8 +25,8 @@ class FakeBase:
         ]
 
 
-def test_higher_thresholds_filter_one_pass_and_lower_ones_are_refused() -> None:
-    peer = _peer_module()
+def test_higher_thresholds_filter_one_pass_and_lower_ones_are_refused(bench_script) -> None:
+    peer = bench_script("gliner_peer")
     base = FakeBase()
     cached = peer.CachedGliner(base)
     low = cached.extract_batch(["a b c", "d e f"], ["x", "y"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,19 +9,11 @@ import pytest
 
 from uniner.benchmark import paper
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location("plot_zs", ROOT / "bench" / "plot_zero_shot.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_both_forms_give_the_same_columns_and_gaps_are_refused(tmp_path: Path) -> None:
-    mod = _module()
+def test_both_forms_give_the_same_columns_and_gaps_are_refused(
+    tmp_path: Path, bench_script
+) -> None:
+    mod = bench_script("plot_zero_shot")
     f1 = {d: 10.0 + i for i, d in enumerate(paper.ZERO_SHOT_DATASETS.values())}
     bench = {"results": [{"dataset": d, "official": {"f1": v / 100}} for d, v in f1.items()]}
     peer = {"per_set": {d: {"official": v, "strict": v} for d, v in f1.items()}}
