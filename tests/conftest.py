@@ -1,23 +1,48 @@
-"""Shared fixtures. Tests that need ../shared/data skip when it is absent, and fail under CI."""
+"""Shared fixtures and helpers.
+
+Anything a test needs but a machine may lack (../shared/data, an optional extra, a browser) goes
+through :func:`skip_or_fail`: a skip with its reason on a developer machine, a failure when ``CI``
+is set, so a broken install or a missing data folder can never turn CI green by skipping.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
 from uniner.paths import data_dir
 
 
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skips (also at module level) with ``reason``; fails instead when ``CI`` is set."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require(module: str, extra: str) -> ModuleType:
+    """Imports an optional dependency that the ``extra`` installs, for tests that need it.
+
+    Use instead of ``pytest.importorskip``, which skips even under CI. Our own package's modules
+    are imported plainly: a broken uniner must fail, never skip.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        skip_or_fail(f"{module} is not importable ({exc}); pip install -e '.[{extra}]'")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     found = data_dir()
     if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but ../shared/data was not found (set UNINER_DATA_DIR)")
-        pytest.skip("../shared/data not present on this machine (set UNINER_DATA_DIR)")
+        skip_or_fail("../shared/data was not found (place it there or set UNINER_DATA_DIR)")
     return found
 
 
@@ -60,11 +85,8 @@ def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
-def _need_browser(what: str) -> None:
-    msg = f"{what} (install Debian's chromium: apt-get install -y chromium; pip install playwright)"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but {msg}")
-    pytest.skip(msg)
+def _need_browser(what: str) -> NoReturn:
+    skip_or_fail(f"{what} (apt-get install -y chromium; pip install -e '.[dev]' for playwright)")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from conftest import require
 from uniner.data.types import Conversation, Query
 from uniner.students.generative.config import config_from_dict, load_config
 from uniner.students.generative.testing import make_tiny_causal_lm
@@ -93,7 +94,7 @@ def test_resume_from_checkpoint_matches_an_uninterrupted_run(tiny: Path, tmp_pat
 
 
 def test_lora_run_saves_an_adapter_naming_its_base(tiny: Path, tmp_path: Path) -> None:
-    pytest.importorskip("peft")
+    require("peft", "generative")
     cfg = _run(tiny, tmp_path / "lora", max_steps=2)
     cfg.model.lora = True
     cfg.model.lora_r = 4
@@ -114,7 +115,7 @@ def test_lora_run_saves_an_adapter_naming_its_base(tiny: Path, tmp_path: Path) -
 
 
 def test_a_run_continues_from_a_saved_adapter(tiny: Path, tmp_path: Path) -> None:
-    pytest.importorskip("peft")
+    require("peft", "generative")
     from uniner.students.generative.train import load_model
 
     first_cfg = _run(tiny, tmp_path / "first", max_steps=2)
@@ -147,7 +148,7 @@ def test_a_run_continues_from_a_saved_adapter(tiny: Path, tmp_path: Path) -> Non
 def test_a_released_adapter_answers_as_its_run_without_tokenizer_files(
     tiny: Path, tmp_path: Path
 ) -> None:
-    pytest.importorskip("peft")
+    require("peft", "generative")
     from uniner.students.generative.extractor import GenerativeExtractor
     from uniner.students.generative.release import release
 

@@ -277,7 +277,6 @@ def test_group_test_conversations_passes_training_records_through() -> None:
 
 
 def test_conversation_to_example_aligns_answers() -> None:
-    pytest.importorskip("uniner.data.align")
     conv = Conversation(
         "x",
         "Paris is not paris , and Rome is far .",
@@ -400,7 +399,6 @@ def test_type_sentences(tmp_path: Path) -> None:
 
 
 def test_type_sentences_aligned(tmp_path: Path) -> None:
-    pytest.importorskip("uniner.data.align")
     data = {"person": [{"sentence": "Ann and Bo.", "target_words_in_it": ["Ann", "Bo"]}]}
     f = write(tmp_path / "s.json", json.dumps(data))
     (ex,) = read_examples(f, format="type-sentences")

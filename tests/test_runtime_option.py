@@ -10,14 +10,15 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-
+from conftest import require
 from uniner.cli import _register, app
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import SpanModelConfig
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.model import SpanModel
 from uniner.students.span.onnx_runtime import INT8_NAME, STAMP_NAME
+
+require("onnxruntime", "onnx")  # uniner imports it lazily, the tests need it
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TEXT = "Alice Smith flew from Paris to New York ."
@@ -76,7 +77,7 @@ def test_onnx_dir_needs_runtime_onnx(model_dir, tmp_path):
 
 
 def test_serve_runtime_onnx_reports_it(model_dir, tmp_path, monkeypatch):
-    pytest.importorskip("fastapi")
+    require("fastapi", "serve")
     from fastapi.testclient import TestClient
 
     from uniner.serving import server
@@ -112,7 +113,7 @@ def test_bench_runtime_onnx_records_it(model_dir, tmp_path, shared_data):
 
 
 def test_spacy_component_runtime_onnx(model_dir, tmp_path, monkeypatch):
-    spacy = pytest.importorskip("spacy")
+    spacy = require("spacy", "spacy")
     monkeypatch.setenv("UNINER_ONNX_CACHE", str(tmp_path / "cache"))
     nlp = spacy.blank("en")
     cfg = {"labels": LABELS, "model": str(model_dir), "threshold": 0.0}

@@ -12,9 +12,11 @@ import time
 
 import pytest
 
-httpx = pytest.importorskip("httpx")
-pytest.importorskip("fastapi")
-pytest.importorskip("uvicorn")
+from conftest import require
+
+httpx = require("httpx", "dev")
+require("fastapi", "serve")
+require("uvicorn", "serve")
 
 from uniner.serving.server import free_port  # noqa: E402
 

@@ -13,10 +13,12 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-httpx = pytest.importorskip("httpx")
-pytest.importorskip("fastapi")
-pytest.importorskip("fastapi_offline")
-pytest.importorskip("uvicorn")
+from conftest import require
+
+httpx = require("httpx", "dev")
+require("fastapi", "serve")
+require("fastapi_offline", "serve")
+require("uvicorn", "serve")
 
 from uniner.serving.server import ServerThread  # noqa: E402
 from uniner.serving.settings import ServeSettings  # noqa: E402

@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from conftest import require
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from uniner.models import MODELS_DIR
@@ -29,7 +31,7 @@ def test_adapter_is_shipped_small_with_card_and_version():
 
 @pytest.mark.slow
 def test_shipped_adapter_answers_the_official_prompt_with_offsets():
-    pytest.importorskip("peft")
+    require("peft", "generative")
     from uniner.students.generative.extractor import GenerativeExtractor
 
     ext = GenerativeExtractor.load(NAME, threads=1)

@@ -12,7 +12,9 @@ import sys
 
 import pytest
 
-spacy = pytest.importorskip("spacy")
+from conftest import require
+
+spacy = require("spacy", "spacy")
 
 from uniner.data.types import Entity  # noqa: E402
 from uniner.integrations.spacy_component import UninerComponent  # noqa: E402

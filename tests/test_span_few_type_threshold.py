@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import require
 from uniner.cli import _register, app
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.release import release
@@ -105,7 +106,7 @@ def test_bench_threshold_option(parts, tmp_path: Path, shared_data) -> None:
 
 
 def test_http_api_uses_it_when_the_request_gives_none(parts) -> None:
-    pytest.importorskip("fastapi")
+    require("fastapi", "serve")
     from fastapi.testclient import TestClient
 
     from uniner.serving.app import create_app

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 import torch
 
-pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-
+from conftest import require
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import SpanModelConfig
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.model import SpanModel
 from uniner.students.span.onnx_runtime import FP32_NAME, INT8_NAME, export
+
+require("onnxruntime", "onnx")  # uniner imports it lazily, the tests need it
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require
 from uniner.students.span.decoding import Span, decode, prefer_specific
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.release import release
@@ -142,7 +143,7 @@ def test_release_writes_and_load_reads_it(parts, tmp_path: Path) -> None:
 
 
 def test_http_api_applies_and_reports_it(parts) -> None:
-    pytest.importorskip("fastapi")
+    require("fastapi", "serve")
     from fastapi.testclient import TestClient
 
     from uniner.serving.app import create_app

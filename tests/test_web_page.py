@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require
 from uniner.models import DEFAULT_MODEL
 
 
 @pytest.fixture(scope="module")
 def server():
-    pytest.importorskip("fastapi")
+    require("fastapi", "serve")
     from uniner.serving.server import ServerThread
     from uniner.serving.settings import ServeSettings
     from uniner.serving.testing import shared_model
