@@ -92,6 +92,9 @@ COLUMN_FILES = {
     "supervised/wikiann/en/train.conllu": (20000, 160394, 27931, 3),
     "supervised/wikiann/en/val.conllu": (10000, 80536, 14146, 3),
     "supervised/wikiann/en/test.conllu": (10000, 80326, 13958, 3),
+    "supervised/multiconer2-en/en-train90.conll": (15099, 226906, 22921, 33),
+    "supervised/multiconer2-en/en-train10.conll": (1679, 26105, 2528, 29),
+    "supervised/multiconer2-en/en-dev.conll": (871, 13323, 1296, 33),
     "pile-ner/slimer/GNER_wDeG/391xALL_BIO/dev.txt": (2217, 461127, 30978, 368),
     "pile-ner/slimer/GNER_wDeG/391x100pos_100neg_BIO/dev.txt": (1515, 317450, 11291, 369),
     "pile-ner/slimer/GNER_wDeG/391x50pos_50neg_BIO/dev.txt": (1275, 269024, 8013, 369),
@@ -279,10 +282,10 @@ def test_i_tags_that_start_mentions_are_counted(shared_data: Path) -> None:
 
 
 def test_readme_tables_were_transcribed_completely() -> None:
-    # 124 file rows in the README: 6 UniNER + 29 InstructUIE + 15 CrossNER + 4 MIT + 3 CoNLL
-    # + 4 CoNLL InstructUIE + 39 biomed + 6 LICENSE/README + 2 JNLPBA + 5 wiki + 11 SLIMER
-    # + 1 GLiNER.
-    assert len(ALL_FILES) == 124
+    # 127 file rows in the README: 6 UniNER + 29 InstructUIE + 15 CrossNER + 4 MIT + 3 CoNLL
+    # + 4 CoNLL InstructUIE + 39 biomed + 6 LICENSE/README + 2 JNLPBA + 5 wiki
+    # + 3 MultiCoNER II + 11 SLIMER + 1 GLiNER.
+    assert len(ALL_FILES) == 127
     assert len(set(ALL_FILES)) == sum(
         map(
             len,

@@ -5,6 +5,12 @@ no TAB; extra middle columns are ignored), ``bio-tag-first`` (tag<TAB>token, the
 ``conllu`` (index<TAB>token<TAB>tag, the WikiANN/WikiNEuRal files). Lines whose column is
 ``-DOCSTART-`` are skipped (they are document markers, not tokens).
 
+Comment lines: a line starting with ``#`` before the first token of a sentence is a comment when
+it does not read as a token line with a valid tag (so a ``#`` token tagged ``O`` stays a token).
+MultiCoNER II writes ``# id <uuid><TAB>domain=en`` there, CoNLL-U ``# sent_id = <id>``; that id is
+kept as ``Example.meta["sent_id"]``. It is not the example id: ids are ``<file>:<index>``, unique
+in a file, whereas MultiCoNER's train90 file repeats 8 of its uuids.
+
 Spans follow the README's counting convention, which also accepts IOB1: a mention starts at
 ``B-X``, or at ``I-X`` not preceded by ``B-X``/``I-X`` of the same type. Labels are kept raw.
 The example text is the tokens joined by one space, so offsets are computed from that join.
@@ -12,6 +18,7 @@ The example text is the tokens joined by one space, so offsets are computed from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +29,8 @@ from uniner.data.types import Entity, Example
 
 DOCSTART = "-DOCSTART-"
 TAG_EXPECTED = "a tag O, B-<type> or I-<type>"
+# ``# id <x>`` (MultiCoNER) or ``# sent_id = <x>`` (CoNLL-U): the sentence's own id.
+SENT_ID = re.compile(r"#\s*(?:sent_)?id\s*(?:=\s*|\s)(\S+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +54,13 @@ LAYOUTS: dict[str, Layout] = {
 
 @dataclass(frozen=True, slots=True)
 class TaggedSentence:
-    """One block of a column file: its tokens, their raw tags and the line of its first token."""
+    """One block of a column file: its tokens, their raw tags, the line of its first token and
+    the id its ``# id`` comment gives (None without one)."""
 
     tokens: tuple[str, ...]
     tags: tuple[str, ...]
     line: int
+    sent_id: str | None = None
 
 
 def split_columns(line: str) -> list[str]:
@@ -66,11 +77,19 @@ def is_tag(value: str) -> bool:
     return len(value) > 2 and value[1] == "-" and value[0] in "BI" and bool(value[2:].strip())
 
 
+def _comment(cols: list[str], lay: Layout) -> bool:
+    """Whether a ``#`` line before a sentence is a comment: it is not a well-formed token line."""
+    if len(cols) < lay.min_cols:
+        return True
+    return not (cols[lay.token_col].strip() and is_tag(cols[lay.tag_col].strip()))
+
+
 def iter_tagged_sentences(path: PathLike, layout: str = "bio") -> Iterator[TaggedSentence]:
     """Stream the sentences (blank-line separated blocks) of a column file.
 
     Raises :class:`DataFormatError` for a missing column, an empty token, a bad index (conllu)
-    or a tag that is not O/B-/I-.
+    or a tag that is not O/B-/I-. ``#`` comment lines before a sentence are skipped (see the
+    module docstring).
     """
     try:
         lay = LAYOUTS[layout]
@@ -81,13 +100,19 @@ def iter_tagged_sentences(path: PathLike, layout: str = "bio") -> Iterator[Tagge
     first_line = 0
     tok_i, tag_i, min_cols, idx_i = lay.token_col, lay.tag_col, lay.min_cols, lay.index_col
     good_tags: set[str] = set()  # tags already validated: the hot loop only does a lookup
+    sent_id: str | None = None
     for n, line in iter_lines(path):
         if not line or line.isspace():
             if tokens:
-                yield TaggedSentence(tuple(tokens), tuple(tags), first_line)
+                yield TaggedSentence(tuple(tokens), tuple(tags), first_line, sent_id)
                 tokens, tags = [], []
+            sent_id = None
             continue
         cols = line.split("\t") if "\t" in line else line.split()
+        if not tokens and line[0] == "#" and _comment(cols, lay):
+            found = SENT_ID.match(line)
+            sent_id = found.group(1) if found else sent_id
+            continue
         if len(cols) < min_cols:
             if DOCSTART in line:
                 continue
@@ -121,7 +146,7 @@ def iter_tagged_sentences(path: PathLike, layout: str = "bio") -> Iterator[Tagge
         tokens.append(token)
         tags.append(tag)
     if tokens:  # no trailing blank line
-        yield TaggedSentence(tuple(tokens), tuple(tags), first_line)
+        yield TaggedSentence(tuple(tokens), tuple(tags), first_line, sent_id)
 
 
 def tag_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
@@ -158,12 +183,10 @@ def sentence_to_example(sentence: TaggedSentence, example_id: str | None = None)
         cs = starts[s]
         ce = starts[e - 1] + len(tokens[e - 1])
         entities.append(Entity(cs, ce, text[cs:ce], label))
-    return Example(
-        text=text,
-        entities=tuple(entities),
-        id=example_id,
-        meta={"tokens": tokens, "line": sentence.line},
-    )
+    meta: dict[str, object] = {"tokens": tokens, "line": sentence.line}
+    if sentence.sent_id is not None:
+        meta["sent_id"] = sentence.sent_id
+    return Example(text=text, entities=tuple(entities), id=example_id, meta=meta)
 
 
 def read_bio(path: PathLike, *, layout: str = "bio") -> Iterator[Example]:

@@ -3,8 +3,8 @@
 JSON files are classified by the keys of their first record (read with the streaming decoder,
 so only the head is parsed). Column files are classified by which column looks like O/B-/I- tags
 in most of the first lines: the last column (``bio``), the first (``bio-tag-first``), or the last
-with an integer first column (``conllu``). Anything else is a label list (short lines, ``.txt``)
-or plain text.
+with an integer first column (``conllu``); ``#`` comment lines (MultiCoNER's ``# id``) are left
+out of that vote. Anything else is a label list (short lines, ``.txt``) or plain text.
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ def _sniff_json(path: Path, ch: str) -> str:
 def _sniff_columns(path: Path) -> str:
     raw = [line for _, line in islice((x for x in iter_lines(path) if x[1].strip()), SNIFF_LINES)]
     rows = [cols for cols in map(split_columns, raw) if DOCSTART not in cols]
+    # A comment's last column is never tag-shaped; a "#" token with its tag still votes.
+    rows = [r for r in rows if not (r[0].startswith("#") and not _tag_shaped(r[-1]))]
     multi = [r for r in rows if len(r) >= 2]
     if rows and len(multi) * 2 > len(rows):
         half = len(multi) / 2
