@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -367,8 +367,14 @@ class SpanExtractor:
         threshold: float | None = None,
         mode: str = "flat",
         multi_label: bool | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Extraction]:
-        """Each text with its own labels, all in one length-sorted batch stream (evaluation)."""
+        """Each text with its own labels, all in one length-sorted batch stream (evaluation).
+
+        ``progress(done, total)`` is called after each model pass over encoder inputs (windows
+        x label passes), so a caller can show progress inside one long text.
+        """
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings; use extract() for a single text")
         if len(texts) != len(label_lists):
@@ -429,6 +435,8 @@ class SpanExtractor:
             chunk = work[b : b + self.batch_size]
             probs = self.score_items(chunk, encs)
             self._collect(chunk, probs, lowest, candidates)
+            if progress is not None:
+                progress(b + len(chunk), len(work))
 
         out = []
         for ti, text in enumerate(texts):
