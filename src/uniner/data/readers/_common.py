@@ -45,7 +45,24 @@ def iter_lines(
             for n, raw in enumerate(fh, 1):
                 yield n, raw.rstrip("\r\n")
     except UnicodeDecodeError as exc:
-        raise DataFormatError(path, f"not valid UTF-8 ({exc.reason})", line=n + 1) from exc
+        line = bad_utf8_line(path) or n + 1
+        raise DataFormatError(path, f"not valid UTF-8 ({exc.reason})", line=line) from exc
+
+
+def bad_utf8_line(path: PathLike) -> int | None:
+    """The 1-based line holding the first byte that is not UTF-8, found by decoding line by line.
+
+    Text streams decode ahead in chunks, so where the decoder fails says nothing about the line;
+    this second pass runs only on that error, to name the right one.
+    """
+    gz = str(path).lower().endswith(".gz")
+    with gzip.open(path, "rb") if gz else open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return n
+    return None
 
 
 def read_text(path: PathLike) -> str:
@@ -113,9 +130,8 @@ class _Cursor:
         try:
             chunk = self.fh.read(CHUNK)
         except UnicodeDecodeError as exc:
-            raise DataFormatError(
-                self.path, f"not valid UTF-8 ({exc.reason})", line=self.line
-            ) from exc
+            line = bad_utf8_line(self.path) or self.line
+            raise DataFormatError(self.path, f"not valid UTF-8 ({exc.reason})", line=line) from exc
         if not chunk:
             self.eof = True
             return False

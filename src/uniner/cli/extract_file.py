@@ -1,0 +1,296 @@
+"""``uniner extract -i FILE``: records checked up front, written as they finish, resumable.
+
+Why this shape:
+
+* Every record is checked in one streaming pass before any model loads, so a blank label or a
+  lone surrogate in record 5 is reported (file, line, field) before records 1-4 cost anything,
+  and a long job never dies at the end on a record it could have refused at the start.
+* Finished records go to ``OUT.partial`` batch by batch (flushed and fsynced), beside a sidecar
+  ``OUT.partial.json`` holding the job's arguments. A rerun with the same arguments drops a torn
+  last line and skips the records already written, so an interrupted job (Ctrl-C, SIGKILL, a
+  reboot) loses at most one batch of work and never duplicates a record; different arguments
+  start over and say why. The finished file is renamed to ``OUT`` in one atomic step.
+* Output records are the input records with ``id``, ``labels`` (the types asked), ``entities``
+  and the model's extra fields set: anything else the input carries (metadata, sources) goes
+  through unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import typer
+
+from uniner.cli.errors import RUNTIME, USAGE, UserError
+from uniner.data.errors import DataFormatError
+from uniner.data.readers._common import iter_json_lines, iter_lines
+
+JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+RECORD = '{"text": ..., "labels": [...]}'
+SIDECAR_VERSION = 1
+Rows = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def unicode_problem(value: str) -> str | None:
+    """Why ``value`` cannot be written as UTF-8 (a lone surrogate, from a JSON ``\\ud800``
+    escape or an undecodable command-line byte), or None when it can."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate {value[exc.start]!r} at character {exc.start}"
+    return None
+
+
+def check_labels(
+    labels: Sequence[Any],
+    where: Callable[[str], Exception],
+    name: Callable[[int], str] = "labels[{}]".format,
+) -> list[str]:
+    """The labels if each is a non-blank, writable string; else ``where(message)`` is raised,
+    the message naming the label by ``name(index)``."""
+    for i, lab in enumerate(labels):
+        if not isinstance(lab, str):
+            raise where(f"{name(i)} is a {type(lab).__name__}, not a string")
+        if not lab.strip():
+            raise where(f"{name(i)} is blank ({lab!r})")
+        problem = unicode_problem(lab)
+        if problem:
+            raise where(f"{name(i)} {problem}")
+    return list(labels)
+
+
+def _check_record(path: Path, n: int, rec: Any, default_labels: Sequence[str]) -> dict[str, Any]:
+    """One input record made complete (``labels``, ``id``) or a DataFormatError naming line n."""
+
+    def bad(message: str) -> DataFormatError:
+        return DataFormatError(path, message, line=n, expected=RECORD)
+
+    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+        raise bad("no 'text' string")
+    problem = unicode_problem(rec["text"])
+    if problem:
+        raise bad(f"'text' {problem}")
+    labels = rec.get("labels") or list(default_labels)
+    if not labels:
+        raise DataFormatError(
+            path, "no labels", line=n, expected="'labels' in the record or -l options"
+        )
+    if not isinstance(labels, list):
+        raise bad(f"'labels' is a {type(labels).__name__}, not a list")
+    rec["labels"] = check_labels(labels, bad)
+    rec.setdefault("id", n)
+    try:  # any other field goes to the output as it is: it must be writable too
+        json.dumps(rec, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad("a field holds a lone surrogate (not valid Unicode)") from None
+    return rec
+
+
+def read_inputs(path: Path, default_labels: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Records of a .jsonl file ({"text", optional "labels", "id", any other field}) or the
+    non-blank lines of a text file, each checked (see :func:`_check_record`)."""
+    rows: Iterator[tuple[int, Any]]
+    if path.suffix in JSONL_SUFFIXES:
+        rows = iter_json_lines(path, allow_empty=True)
+    else:
+        rows = ((n, {"text": t}) for n, t in iter_lines(path, allow_empty=True) if t.strip())
+    for n, rec in rows:
+        yield _check_record(path, n, rec, default_labels)
+
+
+def check_input(path: Path) -> None:
+    """A readable file, else one line: a missing path, a folder, no permission."""
+    if not path.exists():
+        raise UserError(f"{path}: no such file (-i/--input)", RUNTIME)
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file (-i/--input)", RUNTIME)
+    with open(path, "rb"):  # PermissionError etc. are reported by the uniner group
+        pass
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file however spelled: relative or absolute, through symlinks or hard links."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def output_paths(input: Path, output: Path | None) -> tuple[Path, Path, Path]:
+    """``(out, partial, sidecar)``, each checked: never the input, in an existing folder, not
+    a folder itself. Refused up front so a long job never fails at its end."""
+    out = output if output is not None else input.with_suffix(".entities.jsonl")
+    partial = out.with_name(out.name + ".partial")
+    sidecar = out.with_name(out.name + ".partial.json")
+    for p in (out, partial, sidecar):
+        if _same_file(p, input):
+            raise UserError(f"{out}: is the input file; give another -o/--output", USAGE)
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder; -o/--output takes a file name", RUNTIME)
+    parent = out.parent
+    if not parent.is_dir():
+        raise UserError(f"{out}: folder {parent} does not exist (-o/--output)", RUNTIME)
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"{out}: folder {parent} is not writable (-o/--output)", RUNTIME)
+    return out, partial, sidecar
+
+
+def job_key(input: Path, total: int, settings: dict[str, Any]) -> dict[str, Any]:
+    """What makes two runs the same job: the input file as it is now, its record count, and
+    every setting that changes the output. Batch size and threads are not in it: they change
+    speed, not results."""
+    st = input.stat()
+    return {
+        "version": SIDECAR_VERSION,
+        "input": str(input.resolve()),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "records": total,
+        **settings,
+    }
+
+
+def _complete_lines(partial: Path) -> int:
+    """Lines of ``partial`` that were written whole; a torn last line (killed mid-write) is cut
+    off the file."""
+    with open(partial, "rb+") as fh:
+        data = fh.read()
+        keep = data.rfind(b"\n") + 1
+        if keep < len(data):
+            fh.truncate(keep)
+    return data.count(b"\n", 0, keep)
+
+
+def _read_sidecar(sidecar: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def resume_point(partial: Path, sidecar: Path, key: dict[str, Any]) -> tuple[int, str | None]:
+    """Records already written for this job (0 to start over) and, when a partial output is
+    there but cannot be continued, the reason it is started over."""
+    if not partial.exists():
+        return 0, None
+    old = _read_sidecar(sidecar)
+    if old is None:
+        return 0, f"{partial} has no readable {sidecar.name}"
+    changed = sorted(k for k in key.keys() | old.keys() if old.get(k) != key.get(k))
+    if changed:
+        return 0, f"{partial} was started with other arguments or input ({', '.join(changed)})"
+    done = _complete_lines(partial)
+    if done > key["records"]:
+        return 0, f"{partial} has more lines ({done}) than the input has records"
+    return done, None
+
+
+@dataclass
+class FileJob:
+    """A checked extraction job: where it reads and writes and how far it already got."""
+
+    input: Path
+    out: Path
+    partial: Path
+    sidecar: Path
+    labels: list[str]
+    total: int
+    done: int
+    fh: IO[bytes]
+
+
+def plan_job(
+    input: Path, output: Path | None, labels: list[str], settings: dict[str, Any]
+) -> FileJob:
+    """Everything that can be checked before a model loads: the input is readable and every
+    record is valid (one streaming pass), the output can be written; then the resume point,
+    and the partial output opened for appending."""
+    check_input(input)
+    out, partial, sidecar = output_paths(input, output)
+    total = sum(1 for _ in read_inputs(input, labels))
+    key = job_key(input, total, settings)
+    done, why = resume_point(partial, sidecar, key)
+    if why:
+        typer.echo(f"starting over: {why}", err=True)
+    elif done:
+        typer.echo(f"resuming {out}: {done} of {total} records already written", err=True)
+    if done == 0:  # empty the partial output first: a sidecar never describes older lines
+        partial.write_bytes(b"")
+        tmp = sidecar.with_name(sidecar.name + ".tmp")
+        tmp.write_text(json.dumps(key, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(sidecar)
+    fh = open(partial, "ab")  # noqa: SIM115 (closed by run_job)
+    return FileJob(input, out, partial, sidecar, labels, total, done, fh)
+
+
+def _batches(job: FileJob, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """The records still to do, in batches; the first ``job.done`` were written before."""
+    chunk: list[dict[str, Any]] = []
+    for i, rec in enumerate(read_inputs(job.input, job.labels)):
+        if i < job.done:
+            continue
+        chunk.append(rec)
+        if len(chunk) == batch_size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write(fh: IO[bytes], rows: list[dict[str, Any]]) -> None:
+    """Append whole lines in one write, then make them durable: a kill leaves at most a torn
+    last line, which the next run cuts off."""
+    fh.write(b"".join((json.dumps(r, ensure_ascii=False) + "\n").encode("utf-8") for r in rows))
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _finish(job: FileJob) -> None:
+    """Publish the output atomically, then forget the job."""
+    job.fh.close()
+    job.partial.replace(job.out)
+    job.sidecar.unlink(missing_ok=True)
+    try:  # make the rename itself durable
+        fd = os.open(job.out.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def run_job(job: FileJob, batch_size: int, rows_for: Rows) -> None:
+    """Extract the remaining records batch by batch, appending each finished batch.
+
+    Each output row is the input record (all its fields) with what ``rows_for`` gives for it
+    (entities, and for the span student whether it was windowed) set on top.
+    """
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=job.total, initial=job.done, unit="text")
+    try:
+        for chunk in _batches(job, batch_size):
+            rows = [{**rec, **extra} for rec, extra in zip(chunk, rows_for(chunk), strict=True)]
+            _write(job.fh, rows)
+            job.done += len(rows)
+            bar.update(len(rows))
+    except KeyboardInterrupt:
+        bar.close()
+        job.fh.close()
+        typer.echo(
+            f"interrupted: {job.done} of {job.total} records are in {job.partial}; "
+            "rerun the same command to continue",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    bar.close()
+    _finish(job)
