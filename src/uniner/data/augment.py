@@ -42,7 +42,7 @@ class InformalStyle:
     * ``reply_handle``: start the text with an ``@handle`` (a reply).
     * ``inline_handle``: insert an ``@handle`` at a random word boundary.
     * ``hashtag``: insert a generic ``#hashtag`` at a random word boundary or the end.
-    * ``tag_word``: turn one word outside mentions into a hashtag in place (``#monday``).
+    * ``tag_word``: turn one word (4+ letters) outside mentions into a hashtag (``#monday``).
     * ``url``: add a short link, at the end (``url_at_end`` of the time) or at a boundary.
     * ``emoji``: add an emoji at the end or at a boundary.
     * ``abbreviate``: replace each word with a common chat abbreviation (``you`` -> ``u``).
@@ -62,7 +62,7 @@ class InformalStyle:
     url_at_end: float = 0.7
     emoji: float = 0.3
     abbreviate: float = 0.7
-    repeat_letters: float = 0.06
+    repeat_letters: float = 0.03
 
 
 DEFAULT_STYLE = InformalStyle()
@@ -177,8 +177,13 @@ def _insert(pieces: list[list[str]], marker: str, rng: random.Random, where: str
 
 
 def _tag_word(pieces: list[list[str]], rng: random.Random) -> bool:
-    """Prefix ``#`` to one alphabetic word outside mentions; False if there is none."""
-    cands = [(p, k) for p, toks in enumerate(pieces) for k, t in enumerate(toks) if t.isalpha()]
+    """Prefix ``#`` to one alphabetic word of 4+ letters outside mentions; False if none."""
+    cands = [
+        (p, k)
+        for p, toks in enumerate(pieces)
+        for k, t in enumerate(toks)
+        if t.isalpha() and len(t) >= 4
+    ]
     if not cands:
         return False
     p, k = rng.choice(cands)
