@@ -279,8 +279,10 @@ def test_cli_extract_generative_offline_without_the_backbone_says_how_to_fetch(
     ids=["serve", "bench"],
 )
 def test_cli_serve_and_bench_offline_without_the_backbone_say_how_to_fetch(
-    offline_empty_cache, tmp_path, argv
+    offline_empty_cache, tmp_path, argv, request
 ):
+    if argv[0] == "bench":
+        request.getfixturevalue("shared_data")  # bench reads CrossNER_AI's test file first
     res = CliRunner().invoke(
         app, [*argv, "--out", str(tmp_path / "b")] if argv[0] == "bench" else argv
     )
