@@ -1,6 +1,7 @@
 """The data table behind :mod:`uniner.benchmark.registry`: every data set of the paper's
 benchmark (section 5 of ``shared/reference/uniner-paper.md``, the paper's Table 6) plus the extra
-biomedical training sets shipped under ``shared/data``.
+biomedical training sets shipped under ``shared/data`` and MultiCoNER II (its own module,
+:mod:`uniner.benchmark.multiconer`).
 
 How many data sets? The paper says 43, but the per-domain list of Table 6 as transcribed names
 49: General 16, Biomed 8, Clinics 7, STEM 7, Programming 1, Social media 5, Law 3, Finance 1,
@@ -22,6 +23,7 @@ in 431 AI passages), so no single order reproduces them (``derive`` can take per
 
 from __future__ import annotations
 
+from uniner.benchmark import multiconer
 from uniner.benchmark.registry import DatasetSpec, FileSet
 
 ZS = "zero-shot"
@@ -701,6 +703,7 @@ SPECS: tuple[DatasetSpec, ...] = (
     *STEM,
     *OTHER_DOMAINS,
     *EXTRA,
+    multiconer.SPEC,
 )
 """Benchmark sets in the paper's domain order, then the extra training sets."""
 
@@ -721,5 +724,6 @@ ALIASES: dict[str, str] = {
     "Restaurant": "mit-restaurant",
     "MIT Movie": "mit-movie",
     "MIT Restaurant": "mit-restaurant",
+    **multiconer.ALIASES,
 }
 """Other spellings accepted by :func:`uniner.benchmark.registry.get`."""

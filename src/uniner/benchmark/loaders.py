@@ -71,27 +71,26 @@ def load_split(
 
     ``source`` picks a registered copy ("instructuie", "raw", ...); the default is the one the
     benchmark uses (the InstructUIE files for the zero-shot sets: they carry character offsets
-    and already lack the last raw sentence, as the UniNER files do). Ids are
-    ``<name>/<split>/<index>``.
+    and already lack the last raw sentence, as the UniNER files do). A split of several files
+    is read file after file. Ids are ``<name>/<split>/<index>``.
     """
     spec = get(name_or_spec)
     if not spec.files:
         raise FileNotFoundError(f"{spec.name}: not present here ({spec.notes or 'no files'})")
     fs = spec.fileset(source)
-    path = spec.path(split, data_dir, source)
-    if not path.is_file():
-        raise FileNotFoundError(f"{spec.name}/{split}: {path} does not exist")
-    examples = tuple(
-        relabel(ex, spec, f"{spec.name}/{split}/{i}")
-        for i, ex in enumerate(read_examples(path, format=fs.format))
-    )
+    paths = spec.paths(split, data_dir, source)
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{spec.name}/{split}: {path} does not exist")
+    raw = (ex for path in paths for ex in read_examples(path, format=fs.format))
+    examples = tuple(relabel(ex, spec, f"{spec.name}/{split}/{i}") for i, ex in enumerate(raw))
     return BenchSplit(
         dataset=spec.name,
         split=split,
         labels=spec.labels,
         examples=examples,
         source=source or spec.default_source or "",
-        path=str(path),
+        path=" + ".join(map(str, paths)),
     )
 
 

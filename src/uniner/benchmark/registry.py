@@ -49,10 +49,14 @@ def _frozen(d: Mapping) -> Mapping:
 @dataclass(frozen=True, slots=True)
 class FileSet:
     """One copy of a data set's files: relative paths per split, their format, and the sentence
-    counts the data README gives (so a loader can check it read what was shipped)."""
+    counts the data README gives (so a loader can check it read what was shipped).
+
+    A split is one file, or a tuple of files read in order when its source cut it in parts
+    (MultiCoNER II's train split ships as train90 + train10); ``sentences`` is then the total.
+    """
 
     format: str
-    paths: Mapping[str, str] = field(hash=False)
+    paths: Mapping[str, str | tuple[str, ...]] = field(hash=False)
     sentences: Mapping[str, int] = field(hash=False, default_factory=dict)
     origin: str = ""
     note: str = ""
@@ -63,12 +67,20 @@ class FileSet:
         bad = [s for s in self.paths if s not in SPLITS]
         if bad:
             raise ValueError(f"unknown split(s) {bad}; splits are {SPLITS}")
+        empty = [s for s, p in self.paths.items() if not isinstance(p, str) and not p]
+        if empty:
+            raise ValueError(f"split(s) {empty} list no file")
         object.__setattr__(self, "paths", _frozen(self.paths))
         object.__setattr__(self, "sentences", _frozen(self.sentences))
 
     @property
     def splits(self) -> tuple[str, ...]:
         return tuple(s for s in SPLITS if s in self.paths)
+
+    def files(self, split: str) -> tuple[str, ...]:
+        """The relative paths of one split, in reading order (one for most data sets)."""
+        p = self.paths[split]
+        return (p,) if isinstance(p, str) else tuple(p)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +145,25 @@ class DatasetSpec:
     def path(
         self, split: str, data_dir: str | Path | None = None, source: str | None = None
     ) -> Path:
-        """Absolute path of one split's file under the shared data directory."""
+        """Absolute path of one split's file under the shared data directory (a split of
+        several files raises ValueError: use :meth:`paths`)."""
+        found = self.paths(split, data_dir, source)
+        if len(found) != 1:
+            raise ValueError(f"{self.name}: the {split!r} split is {len(found)} files; use paths()")
+        return found[0]
+
+    def paths(
+        self, split: str, data_dir: str | Path | None = None, source: str | None = None
+    ) -> tuple[Path, ...]:
+        """Absolute paths of one split's files, in reading order."""
         fs = self.fileset(source)
         if split not in fs.paths:
             raise KeyError(
                 f"{self.name}: no {split!r} split in source {source or self.default_source!r} "
                 f"(splits: {', '.join(fs.splits) or 'none'})"
             )
-        return _resolve(data_dir) / fs.paths[split]
+        root = _resolve(data_dir)
+        return tuple(root / rel for rel in fs.files(split))
 
     def uniner_test_path(self, data_dir: str | Path | None = None) -> Path | None:
         """The official UniNER processed test file, where the release has one."""
@@ -155,7 +178,7 @@ class DatasetSpec:
         except FileNotFoundError:
             return False
         fs = self.fileset(source)
-        return bool(fs.paths) and all((root / p).is_file() for p in fs.paths.values())
+        return bool(fs.paths) and all((root / p).is_file() for s in fs.splits for p in fs.files(s))
 
     # -- labels --------------------------------------------------------------------------------
     def natural(self, raw: str) -> str | None:
