@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from uniner.data.hierarchy import MIN_SHARE, MIN_SUPPORT
+
 T = TypeVar("T")
 
 
@@ -108,6 +110,17 @@ class DataConfig:
     # share of training inputs asked only 1 to few_labels_max of their labels (data.LabelSampler)
     few_labels: float = 0.0
     few_labels_max: int = 3
+    # a type hierarchy (uniner.data.hierarchy): None (off), "mine" (mined from this run's
+    # training examples at start, written to the run's hierarchy.json) or a JSON file written
+    # by bench/mine_hierarchy.py. With one, a mention is also a target for an asked ancestor of
+    # its type unless a more specific type of it is asked (data.target_labels)
+    hierarchy: str | None = None
+    hierarchy_min_support: int = MIN_SUPPORT  # mining thresholds for hierarchy = "mine"
+    hierarchy_min_share: float = MIN_SHARE
+    # share of inputs asked a mention type's parent too, or instead (data.LabelSampler)
+    hard_negative_share: float = 0.0
+    # share of training examples rewritten in informal style (data.prepare_items)
+    informal: float = 0.0
     dev_limit: int | None = 500
     dev_labels: str = "example"  # "example": each text's own label set; "union": all dev labels
 
@@ -118,6 +131,15 @@ class DataConfig:
             raise ValueError(f"data.few_labels must be in [0, 1], got {self.few_labels}")
         if self.few_labels_max < 1:
             raise ValueError(f"data.few_labels_max must be >= 1, got {self.few_labels_max}")
+        for key in ("hard_negative_share", "informal", "hierarchy_min_share"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ValueError(f"data.{key} must be in [0, 1], got {getattr(self, key)}")
+        if self.hard_negative_share > 0.0 and self.hierarchy is None:
+            raise ValueError('data.hard_negative_share needs data.hierarchy ("mine" or a file)')
+        if self.hierarchy_min_support < 1:
+            raise ValueError(
+                f"data.hierarchy_min_support must be >= 1, got {self.hierarchy_min_support}"
+            )
 
 
 @dataclass

@@ -7,12 +7,18 @@ frequency in the training set (the UniNER paper's finding); labels the example w
 but that have no mention are certain negatives and are asked first. Batches group pieces of
 similar length so padding stays small. Everything is a function of (seed, epoch), which is what
 makes resuming a run exact.
+
+With a type hierarchy (:mod:`uniner.data.hierarchy`) the targets know that a writer is a person
+(:func:`target_labels`) and the sampler asks a mention's general type beside or instead of its
+specific one (``hard_share``); with ``informal`` a share of the examples is rewritten in
+social-media style before it is cut into pieces.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from uniner.data.hierarchy import TypeHierarchy, mine_hierarchy
 from uniner.data.types import Example
 from uniner.students.span.features import EncodedText, Featurizer
 from uniner.students.span.words import lowercased_shape
@@ -48,6 +55,7 @@ class PrepStats:
     cut: int = 0
     misaligned: int = 0
     no_words: int = 0
+    informal: int = 0  # examples rewritten in informal style
 
 
 def entity_word_spans(
@@ -77,11 +85,21 @@ def prepare_items(
     max_tokens: int,
     keep_empty: float,
     seed: int,
+    informal: float = 0.0,
 ) -> tuple[list[TrainItem], PrepStats]:
-    """Cut examples into training pieces (seeded choice of which empty pieces are kept)."""
+    """Cut examples into training pieces (seeded choice of which empty pieces are kept).
+
+    ``informal``: the share of examples rewritten by :func:`uniner.data.augment.informalize`
+    first (handles, hashtags, missing capitals and punctuation; mentions keep their words and
+    labels). Why: the training text is edited prose, and users also paste chat and posts. The
+    choice and the rewriting come from their own seeded stream, so ``informal = 0`` leaves
+    every other draw, and the pieces, exactly as they were.
+    """
     rng = np.random.default_rng(seed)
     stats = PrepStats()
     items: list[TrainItem] = []
+    if informal > 0.0:
+        examples = informal_share(examples, informal, seed, stats)
     for ex in examples:
         stats.examples += 1
         enc = featurizer.encode_text(ex.text)
@@ -117,6 +135,36 @@ def prepare_items(
             )
             stats.pieces += 1
     return items, stats
+
+
+def informal_share(
+    examples: Iterable[Example], share: float, seed: int, stats: PrepStats
+) -> Iterable[Example]:
+    """``examples`` with a seeded ``share`` of them rewritten by ``informalize`` (lazily)."""
+    from uniner.data.augment import informalize
+
+    rng = random.Random(f"informal:{seed}")
+    for ex in examples:
+        if rng.random() < share:
+            stats.informal += 1
+            yield informalize(ex, rng)
+        else:
+            yield ex
+
+
+def resolve_hierarchy(
+    spec: str | None, examples: Iterable[Example], min_support: int, min_share: float
+) -> TypeHierarchy | None:
+    """The run's type hierarchy: none, mined from its own training examples, or read from a file.
+
+    ``spec`` is ``None``, ``"mine"`` or the path of a JSON file written by
+    ``bench/mine_hierarchy.py`` (:meth:`TypeHierarchy.to_json`).
+    """
+    if spec is None:
+        return None
+    if spec == "mine":
+        return mine_hierarchy(examples, min_support=min_support, min_share=min_share)
+    return TypeHierarchy.load(spec)
 
 
 def _cuts(
@@ -183,6 +231,8 @@ class LabelSampler:
         closed_sets: bool = False,
         few_share: float = 0.0,
         few_max: int = 3,
+        hierarchy: TypeHierarchy | None = None,
+        hard_share: float = 0.0,
     ):
         if not 1 <= min_labels <= max_labels:
             raise ValueError(f"need 1 <= min_labels <= max_labels, got {min_labels}, {max_labels}")
@@ -190,6 +240,10 @@ class LabelSampler:
             raise ValueError(f"few_share must be in [0, 1], got {few_share}")
         if few_max < 1:
             raise ValueError(f"few_max must be >= 1, got {few_max}")
+        if not 0.0 <= hard_share <= 1.0:
+            raise ValueError(f"hard_share must be in [0, 1], got {hard_share}")
+        if hard_share > 0.0 and hierarchy is None:
+            raise ValueError("hard_share needs a type hierarchy")
         self.labels = sorted(frequencies)
         counts = np.array([frequencies[lab] for lab in self.labels], dtype=np.float64)
         self.probs = counts / counts.sum() if counts.size else counts
@@ -199,6 +253,8 @@ class LabelSampler:
         self.closed_sets = closed_sets
         self.few_share = few_share
         self.few_max = few_max
+        self.hierarchy = hierarchy
+        self.hard_share = hard_share
 
     def sample(self, item: TrainItem, rng: np.random.Generator) -> list[str]:
         """The labels to ask of ``item``; with ``few_share``, sometimes only a few of them.
@@ -214,7 +270,48 @@ class LabelSampler:
             k = min(int(rng.integers(1, self.few_max + 1)), len(chosen))
             keep = rng.choice(len(chosen), size=k, replace=False)
             chosen = [chosen[i] for i in keep.tolist()]
+        if self.hard_share > 0.0 and rng.random() < self.hard_share:
+            chosen = self._with_parent(item, chosen, rng)
         return chosen
+
+    def _with_parent(
+        self, item: TrainItem, chosen: list[str], rng: np.random.Generator
+    ) -> list[str]:
+        """``chosen`` with the general type of one of the piece's mentions asked too, or instead.
+
+        Why: the model must learn which of "person" and "writer" to answer when both are asked
+        (half of these pieces ask the mention's type and its parent together: the specific
+        type is the target, the parent a hard negative) and that the general type still holds
+        when the specific one is not asked (the other half ask the parent in place of the
+        type: the parent is the target). One mention type per piece; within ``max_labels``,
+        making room by dropping sampled negatives (never a type that has a mention here).
+        """
+        assert self.hierarchy is not None
+        h = self.hierarchy
+        kinds = sorted({lab for _, _, lab in item.spans if h.parents(lab)})
+        if not kinds:
+            return chosen
+        child = kinds[int(rng.integers(len(kinds)))]
+        parents = h.parents(child)
+        parent = parents[int(rng.integers(len(parents)))]
+        out = list(chosen)
+        if rng.random() < 0.5:  # both: the specific type is the answer
+            need = [x for x in (child, parent) if x not in out]
+        else:  # the parent stands in: drop the child and any type between the two
+            between = {child} | {a for a in h.ancestors(child) if parent in h.ancestors(a)}
+            out = [x for x in out if x not in between]
+            need = [] if parent in out else [parent]
+        mentioned = {lab for _, _, lab in item.spans}
+        spare = [x for x in out if x not in mentioned]
+        overflow = len(out) + len(need) - self.max_labels
+        if overflow > len(spare):
+            return chosen
+        if overflow > 0:
+            drop = set(spare[len(spare) - overflow :])
+            out = [x for x in out if x not in drop]
+        out += need
+        order = rng.permutation(len(out)).tolist()
+        return [out[i] for i in order]
 
     def _full(self, item: TrainItem, rng: np.random.Generator) -> list[str]:
         positives = sorted({lab for _, _, lab in item.spans})
@@ -287,17 +384,40 @@ def caseless_flags(n: int, share: float, seed: int, epoch: int, batch: int) -> l
     return (rng.random(n) < share).tolist()
 
 
+def target_labels(gold: str, asked: Sequence[str], hierarchy: TypeHierarchy | None) -> list[str]:
+    """The asked labels a mention of type ``gold`` is a positive for.
+
+    Without a hierarchy, ``gold`` itself if asked. With one, the most specific asked labels
+    on the way up from ``gold``: an asked ancestor ``L`` of ``gold`` is a positive unless
+    another asked label lies between them (is ``gold`` or an ancestor of ``gold`` below
+    ``L``). For a mention labelled "writer", with person -> writer:
+
+    * "person" and "writer" asked: "writer" 1, "person" 0 (a hard negative: prefer the
+      specific type when both are asked);
+    * "person" asked alone: "person" 1 (the general type stands in; before, this was a
+      false negative that taught the model a writer is not a person);
+    * "writer" asked alone: "writer" 1.
+    """
+    if hierarchy is None:
+        return [gold] if gold in asked else []
+    chain = hierarchy.ancestors(gold) | {gold}
+    hits = [lab for lab in asked if lab in chain]
+    return [lab for lab in hits if not any(lab in hierarchy.ancestors(o) for o in hits)]
+
+
 def collate_train(
     featurizer: Featurizer,
     items: Sequence[TrainItem],
     labels: Sequence[Sequence[str]],
     max_width: int,
     caseless: Sequence[bool] | None = None,
+    hierarchy: TypeHierarchy | None = None,
 ) -> dict[str, torch.Tensor]:
     """Encoder inputs plus multi-hot targets ``[B, W, K, L]`` for the asked labels.
 
     ``caseless[i]`` shows item ``i`` as if its text were lowercased (see
-    :func:`caseless_flags`).
+    :func:`caseless_flags`); ``hierarchy`` decides which asked labels a mention is a target
+    for (:func:`target_labels`).
     """
     flags = caseless if caseless is not None else [False] * len(items)
     feats = [
@@ -313,8 +433,9 @@ def collate_train(
     for bi, (it, labs) in enumerate(zip(items, labels, strict=True)):
         index = {lab: i for i, lab in enumerate(labs)}
         for s, e, lab in it.spans:
-            li = index.get(lab)
-            if li is not None and e - s <= max_width:
-                targets[bi, s, e - s - 1, li] = 1.0
+            if e - s > max_width:
+                continue
+            for hit in target_labels(lab, labs, hierarchy):
+                targets[bi, s, e - s - 1, index[hit]] = 1.0
     batch["targets"] = targets
     return batch

@@ -30,6 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
+from uniner.data.hierarchy import TypeHierarchy
 from uniner.data.types import Example
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import (
@@ -52,6 +53,7 @@ from uniner.students.span.data import (
     epoch_plan,
     label_frequencies,
     prepare_items,
+    resolve_hierarchy,
 )
 from uniner.students.span.features import Featurizer
 from uniner.students.span.model import SpanModel, pair_mask, span_loss
@@ -272,10 +274,17 @@ def train(
         max_tokens=max(mcfg.max_length - prefix_budget - 1, mcfg.max_word_tokens),
         keep_empty=dcfg.keep_empty,
         seed=tcfg.seed,
+        informal=dcfg.informal,
     )
     if not items:
         raise ValueError("no training pieces: the training set is empty or has no words")
     log.info("training pieces: %s", stats)
+    hierarchy = resolve_hierarchy(
+        dcfg.hierarchy, train_examples, dcfg.hierarchy_min_support, dcfg.hierarchy_min_share
+    )
+    if hierarchy is not None:
+        (out / "hierarchy.json").write_text(hierarchy.to_json(), encoding="utf-8")
+        log.info("type hierarchy: %d edges", len(hierarchy))
     sampler = LabelSampler(
         label_frequencies(items),
         dcfg.min_labels,
@@ -284,6 +293,8 @@ def train(
         closed_sets=dcfg.closed_label_sets,
         few_share=dcfg.few_labels,
         few_max=dcfg.few_labels_max,
+        hierarchy=hierarchy,
+        hard_share=dcfg.hard_negative_share,
     )
     optimizer = make_optimizer(model, tcfg)
     state = TrainState()
@@ -320,8 +331,9 @@ def train(
             plan = epoch_plan(items, sampler, tcfg.batch_size, tcfg.seed, state.epoch)
         entries = plan[state.batch_in_epoch]
         loss = _step(
-            model, optimizer, featurizer, items, entries, mcfg, tcfg, state, dcfg.lowercase
-        )
+            model, optimizer, featurizer, items, entries, mcfg, tcfg, state, dcfg.lowercase,
+            hierarchy,
+        )  # fmt: skip
         state.step += 1
         state.batch_in_epoch += 1
         state.elapsed = time.monotonic() - t0
@@ -368,6 +380,7 @@ def _step(
     tcfg: TrainConfig,
     state: TrainState,
     lowercase: float = 0.0,
+    hierarchy: TypeHierarchy | None = None,
 ) -> float:
     f = lr_factor(state.step, state.elapsed, tcfg)
     for g in optimizer.param_groups:
@@ -379,6 +392,7 @@ def _step(
         [labs for _, labs in entries],
         mcfg.max_width,
         caseless,
+        hierarchy,
     )
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in batch.items()}
