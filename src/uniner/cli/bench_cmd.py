@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from uniner.cli import app
-from uniner.cli.errors import backbone_errors
+from uniner.cli.errors import USAGE, UserError, backbone_errors
 from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
 
 console = Console()
@@ -25,21 +25,25 @@ def bench(
         str, typer.Option("--extractor", "-e", help="gazetteer, spacy, a model name or folder")
     ] = "gazetteer",
     suite: Annotated[
-        str, typer.Option(help="zero-shot (the 7 CrossNER/MIT sets), present, all")
+        str,
+        typer.Option(
+            help="zero-shot (the 7 CrossNER/MIT sets), present, all, or dev (the development "
+            "suite: dev sets outside CrossNER/MIT in 3 call shapes and 3 variants)"
+        ),
     ] = "zero-shot",
     dataset: Annotated[
         list[str] | None, typer.Option("--dataset", "-d", help="data set name (repeatable)")
     ] = None,
     split: Annotated[str, typer.Option(help="train, dev or test")] = "test",
     max_queries: Annotated[
-        int | None, typer.Option(help="seeded cap on (passage, type) pairs per data set")
+        int | None, typer.Option(min=1, help="seeded cap on (passage, type) pairs per data set")
     ] = None,
     max_passages: Annotated[
         int | None,
-        typer.Option(help="seeded cap on passages per data set, each asked all its types"),
+        typer.Option(min=1, help="seeded cap on passages per data set, each asked all its types"),
     ] = None,
     seed: Annotated[int, typer.Option(help="seed of the query or passage sample")] = 0,
-    batch_size: Annotated[int, typer.Option(help="texts per extractor call")] = 32,
+    batch_size: Annotated[int, typer.Option(min=1, help="texts per extractor call")] = 32,
     out: Annotated[Path, typer.Option(help="folder for JSON, CSV, markdown and PNG")] = Path(
         "runs/bench"
     ),
@@ -77,8 +81,12 @@ def bench(
     check_runtime(runtime, onnx_dir)
     if max_queries is not None and max_passages is not None:
         raise typer.BadParameter("give --max-queries or --max-passages, not both")
+    if suite == "dev" and max_queries is not None:
+        raise typer.BadParameter("the dev suite samples passages: use --max-passages")
     if split not in ("train", "dev", "test"):
         raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
+    _check_bench_args(dataset, suite, out)  # before any model loads
+    _check_extractor(extractor)
     with backbone_errors():  # a model extractor may need its backbone fetched first
         model = None
         if threshold is not None:  # a fixed threshold replaces the model's released decoding
@@ -97,6 +105,9 @@ def bench(
                     param_hint="--runtime",
                 )
             apply_runtime(model, runtime, onnx_dir)
+        if suite == "dev":
+            _dev_suite(model or resolve_extractor(extractor), dataset, max_passages, seed, out)
+            return
         summary = run_bench(
             extractor_name=extractor,
             extractor=model,
@@ -121,6 +132,70 @@ def bench(
     typer.echo(summary.markdown)
     typer.echo(summary.errors_markdown)
     console.print(f"[green]wrote[/green] {', '.join(str(p) for p in summary.files)}")
+
+
+def _dev_suite(
+    model: object, sets: list[str] | None, max_passages: int | None, seed: int, out: Path
+) -> None:
+    """``--suite dev``: the development suite (:mod:`uniner.benchmark.devsuite`); ``--dataset``
+    picks some of its sets, ``--split`` does not apply (dev splits only)."""
+    from uniner.benchmark.devsuite import DevSuiteDataError, run_dev_suite
+
+    if max_passages is not None and max_passages <= 0:
+        raise typer.BadParameter(
+            f"must be positive, got {max_passages}", param_hint="--max-passages"
+        )
+    try:
+        result = run_dev_suite(
+            model,  # type: ignore[arg-type]
+            sets=sets or None,
+            max_passages=max_passages,
+            seed=seed,
+            out=out,
+            meta={
+                "command": " ".join(["uniner", *sys.argv[1:]]),
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+            },
+        )
+    except DevSuiteDataError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--dataset") from None
+    typer.echo(result.markdown)
+    console.print(f"[green]wrote[/green] {', '.join(str(p) for p in result.files)}")
+
+
+def _check_bench_args(names: list[str] | None, suite_name: str, out: Path) -> None:
+    """Unknown data set or suite names and an --out that is a file, refused (exit 2) before a
+    model loads and the sets run, not after."""
+    from uniner.benchmark.registry import get, suite
+
+    if suite_name != "dev":  # the dev suite checks its own sets (_dev_suite)
+        try:
+            for name in names or ():
+                get(name)
+            if not names:
+                suite(suite_name)
+        except KeyError as exc:
+            raise UserError(str(exc.args[0]), USAGE) from None
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: is a file; --out takes a folder", USAGE)
+
+
+def _check_extractor(name: str) -> None:
+    """A name that can name no extractor is a usage error (exit 2), said before anything loads;
+    hub ids are left to the load, which says why it could not fetch them."""
+    if name in ("gazetteer", "spacy", "spacy-sm") or ("/" in name and not Path(name).exists()):
+        return
+    from uniner.models import shipped_models
+    from uniner.students.generative.extractor import is_generative
+
+    if name in shipped_models() or is_generative(name) or (Path(name) / "config.json").is_file():
+        return
+    raise UserError(
+        f"unknown extractor {name!r}: use gazetteer, spacy, a model folder or a shipped model "
+        f"({', '.join(shipped_models()) or 'none installed'})",
+        USAGE,
+    )
 
 
 def _score_predictions(path: Path, gold: Path | None) -> None:

@@ -9,8 +9,10 @@ exclusion is enforced in one place.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from uniner.data.readers import read_examples
 from uniner.data.types import Example
@@ -21,12 +23,36 @@ PILE_NER_BIO = "pile-ner/slimer/GNER_wDeG/391xALL_BIO/dev.txt"
 
 SOURCES = ("pile-ner", "supervised")
 
+#: Share (in percent) of the Pile-NER passages held out of training for the development suite
+#: (:mod:`uniner.benchmark.devsuite`): those whose SHA-1 of the text falls in the first buckets
+#: of 100. A hash of the text, not a position, so the part stays the same if the file is
+#: reordered or grows. Models released before v0.3.0 (v0.2.0 and older) trained on all passages.
+PILE_NER_HELDOUT_PERCENT = 7
 
-def pile_ner_examples(data_dir: Path | None = None) -> Iterator[Example]:
-    """Pile-NER passages with their (already natural-language) types."""
+PileNerPart = Literal["train", "heldout", "all"]
+
+
+def in_pile_ner_heldout(text: str) -> bool:
+    """Whether a Pile-NER passage belongs to the held-out part (see PILE_NER_HELDOUT_PERCENT)."""
+    bucket = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 100
+    return bucket < PILE_NER_HELDOUT_PERCENT
+
+
+def pile_ner_examples(
+    data_dir: Path | None = None, part: PileNerPart = "train"
+) -> Iterator[Example]:
+    """Pile-NER passages with their (already natural-language) types.
+
+    ``part``: ``"train"`` (the default, what training reads) leaves out the held-out passages,
+    ``"heldout"`` gives only them, ``"all"`` gives the whole file.
+    """
+    if part not in ("train", "heldout", "all"):
+        raise ValueError(f"part must be train, heldout or all, got {part!r}")
     root = data_dir or _data_dir(required=True)
     assert root is not None
-    yield from read_examples(root / PILE_NER_BIO, format="bio")
+    for ex in read_examples(root / PILE_NER_BIO, format="bio"):
+        if part == "all" or in_pile_ner_heldout(ex.text) == (part == "heldout"):
+            yield ex
 
 
 def supervised_train_examples(data_dir: Path | None = None) -> Iterator[Example]:

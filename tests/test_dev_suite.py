@@ -1,0 +1,192 @@
+"""The development suite: scores by shape and variant as documented, never a zero-shot set, a
+held-out Pile-NER part that training never reads, and the CLI end to end on a tiny model."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from uniner.benchmark.devsuite import (
+    DEV_SUITE,
+    PILE_NER_HELDOUT,
+    DevSet,
+    DevSuiteDataError,
+    asked_types,
+    build_cells,
+    evaluate_cells,
+    pick_types,
+    prepare,
+    run_dev_suite,
+)
+from uniner.benchmark.registry import get, suite
+from uniner.cli import _register, app
+from uniner.data.sources import PILE_NER_HELDOUT_PERCENT, pile_ner_examples
+from uniner.students.span.testing import toy_examples
+
+LABELS = ("person", "city", "date")
+
+
+def toy_set(n: int = 24) -> DevSet:
+    exs = tuple(toy_examples(n, seed=1))
+    weights = {"person": n, "city": n}
+    return DevSet("toy", LABELS, exs, weights)
+
+
+class Oracle:
+    """Answers every call with the gold mentions of the asked types, whatever the text's case;
+    ``needs_capitals`` makes it answer nothing for a text without a capital letter."""
+
+    def __init__(self, cells, needs_capitals: bool = False):
+        self.name = "oracle"
+        self.gold = {ex.text: ex.entities for c in cells for ex in c.examples}
+        self.needs_capitals = needs_capitals
+        self.calls: list[tuple[str, ...]] = []
+
+    def extract_batch(self, texts, labels):
+        self.calls.append(tuple(labels))
+        out = []
+        for t in texts:
+            blind = self.needs_capitals and t == t.lower()
+            out.append([] if blind else [e for e in self.gold[t] if e.label in labels])
+        return out
+
+
+def test_a_perfect_extractor_scores_100_in_every_cell():
+    cells = build_cells(toy_set())
+    r = evaluate_cells(Oracle(cells), [cells], progress=False)
+    assert len(r.cells) == 9 and r.sets == ("toy",)
+    assert all(c.result.official.f1 == pytest.approx(1.0) for c in r.cells)
+    assert r.summary == pytest.approx(1.0) and r.mean("strict") == pytest.approx(1.0)
+    assert "| toy | 24 | 100.0 |" in r.markdown
+
+
+def test_failing_on_lower_case_shows_in_the_lower_and_informal_columns():
+    cells = build_cells(toy_set())
+    r = evaluate_cells(Oracle(cells, needs_capitals=True), [cells], progress=False)
+    by_variant = r.by("variant")
+    assert by_variant["cased"] == pytest.approx(1.0)
+    assert by_variant["lower"] == pytest.approx(0.0)
+    assert 0.0 < by_variant["informal"] < 1.0  # informal text keeps its capitals sometimes
+    cell_means = [c.result.official.f1 for c in r.cells]
+    assert r.summary == pytest.approx(sum(cell_means) / 9)
+    assert r.by("shape")["1"] == pytest.approx(
+        sum(r.f1("toy", "1", v) for v in r.spec.variants) / 3
+    )
+
+
+def test_shapes_ask_one_three_or_all_types_mixing_present_and_absent():
+    ds = toy_set(60)
+    cells = {(c.shape, c.variant): c for c in build_cells(ds)}
+    one = cells[("1", "cased")]
+    assert all(len(a) == 1 for a in one.asked)
+    present = [
+        a[0] in {e.label for e in ex.entities}
+        for ex, a in zip(one.examples, one.asked, strict=True)
+    ]
+    assert 0.2 < sum(present) / len(present) < 0.8  # both kinds are asked
+    assert all(a == LABELS for a in cells[("all", "cased")].asked)
+    assert all(len(a) == 3 for a in cells[("3", "cased")].asked)  # the set has just 3 types
+    for v in ("lower", "informal"):  # the variants are asked the same types
+        assert cells[("1", v)].asked == one.asked
+    assert build_cells(ds) == build_cells(ds)  # seeded
+
+
+def test_pick_types_and_pile_all_types():
+    rng = random.Random(0)
+    got = pick_types(["a"], ["b", "c", "d"], 3, {}, rng, present_share=1.0)
+    assert "a" in got and len(got) == 3
+    assert pick_types([], ["b"], 3, {}, rng) == {"b"}  # never more types than exist
+    pile = DevSet(PILE_NER_HELDOUT, ("person", "city", "date", "x", "y"), (), {"person": 9})
+    ex = toy_examples(1)[0]
+    asked = asked_types(pile, ex, "all", random.Random(1), DEV_SUITE)
+    assert {"person", "city"} <= set(asked) and len(asked) == 2 + DEV_SUITE.pile_negatives
+
+
+def test_the_suite_never_uses_a_zero_shot_set():
+    zero_shot = {s.name for s in suite("zero-shot")}
+    for name in DEV_SUITE.sets:
+        if name == PILE_NER_HELDOUT:
+            continue
+        try:
+            spec = get(name)
+        except KeyError:
+            pytest.skip(f"{name} is not in the registry yet")
+        assert not spec.zero_shot and spec.name not in zero_shot
+    with pytest.raises(DevSuiteDataError, match="zero-shot"):
+        run_dev_suite(Oracle([]), sets=["CrossNER_AI"], progress=False)
+
+
+def test_pile_ner_heldout_is_disjoint_from_training(shared_data):
+    train = [ex.text for ex in pile_ner_examples(shared_data)]
+    held = [ex.text for ex in pile_ner_examples(shared_data, part="heldout")]
+    every = [ex.text for ex in pile_ner_examples(shared_data, part="all")]
+    assert not set(train) & set(held)
+    assert sorted(train + held) == sorted(every)
+    assert (
+        0.5 * PILE_NER_HELDOUT_PERCENT < 100 * len(held) / len(every) < 2 * PILE_NER_HELDOUT_PERCENT
+    )
+    with pytest.raises(ValueError, match="part"):
+        next(pile_ner_examples(shared_data, part="test"))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(backbone, tmp_path_factory) -> Path:
+    from uniner.students.span.backbones import load_encoder, load_tokenizer
+    from uniner.students.span.config import SpanModelConfig
+    from uniner.students.span.extractor import SpanExtractor
+    from uniner.students.span.model import SpanModel
+
+    torch.manual_seed(0)
+    cfg = SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=4, bias_init=3.0)
+    model = SpanModel(cfg, load_encoder(str(backbone))).eval()
+    ext = SpanExtractor(model, load_tokenizer(str(backbone)), name="tiny")
+    return ext.save(tmp_path_factory.mktemp("m") / "tiny", storage="full")
+
+
+def test_cli_runs_the_suite_on_a_tiny_model(
+    shared_data, tiny_model_dir, tmp_path, one_torch_thread
+):
+    _register()
+    out = tmp_path / "dev"
+    args = ["bench", "--suite", "dev", "-e", str(tiny_model_dir), "--max-passages", "2"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads((out / "results.json").read_text())
+    sets = payload["meta"]["suite"]["sets"]
+    assert sets[0] == PILE_NER_HELDOUT and len(sets) >= 6
+    assert all(not get(s).zero_shot for s in sets[1:])
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 9 * len(sets) and {r["passages"] for r in rows} == {"2"}
+    summary = payload["summary"]["official"]["summary"]
+    assert summary == pytest.approx(sum(float(r["official_f1"]) for r in rows) / len(rows))
+    table = (out / "table.md").read_text()
+    assert all(f"| {s} | 2 |" in table for s in sets) and "Summary" in result.output
+    assert (out / "dev_suite.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_refuses_a_zero_shot_set_in_one_line(tiny_model_dir):
+    _register()
+    args = ["bench", "--suite", "dev", "-e", str(tiny_model_dir), "-d", "mit-movie"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "zero-shot benchmark set" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_options_replace_the_spec_and_gold_scores_100_on_real_data(shared_data):
+    spec = replace(DEV_SUITE, sets=("ncbi", "conllpp"), max_passages=3, seed=5)
+    per_set, skipped = prepare(spec, None, strict=True)
+    oracle = Oracle([c for cells in per_set for c in cells])
+    r = run_dev_suite(oracle, sets=["ncbi", "conllpp"], max_passages=3, seed=5, progress=False)
+    assert r.spec == spec and r.sets == ("ncbi", "conllpp") and not skipped
+    assert r.summary == pytest.approx(1.0)
+    assert {len(labels) for labels in oracle.calls} == {1, 3}  # ncbi has one type only
