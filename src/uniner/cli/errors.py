@@ -22,6 +22,13 @@ from typer.core import TyperGroup
 from uniner.backbones import BackboneUnavailable
 from uniner.data.errors import DataFormatError
 
+FILE_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
 USAGE = 2  # the command line is wrong: an option value, a missing argument
 RUNTIME = 1  # the input, the disk or the network is: a missing file, a malformed record
 
@@ -70,6 +77,8 @@ def report(exc: BaseException) -> typer.Exit | None:
         return fail(f"not valid UTF-8 ({exc})", RUNTIME)
     if isinstance(exc, OSError) and exc.filename is not None:
         return fail(describe_os_error(exc), RUNTIME)
+    if isinstance(exc, FILE_ERRORS):  # raised by our code with its own message ("no model ...")
+        return fail(str(exc), RUNTIME)
     return None
 
 

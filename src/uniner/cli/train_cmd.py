@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from uniner.cli import app
+from uniner.cli.errors import RUNTIME, UserError
 
 
 def config_kind(raw: dict) -> str:
@@ -50,18 +51,27 @@ def train(
     """Train a student (generative or span) from a run config; reruns resume."""
     import logging
 
-    from uniner.students.generative.config import apply_overrides
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if not config.is_file():
         raise typer.BadParameter(f"no config file {config}")
-    raw = tomllib.loads(config.read_text(encoding="utf-8"))
     overrides = list(set_ or [])
-    if config_kind(raw) == "generative":
-        from uniner.students.generative.config import load_config
+    try:  # a config that does not parse or names unknown fields: one line, before any training
+        raw = tomllib.loads(config.read_text(encoding="utf-8"))
+        kind = config_kind(raw)
+        if kind == "generative":
+            from uniner.students.generative.config import load_config
+
+            run = load_config(config, overrides)
+        else:
+            from uniner.students.generative.config import apply_overrides
+            from uniner.students.span.config import RunConfig
+
+            merged = RunConfig.from_dict(apply_overrides(raw, overrides))
+    except (ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError is a ValueError
+        raise UserError(f"{config}: {exc}", RUNTIME) from None
+    if kind == "generative":
         from uniner.students.generative.train import train as gen_train
 
-        run = load_config(config, overrides)
         res = gen_train(run, stop_at_step=stop_at_step, resume=not no_resume)
         typer.echo(
             json.dumps(
@@ -73,10 +83,9 @@ def train(
             )
         )
         return
-    from uniner.students.span.config import RunConfig, dump_run_config
+    from uniner.students.span.config import dump_run_config
     from uniner.students.span.train import main as span_main
 
-    merged = RunConfig.from_dict(apply_overrides(raw, overrides))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "run.toml"
         path.write_text(dump_run_config(merged), encoding="utf-8")
