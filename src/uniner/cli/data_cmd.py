@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from uniner.cli import app
+from uniner.cli.errors import RUNTIME, UserError, one_line
 from uniner.data.errors import DataFormatError
 from uniner.data.stats import FileStats, expand_paths, file_stats, iter_data_files
 from uniner.paths import data_dir
@@ -67,6 +68,8 @@ def stats(
     if paths:
         root = data_dir()
         files = expand_paths(paths)
+        if not files:
+            raise UserError(f"no data files in {', '.join(map(str, paths))}", RUNTIME)
     else:
         try:
             root = data_dir(required=True)
@@ -111,8 +114,9 @@ def stats(
                 _cell(s.types),
                 escape(s.note or ""),
             )
-        console.print(table)
-        for p, e in errors:
-            console.print(f"[red]error[/red] {escape(p)}: {escape(e)}", highlight=False)
+        if results:  # every file failed: the error lines alone say it
+            console.print(table)
+        for p, e in errors:  # one line each on stderr; the reader's message names the file
+            typer.echo(f"error: {one_line(e if e.startswith(p) else f'{p}: {e}')}", err=True)
     if errors:
         raise typer.Exit(1)

@@ -138,11 +138,13 @@ def distill(
     text_field: Annotated[str | None, typer.Option(help="JSONL text field (dotted)")] = None,
     id_field: Annotated[str | None, typer.Option(help="JSONL id field (dotted)")] = None,
     text_unit: Annotated[str | None, typer.Option(help="text files: paragraph|line|file")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="passage length limit (tokens)")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(min=1, help="passage length limit (tokens)")
+    ] = None,
     tokenizer: Annotated[
         str | None, typer.Option(help="'whitespace' or a backbone name/folder/hub id")
     ] = None,
-    sample: Annotated[int | None, typer.Option(help="sample N passages (seeded)")] = None,
+    sample: Annotated[int | None, typer.Option(min=1, help="sample N passages (seeded)")] = None,
     seed: Annotated[int | None, typer.Option(help="sampling and shuffling seed")] = None,
     dedup: Annotated[bool | None, typer.Option("--dedup/--no-dedup")] = None,
     near_dup: Annotated[float | None, typer.Option(help="near-duplicate Jaccard (0=off)")] = None,
@@ -156,10 +158,10 @@ def distill(
         str | None, typer.Option(help="pile-ner-type | pile-ner-definition | a template .json")
     ] = None,
     temperature: Annotated[float | None, typer.Option()] = None,
-    max_new_tokens: Annotated[int | None, typer.Option(help="answer length limit")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option(min=1, help="answer length limit")] = None,
     timeout: Annotated[float | None, typer.Option(help="seconds per request")] = None,
-    max_retries: Annotated[int | None, typer.Option()] = None,
-    concurrency: Annotated[int | None, typer.Option(help="requests in flight")] = None,
+    max_retries: Annotated[int | None, typer.Option(min=0)] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="requests in flight")] = None,
     rpm: Annotated[float | None, typer.Option(help="requests per minute limit")] = None,
     tpm: Annotated[float | None, typer.Option(help="tokens per minute limit")] = None,
     price_in: Annotated[float | None, typer.Option(help="price per 1M input tokens")] = None,
@@ -168,7 +170,9 @@ def distill(
         bool | None, typer.Option("--instruct/--no-instruct", help="also build instruct.json")
     ] = None,
     negatives: Annotated[str | None, typer.Option(help="none | uniform | frequency")] = None,
-    n_negatives: Annotated[int | None, typer.Option(help="sampled negatives per passage")] = None,
+    n_negatives: Annotated[
+        int | None, typer.Option(min=0, help="sampled negatives per passage")
+    ] = None,
     report_only: Annotated[
         bool | None,
         typer.Option("--report-only", help="rebuild the report from --out, ask nothing"),

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from uniner.cli import app
+from uniner.cli.errors import RUNTIME, UserError
 
 instruct_app = typer.Typer(help="Instruction data for the students.", no_args_is_help=True)
 app.add_typer(instruct_app, name="instruct")
@@ -29,9 +30,10 @@ def _load_annotated(path: Path, label_map: dict[str, str], dataset: str | None):
     from uniner.instruct import from_conversation, from_example
 
     if path.suffix == ".jsonl":
-        with open(path, encoding="utf-8") as fh:
-            first = json.loads(fh.readline() or "{}")
-        if "teacher" in first and "entities" in first:
+        from uniner.data.readers._common import iter_json_lines
+
+        first = next((rec for _, rec in iter_json_lines(path, allow_empty=True)), {})
+        if isinstance(first, dict) and "teacher" in first and "entities" in first:
             return [
                 from_example(Example.from_dict(r), i, label_map, dataset)
                 for i, r in enumerate(read_annotations(path))
@@ -65,6 +67,7 @@ def build(
 ) -> None:
     """Write INPUTS as conversations: one question per type, negatives, seeded order."""
     from uniner.data.errors import DataFormatError
+    from uniner.data.readers._common import load_json_object
     from uniner.instruct import BuildConfig, build_records, type_frequencies, write_records
 
     try:
@@ -78,18 +81,21 @@ def build(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    lm = json.loads(label_map.read_text()) if label_map else {}
+    if not out.parent.is_dir():  # refused before the inputs are read, not after
+        raise UserError(f"{out}: folder {out.parent} does not exist (--out)", RUNTIME)
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder; --out takes a file name", RUNTIME)
+    lm = load_json_object(label_map, "an object tag -> type") if label_map else {}
     defs = None
     if definitions:
-        raw = json.loads(definitions.read_text())
+        raw = load_json_object(definitions, "an object type -> definition")
         defs = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in raw.items()}
     passages = []
     try:
         for path in inputs:
             passages += _load_annotated(path, lm, dataset)
-    except (DataFormatError, ValueError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    except (DataFormatError, ValueError) as exc:
+        raise UserError(str(exc), RUNTIME) from None
     n = write_records(build_records(passages, cfg, definitions=defs), out)
     freq = type_frequencies(passages)
     typer.echo(
