@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from uniner.data.hierarchy import Edge, TypeHierarchy, mine_hierarchy, normalise
+from uniner.data.hierarchy import Edge, TypeHierarchy, mine_hierarchy, normalise, share_bound
 from uniner.data.types import Entity, Example
 
 
@@ -125,6 +125,13 @@ def test_json_round_trip_and_errors(tmp_path: Path) -> None:
         TypeHierarchy.load(tmp_path / "no-such.json")
     with pytest.raises(ValueError, match="own parent"):
         TypeHierarchy((Edge("a", "a"),))
+
+
+def test_share_bound_weighs_the_share_by_its_support() -> None:
+    assert share_bound(8, 8) > 0.7 and share_bound(88, 100) > 0.8
+    assert share_bound(45, 132) < 0.3 < 45 / 132  # a middling share stays middling
+    assert share_bound(2, 2) < share_bound(20, 20) < 1.0
+    assert share_bound(0, 5) == 0.0
 
 
 def test_normalise() -> None:
