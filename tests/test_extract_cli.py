@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,6 +126,7 @@ def test_extract_cli_file_round_trip(model_dir, tmp_path):
     assert all(e["label"] == "city" for e in rows[1]["entities"])
     assert rows[0]["windowed"] is False
     assert not (tmp_path / "out.jsonl.tmp").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]  # no leftovers
     # the output is training data as it stands (the offsets reader), entity for entity
     from uniner.data.readers import detect_format, read_examples
 
@@ -192,3 +196,148 @@ def test_version_names_the_package_and_the_default_model():
         )
     assert CliRunner().invoke(app, []).exit_code in (0, 2)  # bare `uniner` still shows the help
     assert "Commands" in CliRunner().invoke(app, []).output
+
+
+# -- files: other fields kept, resumable, progress by windows (issue 21, items 2 and 3) --------
+
+KILLER = """
+import os, signal, sys
+from uniner.students.span.extractor import SpanExtractor
+
+real, calls = SpanExtractor.extract_each, []
+
+
+def dying(self, *args, **kwargs):
+    calls.append(1)
+    if len(calls) > int(os.environ["KILL_AFTER_CALLS"]):  # after that many batches were written
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(self, *args, **kwargs)
+
+
+SpanExtractor.extract_each = dying
+from uniner.cli import main
+
+sys.argv[0] = "uniner"
+main()
+"""
+
+
+def _input_file(path: Path, n: int) -> Path:
+    names = ["Alice Smith", "Bob Jones", "Carol King", "Dan Brown"]
+    cities = ["Paris", "Rome", "Oslo"]
+    rows = [
+        {
+            "text": f"{names[i % 4]} lives in {cities[i % 3]} and met {names[(i + 1) % 4]} .",
+            **({"labels": ["person", "city"]} if i % 2 else {}),
+            "meta": {"n": i, "tags": ["a", i]},
+        }
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None) -> list[int]:
+    """Count SpanExtractor.extract_each calls (one per batch); raise Ctrl-C's exception at
+    call ``fail_at``."""
+    calls: list[int] = []
+    real = SpanExtractor.extract_each
+
+    def counted(self, *args, **kwargs):
+        calls.append(len(args[0]))
+        if fail_at is not None and len(calls) == fail_at:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SpanExtractor, "extract_each", counted)
+    return calls
+
+
+def test_extract_file_keeps_the_records_other_fields(model_dir, tmp_path):
+    _register()
+    rec = {
+        "id": "doc-7",
+        "text": TEXT,
+        "labels": ["person"],
+        "meta": {"source": "wiki", "n": [1, 2.5, None]},
+        "source": "x",
+    }
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps(rec) + "\n" + json.dumps({"text": "Bob", "k": 1}) + "\n")
+    out = tmp_path / "out.jsonl"
+    args = ["extract", "-i", str(inp), "-o", str(out), "-l", "city", "-m", str(model_dir)]
+    res = CliRunner().invoke(app, [*args, "--threshold", "0"])
+    assert res.exit_code == 0, res.output
+    first, second = _rows(out)
+    assert {k: first[k] for k in rec} == rec and first["entities"]
+    assert second["k"] == 1 and second["id"] == 2 and second["labels"] == ["city"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_extract_file_resumes_after_sigkill_with_no_record_lost_or_doubled(
+    model_dir, tmp_path, monkeypatch
+):
+    _register()
+    inp = _input_file(tmp_path / "in.jsonl", 7)
+    args = ["extract", "-i", str(inp), "-l", "person", "-m", str(model_dir)]
+    args += ["--batch-size", "2", "--threads", "1", "--threshold", "0.3"]
+    ref = tmp_path / "ref.jsonl"
+    assert CliRunner().invoke(app, [*args, "-o", str(ref)]).exit_code == 0
+    out = tmp_path / "out.jsonl"
+    partial, sidecar = tmp_path / "out.jsonl.partial", tmp_path / "out.jsonl.partial.json"
+    env = {**os.environ, "KILL_AFTER_CALLS": "2"}
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLER, *args, "-o", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert not out.exists() and sidecar.is_file()
+    assert _rows(partial) == _rows(ref)[:4]  # two batches written, each durable
+    with partial.open("a", encoding="utf-8") as fh:
+        fh.write('{"id": 5, "text": "a write cut short by the ki')  # a torn last line
+    calls = _count_calls(monkeypatch)
+    res = CliRunner().invoke(app, [*args, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "resuming" in res.stderr and "4 of 7" in res.stderr
+    assert calls == [2, 1]  # records 5-6 and 7: nothing done twice
+    assert _rows(out) == _rows(ref)  # record for record, the uninterrupted run's output
+    assert not partial.exists() and not sidecar.exists()
+
+
+def test_extract_file_after_ctrl_c_other_arguments_start_over(model_dir, tmp_path, monkeypatch):
+    _register()
+    inp = _input_file(tmp_path / "in.jsonl", 5)
+    args = ["extract", "-i", str(inp), "-l", "person", "-m", str(model_dir), "--batch-size", "2"]
+    out = tmp_path / "out.jsonl"
+    _count_calls(monkeypatch, fail_at=2)
+    res = CliRunner().invoke(app, [*args, "-o", str(out), "--threshold", "0.3"])
+    assert res.exit_code == 130 and "rerun the same command" in res.stderr, res.output
+    assert len(_rows(tmp_path / "out.jsonl.partial")) == 2 and not out.exists()
+    monkeypatch.undo()
+    calls = _count_calls(monkeypatch)
+    res = CliRunner().invoke(app, [*args, "-o", str(out), "--threshold", "0.9"])
+    assert res.exit_code == 0, res.output
+    assert "starting over" in res.stderr and "threshold" in res.stderr
+    assert sum(calls) == 5
+    ref = tmp_path / "ref.jsonl"
+    assert CliRunner().invoke(app, [*args, "-o", str(ref), "--threshold", "0.9"]).exit_code == 0
+    assert _rows(out) == _rows(ref)
+
+
+def test_a_long_text_shows_progress_by_windows(model_dir):
+    _register()
+    long = " ".join([TEXT] * 150)  # 900 words: several windows, one model pass each
+    res = CliRunner().invoke(
+        app, ["extract", long, "-l", "person", "-m", str(model_dir), "--batch-size", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "windows:" in res.stderr and "overlapping windows" in res.stdout
+    short = CliRunner().invoke(app, ["extract", TEXT, "-l", "person", "-m", str(model_dir)])
+    assert short.exit_code == 0 and "windows:" not in short.stderr
