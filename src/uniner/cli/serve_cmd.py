@@ -28,7 +28,16 @@ def serve(
     max_label_chars: Annotated[int, typer.Option(help="longest label (characters)")] = 100,
     max_texts: Annotated[int, typer.Option(help="most texts per request")] = 64,
     max_body_bytes: Annotated[int, typer.Option(help="largest request body (bytes)")] = 1_000_000,
-    timeout: Annotated[float, typer.Option(help="seconds before a request gets 504")] = 30.0,
+    timeout: Annotated[
+        float, typer.Option(help="seconds before a request gets 504 (its work is stopped)")
+    ] = 30.0,
+    max_request_cost: Annotated[
+        int,
+        typer.Option(help="most estimated work per request, characters x labels (0: no cap)"),
+    ] = 250_000,
+    max_queue_cost: Annotated[
+        int, typer.Option(help="most estimated work waiting or running (then 503 + Retry-After)")
+    ] = 1_000_000,
     batch_max_texts: Annotated[int, typer.Option(help="most texts in one model call")] = 32,
     batch_wait_ms: Annotated[
         float, typer.Option(help="longest wait for more requests to batch (ms)")
@@ -38,8 +47,15 @@ def serve(
     ] = True,
     max_queue_texts: Annotated[int, typer.Option(help="most texts waiting (then 503)")] = 2048,
     graceful_timeout: Annotated[
-        float, typer.Option(help="seconds to finish requests in flight on shutdown")
+        float, typer.Option(help="seconds to finish requests in flight on SIGTERM/SIGINT")
     ] = 30.0,
+    header_timeout: Annotated[
+        float, typer.Option(help="seconds a client has to send its request headers")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(help="seconds a client has to send its request body (then 408)")
+    ] = 30.0,
+    keep_alive: Annotated[float, typer.Option(help="seconds an idle connection is kept")] = 5.0,
     threads: Annotated[int | None, typer.Option(help="CPU threads")] = None,
     model_batch_size: Annotated[int, typer.Option(help="encoder inputs per forward pass")] = 16,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
@@ -62,11 +78,16 @@ def serve(
             max_texts=max_texts,
             max_body_bytes=max_body_bytes,
             request_timeout_s=timeout,
+            max_request_cost=max_request_cost or None,
+            max_queue_cost=max_queue_cost,
             batch_max_texts=batch_max_texts,
             batch_max_wait_ms=batch_wait_ms,
             micro_batching=micro_batching,
             max_queue_texts=max_queue_texts,
             graceful_timeout_s=graceful_timeout,
+            header_timeout_s=header_timeout,
+            body_timeout_s=body_timeout,
+            keep_alive_s=keep_alive,
         ).with_api_key_from_env(api_key_env)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc

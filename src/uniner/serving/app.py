@@ -3,11 +3,15 @@
 The page at ``/`` and the API docs at ``/docs`` use only local assets: the server must be
 usable with no internet. Like the page and ``/health``, the docs need no API key.
 
-:func:`create_app` takes an already loaded extractor (anything with ``name`` and
-``extract_batch``; the span student also gives ``extract_each`` for mixed-label batches) and
-:class:`~uniner.serving.settings.ServeSettings`. The app starts its micro-batcher on startup and,
-on shutdown, lets it finish every queued job before stopping, so uvicorn's graceful shutdown
-(stop accepting, wait for requests in flight) returns every in-flight request's answer.
+:func:`create_app` takes an already loaded extractor (anything that follows the Extractor
+contract of :mod:`uniner.inference.protocol`; its ``decoding``, if it has one, gives the defaults
+shown to clients) and :class:`~uniner.serving.settings.ServeSettings`. The shared model is only
+read: a request's own threshold or decoding options travel with its job into the extractor
+call. Each request gets a deadline (``request_timeout_s``) that the work itself checks, a cost
+estimate checked against a per-request cap and the queue's budget, and its text is checked for
+lone surrogates, all before the model runs. uvicorn's graceful shutdown (stop accepting, wait up
+to ``graceful_timeout_s`` for requests in flight) answers what it can; the app's shutdown then
+cancels whatever is left.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from uniner.serving.batcher import BatcherStopped, MicroBatcher, QueueFull
-from uniner.serving.bodylimit import BodySizeLimit, BodyTooLarge
+from uniner.inference.deadline import DeadlineExceeded
+from uniner.inference.decoding import DecodingConfig
+from uniner.serving.batcher import BatcherStopped, Clock, MicroBatcher, QueueFull
+from uniner.serving.bodylimit import BodySizeLimit, BodyTimeout, BodyTooLarge
 from uniner.serving.errors import ApiError, error_body, field_path
-from uniner.serving.limits import check_request
+from uniner.serving.limits import check_cost, check_request
 from uniner.serving.schemas import (
     EntityOut,
     ErrorResponse,
@@ -54,16 +60,27 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": desc}
     for code, desc in {
         401: "Missing or wrong API key",
-        413: "Body, a text or the batch is too large",
+        408: "The request body did not arrive in time",
+        413: "Body, a text, the batch or its estimated work is too large",
         422: "Malformed JSON or a field breaks a rule or limit",
-        503: "Queue full or shutting down",
-        504: "Request timed out",
+        503: "Overloaded (see Retry-After) or shutting down",
+        504: "Request timed out (its work was stopped)",
     }.items()
 }
 
 
-def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI:
-    """A ready-to-serve ASGI app around ``extractor`` (see module docstring)."""
+def model_decoding(extractor: Any) -> DecodingConfig:
+    """The extractor's decoding defaults (one immutable value, read once per request); the
+    library's defaults for an extractor without scores or settings."""
+    d = getattr(extractor, "decoding", None)
+    return d if isinstance(d, DecodingConfig) else DecodingConfig()
+
+
+def create_app(
+    extractor: Any, settings: ServeSettings | None = None, *, clock: Clock = time.monotonic
+) -> FastAPI:
+    """A ready-to-serve ASGI app around ``extractor`` (see module docstring). ``clock``
+    measures request deadlines (tests inject a fake one)."""
     s = settings or ServeSettings()
     batcher = MicroBatcher(
         extractor,
@@ -71,11 +88,9 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
         max_wait_ms=s.batch_max_wait_ms,
         enabled=s.micro_batching,
         max_queue_texts=s.max_queue_texts,
+        max_queue_cost=s.max_queue_cost,
+        clock=clock,
     )
-    default_threshold = float(getattr(extractor, "threshold", 0.5))
-    # a span model may release a higher threshold for calls asking few types (threshold_for)
-    threshold_for = getattr(extractor, "threshold_for", lambda _n: default_threshold)
-    default_multi_label = bool(getattr(extractor, "multi_label", False))
     state = {"stopping": False, "in_flight": 0}
 
     @contextlib.asynccontextmanager
@@ -129,6 +144,8 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         if isinstance(exc, BodyTooLarge):
             body = error_body("body_too_large", str(exc.detail), field="body", limit=exc.max_bytes)
+        elif isinstance(exc, BodyTimeout):
+            body = error_body("body_timeout", str(exc.detail), field="body", limit=exc.timeout_s)
         else:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
             body = error_body(code, str(exc.detail))
@@ -152,28 +169,39 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
     )
     async def extract(req: ExtractRequest) -> ExtractResponse:
         texts, labels = check_request(req, s)
-        threshold = threshold_for(len(labels)) if req.threshold is None else float(req.threshold)
-        multi_label = default_multi_label if req.multi_label is None else req.multi_label
+        cost = check_cost(texts, labels, s)
+        decoding = model_decoding(extractor)  # shown to the client; the model is not changed
+        threshold = decoding.threshold_for(len(labels)) if req.threshold is None else req.threshold
+        multi_label = decoding.multi_label if req.multi_label is None else req.multi_label
         t0 = time.perf_counter()
         state["in_flight"] += 1
         try:
             results = await asyncio.wait_for(
-                batcher.submit(texts, labels, threshold, req.flat, multi_label),
-                timeout=s.request_timeout_s,
+                batcher.submit(
+                    texts,
+                    labels,
+                    req.threshold,  # None: the model's own, per text (few-types rule)
+                    req.flat,
+                    req.multi_label,
+                    deadline=batcher.new_deadline(s.request_timeout_s),
+                    cost=cost,
+                ),
+                timeout=s.request_timeout_s,  # the deadline on the wall clock, as a backstop
             )
-        except TimeoutError:
+        except (TimeoutError, DeadlineExceeded):
             raise ApiError(
                 504,
                 "timeout",
-                f"no result within {s.request_timeout_s} s; try fewer or shorter texts",
+                f"no result within {s.request_timeout_s} s (the work was stopped); "
+                "try fewer or shorter texts",
                 limit=s.request_timeout_s,
             ) from None
-        except QueueFull:
+        except QueueFull as exc:
             raise ApiError(
                 503,
                 "overloaded",
-                "too many texts are waiting; retry shortly",
-                headers={"Retry-After": "1"},
+                f"the server is busy ({exc}); retry after {exc.retry_after} s",
+                headers={"Retry-After": str(exc.retry_after)},
             ) from None
         except BatcherStopped:
             raise ApiError(503, "shutting_down", "the server is shutting down") from None
@@ -181,9 +209,9 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
             state["in_flight"] -= 1
         return ExtractResponse(
             model=str(getattr(extractor, "name", "model")),
-            threshold=threshold,
+            threshold=float(threshold),
             flat=req.flat,
-            multi_label=multi_label,
+            multi_label=bool(multi_label),
             results=[
                 TextResult(entities=[EntityOut(**_entity(e)) for e in ents]) for ents in results
             ],
@@ -192,12 +220,13 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
 
     @app.get("/v1/models", response_model=ModelsResponse, responses={401: _ERRORS[401]})
     async def models() -> ModelsResponse:
+        decoding = model_decoding(extractor)
         info = ModelInfo(
             name=str(getattr(extractor, "name", "model")),
-            default_threshold=default_threshold,
-            few_types_threshold=_few_types_threshold(extractor),
-            prefer_specific=_prefer_specific(extractor),
-            default_multi_label=default_multi_label,
+            default_threshold=decoding.threshold,
+            few_types_threshold=_few_types_threshold(decoding),
+            prefer_specific=_prefer_specific(decoding),
+            default_multi_label=decoding.multi_label,
             kind=type(extractor).__name__,
             runtime="onnx" if getattr(extractor, "onnx", None) is not None else "torch",
         )
@@ -205,14 +234,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
 
     @app.get("/health", response_model=HealthResponse)
     async def health() -> HealthResponse:
-        return HealthResponse(
-            status="stopping" if state["stopping"] else "ok",
-            model=str(getattr(extractor, "name", "model")),
-            in_flight=state["in_flight"],
-            queue_texts=batcher.queued_texts,
-            batches=batcher.batches,
-            texts_done=batcher.texts_done,
-        )
+        return _health(batcher, s, state, str(getattr(extractor, "name", "model")))
 
     # -- the web page (all assets local) --------------------------------------------------------
 
@@ -222,7 +244,7 @@ def create_app(extractor: Any, settings: ServeSettings | None = None) -> FastAPI
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    app.add_middleware(BodySizeLimit, max_bytes=s.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=s.max_body_bytes, timeout_s=s.body_timeout_s)
     app.add_middleware(ApiKeyGuard, api_key=s.api_key)  # outermost: before the body is read
     return app
 
@@ -240,20 +262,47 @@ def _version() -> str:
         return "0"
 
 
-def _few_types_threshold(extractor: Any) -> FewTypesThreshold | None:
-    few = getattr(extractor, "few_type_threshold", None)
-    if few is None:
+def _health(batcher: MicroBatcher, s: ServeSettings, state: dict, name: str) -> HealthResponse:
+    w = batcher.state
+    now = batcher.clock()
+    busy_s = None if w.busy_since is None else round(now - w.busy_since, 3)
+    if state["stopping"]:
+        status = "stopping"
+    elif busy_s is not None and busy_s > 2 * s.request_timeout_s:
+        status = "stalled"
+    elif batcher.pending_cost >= s.max_queue_cost or batcher.queued_texts >= s.max_queue_texts:
+        status = "overloaded"
+    else:
+        status = "ok"
+    return HealthResponse(
+        status=status,
+        model=name,
+        in_flight=state["in_flight"],
+        queue_texts=batcher.queued_texts,
+        batches=batcher.batches,
+        texts_done=batcher.texts_done,
+        worker="idle" if busy_s is None else "busy",
+        busy_s=busy_s,
+        queue_cost=batcher.pending_cost,
+        max_queue_cost=s.max_queue_cost,
+        timeouts=w.timeouts,
+        last_error=w.last_error,
+        last_error_age_s=None if w.last_error_at is None else round(now - w.last_error_at, 3),
+    )
+
+
+def _few_types_threshold(d: DecodingConfig) -> FewTypesThreshold | None:
+    if d.few_type_threshold is None:
         return None
-    return FewTypesThreshold(max_types=int(extractor.few_types), threshold=float(few))
+    return FewTypesThreshold(max_types=d.few_types, threshold=d.few_type_threshold)
 
 
-def _prefer_specific(extractor: Any) -> PreferSpecific | None:
-    generic = getattr(extractor, "generic_labels", ())
-    if not generic:
+def _prefer_specific(d: DecodingConfig) -> PreferSpecific | None:
+    if not d.generic_labels:
         return None
     return PreferSpecific(
-        generic=list(generic),
-        min_score=float(extractor.specific_min_score),
-        broad=list(getattr(extractor, "broad_labels", ())),
-        min_types=int(getattr(extractor, "specific_min_types", 2)),
+        generic=list(d.generic_labels),
+        min_score=d.specific_min_score,
+        broad=list(d.broad_labels),
+        min_types=d.specific_min_types,
     )

@@ -5,9 +5,17 @@ receives many small requests at once. The batcher's loop takes the first waiting
 gathering jobs for at most ``max_wait_ms`` or until ``max_texts`` texts are gathered (bounded
 wait, bounded batch), and hands the batch to a single worker thread so the event loop never runs
 model code and keeps accepting requests. While the worker runs, new jobs queue up and form the
-next batch. Jobs may differ in labels: the span student scores each text with its own labels in
-one length-sorted stream (``extract_each``); jobs that differ in threshold or decoding options
-become separate calls inside the same worker turn.
+next batch. Jobs may differ in labels: an extractor with ``extract_each`` (the span student)
+scores each text with its own labels in one length-sorted stream; jobs that differ in decoding
+options become separate calls inside the same worker turn.
+
+Degrading, not dying: every job carries a :class:`~uniner.inference.deadline.Deadline` that the
+extractor checks between windows and batches, so work for a caller that timed out stops and
+the worker is free for the next job. A job whose deadline passed while it waited is dropped
+without running. The queue is bounded by texts and by estimated cost
+(:mod:`uniner.serving.admission`): past either, :class:`QueueFull` (503 with Retry-After).
+The worker is a daemon thread: on shutdown, work still running is cancelled through the
+deadline's cancel event and never keeps the process alive.
 """
 
 from __future__ import annotations
@@ -15,20 +23,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
+import threading
 import time
 from collections import deque
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from uniner.data.types import Entity
+from uniner.inference.deadline import Deadline, DeadlineExceeded
+from uniner.serving.admission import Throughput
 
 log = logging.getLogger(__name__)
 
+Clock = Callable[[], float]
+
 
 class QueueFull(Exception):
-    """More texts are waiting than the configured bound: the caller answers 503."""
+    """The work waiting is over its bound: the caller answers 503 with ``retry_after``."""
+
+    def __init__(self, message: str, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class BatcherStopped(Exception):
@@ -39,19 +56,22 @@ class BatcherStopped(Exception):
 class Job:
     texts: list[str]
     labels: list[str]
-    threshold: float
+    threshold: float | None  # None: the model's own (the few-types rule applies per text)
     flat: bool
-    multi_label: bool
+    multi_label: bool | None
     future: asyncio.Future = field(repr=False)
+    deadline: Deadline | None = None
+    cost: int = 1
 
     @property
-    def options(self) -> tuple[float, bool, bool]:
+    def options(self) -> tuple[float | None, bool, bool | None]:
         return (self.threshold, self.flat, self.multi_label)
 
 
 def run_jobs(extractor: Any, jobs: Sequence[Job]) -> list[list[list[Entity]] | BaseException]:
-    """Entities of every job (worker thread). A failing option group fails only its own jobs."""
-    groups: dict[tuple[float, bool, bool], list[int]] = {}
+    """Entities of every job (worker thread). A failing option group fails only its own jobs;
+    a group stops at the latest deadline of its jobs (each caller also times out on its own)."""
+    groups: dict[tuple[float | None, bool, bool | None], list[int]] = {}
     for i, job in enumerate(jobs):
         groups.setdefault(job.options, []).append(i)
     out: list[Any] = [None] * len(jobs)
@@ -59,7 +79,8 @@ def run_jobs(extractor: Any, jobs: Sequence[Job]) -> list[list[list[Entity]] | B
         try:
             texts = [t for i in idx for t in jobs[i].texts]
             label_lists = [jobs[i].labels for i in idx for _ in jobs[i].texts]
-            ents = _extract(extractor, texts, label_lists, thr, flat, multi)
+            deadline = Deadline.latest(jobs[i].deadline for i in idx)
+            ents = _extract(extractor, texts, label_lists, thr, flat, multi, deadline)
             pos = 0
             for i in idx:
                 n = len(jobs[i].texts)
@@ -75,15 +96,22 @@ def _extract(
     extractor: Any,
     texts: list[str],
     label_lists: list[list[str]],
-    threshold: float,
+    threshold: float | None,
     flat: bool,
-    multi_label: bool,
+    multi_label: bool | None,
+    deadline: Deadline | None,
 ) -> list[list[Entity]]:
-    if hasattr(extractor, "extract_each"):  # the span student: mixed labels in one stream
-        mode = "flat" if flat else "nested"
-        res = extractor.extract_each(texts, label_lists, threshold, mode, multi_label)
+    """One decoding group through the Extractor contract (``uniner.inference.protocol``)."""
+    if hasattr(extractor, "extract_each"):  # optional: mixed labels in one stream
+        res = extractor.extract_each(
+            texts,
+            label_lists,
+            threshold=threshold,
+            mode="flat" if flat else "nested",
+            multi_label=multi_label,
+            deadline=deadline,
+        )
         return [list(r.entities) for r in res]
-    # any other Extractor: one call per distinct label set
     by_labels: dict[tuple[str, ...], list[int]] = {}
     for i, labs in enumerate(label_lists):
         by_labels.setdefault(tuple(labs), []).append(i)
@@ -95,10 +123,70 @@ def _extract(
             threshold=threshold,
             flat=flat,
             multi_label=multi_label,
+            deadline=deadline,
         )
         for i, ents in zip(idx, res, strict=True):
             out[i] = list(ents)
     return out
+
+
+class Worker:
+    """One daemon thread running calls in order; results come back as asyncio futures.
+
+    Not a ThreadPoolExecutor: its threads are joined at interpreter exit, so a call that runs
+    for minutes would keep a stopped server's process alive.
+    """
+
+    def __init__(self, name: str = "uniner-model"):
+        self._calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._calls.put((loop, fut, fn, args))
+        return fut
+
+    def stop(self, timeout: float = 0.0) -> bool:
+        """Ask the thread to end after its current call; True if it ended within ``timeout``."""
+        self._calls.put(None)
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _main(self) -> None:
+        while True:
+            item = self._calls.get()
+            if item is None:
+                return
+            loop, fut, fn, args = item
+            try:
+                res, exc = fn(*args), None
+            except BaseException as err:  # handed to the waiting coroutine
+                res, exc = None, err
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_settle, fut, res, exc)
+
+
+def _settle(fut: asyncio.Future, res: Any, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(res)
+
+
+@dataclass
+class WorkerState:
+    """What /health shows about the worker (all times on the batcher's clock)."""
+
+    busy_since: float | None = None
+    running_cost: int = 0
+    last_error: str | None = None
+    last_error_at: float | None = None
+    timeouts: int = 0
+    last_run: tuple[float, float, float | None] | None = None  # (start, end, latest deadline)
 
 
 class MicroBatcher:
@@ -112,17 +200,25 @@ class MicroBatcher:
         max_wait_ms: float = 5.0,
         enabled: bool = True,
         max_queue_texts: int = 2048,
+        max_queue_cost: int | None = None,
+        clock: Clock = time.monotonic,
     ):
         self.extractor = extractor
         self.max_texts = max_texts
         self.max_wait = max_wait_ms / 1000.0
         self.enabled = enabled
         self.max_queue_texts = max_queue_texts
+        self.max_queue_cost = max_queue_cost
+        self.clock = clock
+        self.cancel = threading.Event()  # set on shutdown: running work stops at its next check
+        self.throughput = Throughput()
+        self.state = WorkerState()
         self._queue: deque[Job] = deque()
         self._queued_texts = 0
+        self._queued_cost = 0
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._worker: Worker | None = None
         self._stopping = False
         self.batches = 0
         self.texts_done = 0
@@ -132,53 +228,103 @@ class MicroBatcher:
     def queued_texts(self) -> int:
         return self._queued_texts
 
+    @property
+    def pending_cost(self) -> int:
+        """Estimated work waiting or running."""
+        return self._queued_cost + self.state.running_cost
+
+    def new_deadline(self, seconds: float) -> Deadline:
+        """A deadline ``seconds`` from now on the batcher's clock, cancelled on shutdown."""
+        return Deadline.after(seconds, self.clock, self.cancel)
+
     async def start(self) -> None:
         self._wakeup = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uniner-model")
+        self._worker = Worker()
         self._stopping = False
+        self.cancel.clear()
         self._task = asyncio.create_task(self._loop(), name="uniner-batcher")
 
-    async def stop(self) -> None:
-        """Finish every queued job, then stop the loop and the worker thread."""
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Stop at once: uvicorn has already waited (``graceful_timeout_s``) for the requests in
+        flight, so whatever remains has no caller left. Queued jobs fail with
+        :class:`BatcherStopped`, running work is cancelled at its next deadline check, and the
+        worker thread gets ``timeout`` seconds to notice (it is a daemon thread either way)."""
         self._stopping = True
+        self.cancel.set()
+        while self._queue:
+            job = self._queue.popleft()
+            if not job.future.done():
+                job.future.set_exception(BatcherStopped("the server is shutting down"))
+        self._queued_texts = self._queued_cost = 0
         if self._wakeup is not None:
             self._wakeup.set()
         if self._task is not None:
-            await self._task
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
             self._task = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            ended = await asyncio.to_thread(worker.stop, timeout)
+            if not ended:
+                log.warning("the model worker is still busy; exiting without it")
 
     async def submit(
         self,
         texts: list[str],
         labels: list[str],
-        threshold: float,
+        threshold: float | None,
         flat: bool = True,
-        multi_label: bool = False,
+        multi_label: bool | None = None,
+        *,
+        deadline: Deadline | None = None,
+        cost: int = 1,
     ) -> list[list[Entity]]:
         """Entities of ``texts``; waits for the batch this job lands in."""
         if self._stopping or self._task is None:
             raise BatcherStopped("the server is shutting down")
-        if self._queued_texts + len(texts) > self.max_queue_texts:
-            raise QueueFull(f"{self._queued_texts} texts are already waiting")
+        self._admit(len(texts), cost)
         fut = asyncio.get_running_loop().create_future()
-        self._queue.append(Job(texts, labels, threshold, flat, multi_label, fut))
+        self._queue.append(Job(texts, labels, threshold, flat, multi_label, fut, deadline, cost))
         self._queued_texts += len(texts)
+        self._queued_cost += cost
         assert self._wakeup is not None
         self._wakeup.set()
         return await fut
 
+    def _admit(self, n_texts: int, cost: int) -> None:
+        pending = self.pending_cost
+        if self._queued_texts + n_texts > self.max_queue_texts:
+            raise QueueFull(
+                f"{self._queued_texts} texts are already waiting",
+                self.throughput.retry_after(pending),
+            )
+        # an idle server always takes a request under the per-request cap
+        if self.max_queue_cost is not None and pending and pending + cost > self.max_queue_cost:
+            raise QueueFull(
+                f"the work waiting (cost {pending}) leaves no room for this one (cost {cost})",
+                self.throughput.retry_after(pending),
+            )
+
     # -- the loop --------------------------------------------------------------------------
 
+    def _dequeue(self) -> Job:
+        job = self._queue.popleft()
+        self._queued_texts -= len(job.texts)
+        self._queued_cost -= job.cost
+        return job
+
     def _pop_live(self) -> Job | None:
-        """The next job whose caller still waits (timed-out callers cancelled their future)."""
+        """The next job whose caller still waits and whose deadline has not passed."""
         while self._queue:
-            job = self._queue.popleft()
-            self._queued_texts -= len(job.texts)
-            if not job.future.done():
-                return job
+            job = self._dequeue()
+            if job.future.done():  # its caller timed out or went away
+                continue
+            if job.deadline is not None and job.deadline.expired():
+                self.state.timeouts += 1
+                job.future.set_exception(DeadlineExceeded("the deadline passed in the queue"))
+                continue
+            return job
         return None
 
     async def _gather(self) -> list[Job]:
@@ -209,32 +355,45 @@ class MicroBatcher:
         return batch
 
     async def _loop(self) -> None:
-        loop = asyncio.get_running_loop()
         assert self._wakeup is not None
-        while True:
+        while not self._stopping:
             if not self._queue:
-                if self._stopping:
-                    return
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
             batch = await self._gather()
-            if not batch:
+            if batch:
+                await self._run(batch)
+
+    async def _run(self, batch: list[Job]) -> None:
+        assert self._worker is not None
+        n = sum(len(j.texts) for j in batch)
+        cost = sum(j.cost for j in batch)
+        st = self.state
+        st.busy_since, st.running_cost = self.clock(), cost
+        wall = time.monotonic()
+        try:
+            results = await self._worker.run(run_jobs, self.extractor, batch)
+        except Exception as exc:  # the worker itself failed: fail this batch, keep going
+            results = [exc] * len(batch)
+        finally:
+            end = self.clock()
+            latest = Deadline.latest(j.deadline for j in batch)
+            st.last_run = (st.busy_since or end, end, None if latest is None else latest.at)
+            st.busy_since, st.running_cost = None, 0
+        self.throughput.record(cost, time.monotonic() - wall)
+        self.batches += 1
+        self.texts_done += n
+        self.batch_sizes.append(n)
+        for job, res in zip(batch, results, strict=True):
+            if isinstance(res, BaseException):
+                if isinstance(res, DeadlineExceeded):
+                    st.timeouts += 1
+                st.last_error = f"{type(res).__name__}: {res}"
+                st.last_error_at = end
+            if job.future.done():  # its caller timed out meanwhile
                 continue
-            n = sum(len(j.texts) for j in batch)
-            try:
-                results = await loop.run_in_executor(
-                    self._executor, run_jobs, self.extractor, batch
-                )
-            except Exception as exc:  # the executor itself failed: fail this batch, keep going
-                results = [exc] * len(batch)
-            self.batches += 1
-            self.texts_done += n
-            self.batch_sizes.append(n)
-            for job, res in zip(batch, results, strict=True):
-                if job.future.done():  # its caller timed out meanwhile
-                    continue
-                if isinstance(res, BaseException):
-                    job.future.set_exception(res)
-                else:
-                    job.future.set_result(res)
+            if isinstance(res, BaseException):
+                job.future.set_exception(res)
+            else:
+                job.future.set_result(res)

@@ -117,12 +117,23 @@ class ModelsResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: Literal["ok", "stopping"]
+    """The server and its one model worker. ``status``: ``ok``; ``overloaded`` (new requests
+    get 503 until the work waiting drains); ``stalled`` (the worker has been on one batch for
+    over twice the request timeout: a model step that ignores deadlines); ``stopping``."""
+
+    status: Literal["ok", "overloaded", "stalled", "stopping"]
     model: str
     in_flight: int = Field(..., description="extract requests being answered now")
     queue_texts: int
     batches: int
     texts_done: int
+    worker: Literal["idle", "busy"] = Field(..., description="whether the model is working now")
+    busy_s: float | None = Field(None, description="seconds on the current batch, if busy")
+    queue_cost: int = Field(..., description="estimated work waiting or running")
+    max_queue_cost: int = Field(..., description="above it, requests get 503 + Retry-After")
+    timeouts: int = Field(..., description="requests stopped at their deadline so far")
+    last_error: str | None = Field(None, description="the last failure of a model call")
+    last_error_age_s: float | None = Field(None, description="seconds since last_error")
 
 
 class ErrorDetail(BaseModel):

@@ -1,8 +1,12 @@
 """Run the app on uvicorn: in the foreground (``uniner serve``) or in a background thread.
 
 uvicorn's own shutdown is what makes shutdown graceful: on SIGINT/SIGTERM it stops accepting
-connections, waits (up to ``graceful_timeout_s``) for requests in flight, then runs the app's
-lifespan shutdown, where the micro-batcher finishes queued jobs before the worker stops.
+connections, waits (up to ``graceful_timeout_s``) for requests in flight, cancels what is left,
+then runs the app's lifespan shutdown, where the micro-batcher cancels the work still running
+(through its deadlines) and leaves its daemon worker thread behind, so the process exits. The
+connections are bounded too: request headers within ``header_timeout_s``
+(:mod:`uniner.serving.connections`), the body within ``body_timeout_s``, idle keep-alive
+connections after ``keep_alive_s``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 import uvicorn
 
 from uniner.serving.app import create_app
+from uniner.serving.batcher import Clock
+from uniner.serving.connections import header_timeout_protocol
 from uniner.serving.settings import ServeSettings
 
 
@@ -27,6 +33,8 @@ def uvicorn_config(
         port=port,
         log_level=log_level,
         timeout_graceful_shutdown=settings.graceful_timeout_s,
+        timeout_keep_alive=settings.keep_alive_s,
+        http=header_timeout_protocol(settings.header_timeout_s),
         # one process, one event loop: the model is loaded once and shared by the batcher
         workers=None,
         access_log=log_level == "debug",
@@ -68,9 +76,10 @@ class ServerThread:
         host: str = "127.0.0.1",
         port: int | None = None,
         log_level: str = "warning",
+        clock: Clock = time.monotonic,
     ):
         self.settings = settings or ServeSettings()
-        self.app = create_app(extractor, self.settings)
+        self.app = create_app(extractor, self.settings, clock=clock)
         self.host = host
         self.port = port or free_port(host)
         self.server = uvicorn.Server(

@@ -27,8 +27,16 @@ class ServeSettings:
     max_texts: int = 64
     #: Largest request body in bytes (larger: 413 naming ``body``); checked while streaming.
     max_body_bytes: int = 1_000_000
-    #: Seconds a request may wait for its result, queueing included (then 504).
+    #: Seconds a request may take, queueing included (then 504). The deadline is checked inside
+    #: the work too (between windows and batches), so a timed-out request frees the worker.
     request_timeout_s: float = 30.0
+    #: Most estimated work one request may ask (:func:`uniner.serving.admission.request_cost`:
+    #: characters x labels); more: 413 ``request_too_costly``. None: no cap. The default is
+    #: about what a 2-core CPU reads with the default model in the timeout.
+    max_request_cost: int | None = 250_000
+    #: Most estimated work waiting or running; a request that would pass it gets 503 with a
+    #: Retry-After estimated from the measured speed. At least ``max_request_cost``.
+    max_queue_cost: int = 1_000_000
     #: Micro-batching: most texts gathered into one model call.
     batch_max_texts: int = 32
     #: Micro-batching: longest wait (ms) for more requests after the first one arrives.
@@ -39,8 +47,15 @@ class ServeSettings:
     max_queue_texts: int = 2_048
     #: When set, /v1/* requests must send it in the ``X-API-Key`` header.
     api_key: str | None = field(default=None, repr=False)
-    #: Seconds uvicorn waits for requests in flight on shutdown.
+    #: Seconds uvicorn waits for requests in flight on shutdown (SIGTERM/SIGINT); then the work
+    #: still running is cancelled and the process exits.
     graceful_timeout_s: float = 30.0
+    #: Seconds a connection may take to send a request's headers (then it is closed).
+    header_timeout_s: float = 10.0
+    #: Seconds a request may take to send its body (then 408).
+    body_timeout_s: float = 30.0
+    #: Seconds an idle keep-alive connection is kept open.
+    keep_alive_s: float = 5.0
 
     def __post_init__(self) -> None:
         positive = (
@@ -51,12 +66,27 @@ class ServeSettings:
             "max_body_bytes",
             "batch_max_texts",
             "max_queue_texts",
+            "max_queue_cost",
         )
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("request_timeout_s", "graceful_timeout_s"):
+        cap = self.max_request_cost
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValueError(f"max_request_cost must be a positive integer or None, got {cap!r}")
+        if cap is not None and self.max_queue_cost < cap:
+            raise ValueError(
+                f"max_queue_cost ({self.max_queue_cost}) must be at least max_request_cost ({cap})"
+            )
+        timeouts = (
+            "request_timeout_s",
+            "graceful_timeout_s",
+            "header_timeout_s",
+            "body_timeout_s",
+            "keep_alive_s",
+        )
+        for name in timeouts:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if self.batch_max_wait_ms < 0:
@@ -82,6 +112,8 @@ class ServeSettings:
             "max_texts": self.max_texts,
             "max_body_bytes": self.max_body_bytes,
             "request_timeout_s": self.request_timeout_s,
+            "max_request_cost": self.max_request_cost,
+            "max_queue_cost": self.max_queue_cost,
             "micro_batching": self.micro_batching,
             "batch_max_texts": self.batch_max_texts,
             "batch_max_wait_ms": self.batch_max_wait_ms,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from uniner.data.types import Entity
+from uniner.inference.deadline import Deadline, check
 
 
 def shared_model(name: str | None = None) -> Any:
@@ -27,14 +28,16 @@ def shared_model(name: str | None = None) -> Any:
 class CapitalsExtractor:
     """Labels every capitalised word with the first label; records each call's batch size.
 
-    ``delay_s`` makes each call slow (to hold the worker busy), ``fail`` makes it raise.
+    ``delay_s`` makes each call slow (to hold the worker busy), in steps of ``step_s`` with the
+    deadline checked between them as a real extractor does; ``fail`` makes it raise.
     """
 
     name = "capitals-test"
     threshold = 0.5
 
-    def __init__(self, delay_s: float = 0.0, fail: bool = False):
+    def __init__(self, delay_s: float = 0.0, fail: bool = False, step_s: float = 0.05):
         self.delay_s = delay_s
+        self.step_s = step_s
         self.fail = fail
         self.calls: list[int] = []
         self.threads: set[str] = set()
@@ -45,16 +48,20 @@ class CapitalsExtractor:
         self,
         texts: Sequence[str],
         labels: Sequence[str],
+        *,
         threshold: float | None = None,
-        flat: bool = True,
-        multi_label: bool = False,
+        flat: bool | None = None,
+        multi_label: bool | None = None,
+        deadline: Deadline | None = None,
     ) -> list[list[Entity]]:
         with self._lock:
             self.calls.append(len(texts))
             self.threads.add(threading.current_thread().name)
         self.started.set()
-        if self.delay_s:
-            time.sleep(self.delay_s)
+        end = time.monotonic() + self.delay_s
+        while time.monotonic() < end:
+            check(deadline, "between steps")
+            time.sleep(min(self.step_s, max(0.0, end - time.monotonic())))
         if self.fail:
             raise RuntimeError("secret internal detail: model exploded")
         return [

@@ -22,6 +22,7 @@ from typing import Any
 
 from uniner.data.align import align_mentions
 from uniner.data.types import Entity
+from uniner.inference.deadline import Deadline, check
 from uniner.students.generative.inference import GenerativeEngine, parse_generation
 from uniner.students.generative.template import (
     IE_AS_QA,
@@ -210,11 +211,29 @@ class GenerativeExtractor:
         """Raw answers ``[text][label]`` (texts must fit the context; see :meth:`extract_batch`)."""
         return self.engine.answer(texts, labels, self.dataset)
 
-    def extract(self, text: str, labels: Sequence[str]) -> list[Entity]:
-        return self.extract_batch([text], labels)[0]
+    def extract(
+        self, text: str, labels: Sequence[str], *, deadline: Deadline | None = None
+    ) -> list[Entity]:
+        return self.extract_batch([text], labels, deadline=deadline)[0]
 
-    def extract_batch(self, texts: Sequence[str], labels: Sequence[str]) -> list[list[Entity]]:
-        """Entities of each text; long texts are windowed and their entities merged."""
+    def extract_batch(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        threshold: float | None = None,
+        flat: bool | None = None,
+        multi_label: bool | None = None,
+        deadline: Deadline | None = None,
+    ) -> list[list[Entity]]:
+        """Entities of each text; long texts are windowed and their entities merged.
+
+        The Extractor contract's decoding keywords do not apply here and are ignored: answers
+        carry no scores (``threshold``), and every mention the model names is returned, nested
+        or overlapping ones and one span under several labels included (``flat``,
+        ``multi_label``). ``deadline`` is checked between texts and between generation chunks.
+        """
+        del threshold, flat, multi_label  # accepted for the contract; see the docstring
         labels = list(dict.fromkeys(labels))
         if not labels:
             raise ValueError("no entity type given: pass at least one label")
@@ -223,13 +242,14 @@ class GenerativeExtractor:
         eng = self.engine
         pieces: list[tuple[int, int, str]] = []  # (text index, char offset, window text)
         for i, text in enumerate(texts):
+            check(deadline, "while windowing the texts")
             if not text.strip():
                 continue
             spans = eng.windows(text, labels, self.dataset)
             if len(spans) > 1:
                 eng.stats.windows += len(spans)
             pieces += [(i, a, text[a:b]) for a, b in spans]
-        answers = eng.answer([w for _, _, w in pieces], labels, self.dataset) if pieces else []
+        answers = self._answer([w for _, _, w in pieces], labels, deadline)
         found: list[set[Entity]] = [set() for _ in texts]
         for (i, offset, window), row in zip(pieces, answers, strict=True):
             for label, raw in zip(labels, row, strict=True):
@@ -247,6 +267,22 @@ class GenerativeExtractor:
                 for e in res.entities:
                     found[i].add(Entity(e.start + offset, e.end + offset, e.text, label))
         return [sorted(f) for f in found]
+
+    def _answer(
+        self, windows: list[str], labels: list[str], deadline: Deadline | None
+    ) -> list[list[str]]:
+        """The engine's answers; with a deadline, in chunks of the engine's batch size so a
+        call past it stops between chunks (without one, one call: vLLM batches it all)."""
+        if not windows:
+            return []
+        if deadline is None:
+            return self.engine.answer(windows, labels, self.dataset)
+        step = max(1, int(self.options["batch_questions"] or 1) // len(labels))
+        out: list[list[str]] = []
+        for start in range(0, len(windows), step):
+            check(deadline, f"after {start} of {len(windows)} passages")
+            out += self.engine.answer(windows[start : start + step], labels, self.dataset)
+        return out
 
     def report(self) -> dict[str, Any]:
         """Counts of questions, unreadable answers and strings not found in their passage."""

@@ -21,8 +21,10 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from uniner.inference.decoding import MODES
+
 Mode = Literal["flat", "nested", "all"]
-MODES: tuple[str, ...] = ("flat", "nested", "all")
+__all__ = ["MODES", "Mode", "Span", "decode", "prefer_specific", "spans_from_scores"]
 
 
 class Span(NamedTuple):

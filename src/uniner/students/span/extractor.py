@@ -12,20 +12,25 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from uniner.data.types import Entity
+from uniner.inference.deadline import Deadline, check
+from uniner.inference.decoding import MODES, DecodingConfig
 from uniner.students.span.config import SpanModelConfig, resolve_bf16
-from uniner.students.span.decoding import MODES, Span, decode, prefer_specific
+from uniner.students.span.decoding import Span, decode, prefer_specific
 from uniner.students.span.features import EncodedText, Featurizer
 from uniner.students.span.model import SpanModel
 from uniner.students.span.windowing import Window, plan_windows
 
 log = logging.getLogger(__name__)
+
+#: ``progress(done, total)``: encoder inputs scored so far, of all the call needs.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,35 @@ class WorkItem:
     n_tokens: int
 
 
+@dataclass(slots=True)
+class _Plan:
+    """How one call reads its texts (built by ``_plan``, used by scoring and decoding)."""
+
+    encs: list[EncodedText] = field(default_factory=list)
+    windows: list[tuple[Window, ...]] = field(default_factory=list)
+    passes: list[int] = field(default_factory=list)
+    asked: list[frozenset[str]] = field(default_factory=list)
+    thresholds: list[float] = field(default_factory=list)
+    work: list[WorkItem] = field(default_factory=list)
+    generic: list[frozenset[str]] = field(default_factory=list)
+
+
+class _DecodingField:
+    """An attribute that reads ``obj.decoding.<name>``; setting it replaces ``obj.decoding``
+    with a validated copy (backward compatibility: ``m.min_labels = 0``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(obj.decoding, self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.decoding = obj.decoding.replace(**{self.name: value})
+
+
 def check_labels(labels: Sequence[str] | str) -> list[str]:
     """Validated, de-duplicated labels (a single string is taken as one label)."""
     if isinstance(labels, str):
@@ -75,6 +109,21 @@ def check_labels(labels: Sequence[str] | str) -> list[str]:
 class SpanExtractor:
     """Inference wrapper around a :class:`SpanModel` (see module docstring)."""
 
+    # The decoding settings live in one frozen value, ``decoding``; these attributes read it,
+    # and setting one (``m.min_labels = 0``, as the README shows for a single-user model)
+    # replaces ``decoding`` with a validated new value. A call's own settings never touch it.
+    threshold = _DecodingField()
+    multi_label = _DecodingField()
+    min_labels = _DecodingField()
+    context_labels = _DecodingField()
+    max_context = _DecodingField()
+    few_types = _DecodingField()
+    few_type_threshold = _DecodingField()
+    generic_labels = _DecodingField()
+    specific_min_score = _DecodingField()
+    broad_labels = _DecodingField()
+    specific_min_types = _DecodingField()
+
     def __init__(
         self,
         model: SpanModel,
@@ -84,18 +133,12 @@ class SpanExtractor:
         batch_size: int = 16,
         threads: int | None = None,
         bf16: bool | str = False,
-        threshold: float = 0.5,
-        multi_label: bool = False,
-        min_labels: int = 0,
-        context_labels: Sequence[str] = (),
-        max_context: int | None = None,
-        few_types: int = 0,
-        few_type_threshold: float | None = None,
-        generic_labels: Sequence[str] = (),
-        specific_min_score: float = 0.05,
-        broad_labels: Sequence[str] = (),
-        specific_min_types: int = 2,
+        decoding: DecodingConfig | None = None,
+        **settings: Any,
     ):
+        """``decoding``: the model's decoding defaults (chosen on dev data at release and read
+        from ``config.json`` by :meth:`load`); ``settings`` (any :class:`DecodingConfig` field,
+        e.g. ``threshold=0.6, min_labels=8``) replace single ones of them."""
         self.model = model
         self.config: SpanModelConfig = model.config
         self.tokenizer = tokenizer
@@ -106,44 +149,10 @@ class SpanExtractor:
         self.batch_size = batch_size
         self.device = next(model.parameters()).device
         self.bf16 = resolve_bf16(bf16, self.device.type)
-        # Decoding defaults chosen on dev data at release (config.json); each call may override.
-        self.threshold = check_threshold(threshold)
-        # A call asking at most ``few_types`` types uses ``few_type_threshold`` instead: its
-        # scores run higher than with the 8 to 12 types of training (dev measurements in
-        # BENCHMARKS.md), so the threshold chosen on all-type calls lets more false positives in.
-        if few_types < 0:
-            raise ValueError(f"few_types must be >= 0, got {few_types}")
-        self.few_types = few_types
-        self.few_type_threshold = (
-            None if few_type_threshold is None else check_threshold(few_type_threshold)
-        )
-        self.multi_label = multi_label
-        # A model trained on 8 to 12 types per input over-reads a lone type (asked only "vehicle
-        # model", it tags the nearest proper noun). Asking fewer than ``min_labels`` types pads
-        # the input with ``context_labels`` (frequent training types, chosen at release) and
-        # drops their answers: the input looks like training, the caller sees only its types.
-        if min_labels < 0:
-            raise ValueError(f"min_labels must be >= 0, got {min_labels}")
-        self.min_labels = min_labels
-        self.context_labels = tuple(check_labels(context_labels)) if context_labels else ()
-        # At most this many context labels per call (None: as many as min_labels needs). Few
-        # added types keep a lone type's input close to training without drowning a type the
-        # model knows well (dev measurements in BENCHMARKS.md).
-        if max_context is not None and max_context < 0:
-            raise ValueError(f"max_context must be >= 0, got {max_context}")
-        self.max_context = max_context
-        # A confident mention of a generic type (say "person") also gets the more specific asked
-        # type (say "writer") that the model gives at least ``specific_min_score`` on that span;
-        # single-label decoding keeps only the specific one (decoding.prefer_specific; chosen on
-        # dev data at release). Empty: off.
-        self.generic_labels = tuple(check_labels(generic_labels)) if generic_labels else ()
-        self.specific_min_score = check_threshold(specific_min_score, "specific_min_score")
-        self.broad_labels = tuple(check_labels(broad_labels)) if broad_labels else ()
-        # Only calls asking at least this many types: with few types in the input, unrelated
-        # types score higher on a span (the few-types threshold above), enough to pass the floor.
-        if specific_min_types < 2:
-            raise ValueError(f"specific_min_types must be >= 2, got {specific_min_types}")
-        self.specific_min_types = specific_min_types
+        unknown = set(settings) - set(DecodingConfig.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"unknown decoding setting(s): {', '.join(sorted(unknown))}")
+        self.decoding: DecodingConfig = (decoding or DecodingConfig()).replace(**settings)
         self.onnx: Any = None  # an OnnxScorer once use_onnx() is called
         self.torch_released = False  # use_onnx(..., release_torch=True) freed the torch weights
         limit = getattr(model.encoder.config, "max_position_embeddings", self.config.max_length)
@@ -154,73 +163,28 @@ class SpanExtractor:
     @classmethod
     def load(cls, path: str | Path, *, backbone: str | None = None, **kwargs: Any) -> SpanExtractor:
         """Load a model folder written by :meth:`save` (offline; base weights from the backbone)."""
-        from uniner.students.span.io import load_model
+        from uniner.students.span.io import CONFIG_NAME, load_model
 
         model, tokenizer, cfg = load_model(path, backbone=backbone)
         kwargs.setdefault("name", cfg.get("name") or Path(path).name)
-        if cfg.get("threshold") is not None:  # chosen on dev data when the model was released
-            kwargs.setdefault("threshold", float(cfg["threshold"]))
-        if cfg.get("multi_label") is not None:
-            kwargs.setdefault("multi_label", bool(cfg["multi_label"]))
-        if cfg.get("min_labels"):
-            kwargs.setdefault("min_labels", int(cfg["min_labels"]))
-            kwargs.setdefault("context_labels", tuple(cfg.get("context_labels") or ()))
-            if cfg.get("max_context_labels") is not None:
-                kwargs.setdefault("max_context", int(cfg["max_context_labels"]))
-        few = cfg.get("few_types_threshold")
-        specific = cfg.get("prefer_specific")
-        if specific is not None:
-            try:
-                kwargs.setdefault("generic_labels", tuple(specific["generic"]))
-                kwargs.setdefault("specific_min_score", float(specific["min_score"]))
-                kwargs.setdefault("broad_labels", tuple(specific.get("broad", ())))
-                kwargs.setdefault("specific_min_types", int(specific.get("min_types", 2)))
-            except (TypeError, KeyError, ValueError) as err:
-                raise ValueError(
-                    f"{Path(path) / 'config.json'}: prefer_specific must be "
-                    f'{{"generic": [labels], "min_score": S, "broad": [labels], "min_types": N}}, '
-                    f"got {specific!r}"
-                ) from err
-        if few is not None:
-            try:
-                kwargs.setdefault("few_types", int(few["max_types"]))
-                kwargs.setdefault("few_type_threshold", float(few["threshold"]))
-            except (TypeError, KeyError, ValueError) as err:
-                raise ValueError(
-                    f"{Path(path) / 'config.json'}: few_types_threshold must be "
-                    f'{{"max_types": N, "threshold": T}}, got {few!r}'
-                ) from err
+        if kwargs.get("decoding") is None:  # released on dev data; keyword settings replace it
+            source = str(Path(path) / CONFIG_NAME)
+            kwargs["decoding"] = DecodingConfig.from_json(cfg, source=source)
         return cls(model, tokenizer, **kwargs)
 
     def threshold_for(self, n_types: int) -> float:
-        """The released threshold of a call that asks ``n_types`` types (see __init__)."""
-        if self.few_type_threshold is not None and n_types <= self.few_types:
-            return self.few_type_threshold
-        return self.threshold
+        """The released threshold of a call that asks ``n_types`` types (few-types rule)."""
+        return self.decoding.threshold_for(n_types)
 
     def fixed_threshold(self, value: float) -> SpanExtractor:
-        """Use ``value`` for every call that gives no threshold, whatever it asks."""
-        self.threshold = check_threshold(value)
-        self.few_type_threshold = None
+        """Use ``value`` for every call that gives no threshold, whatever it asks (changes this
+        extractor: for a single user such as ``uniner bench``, never a shared server model)."""
+        self.decoding = self.decoding.override(threshold=check_threshold(value))
         return self
 
     def decoding_config(self) -> dict[str, Any]:
-        """This extractor's decoding defaults as ``config.json`` entries (``io.DECODING_KEYS``)."""
-        from uniner.students.span.io import decoding_config
-
-        return decoding_config(
-            self.threshold,
-            self.multi_label,
-            self.min_labels,
-            self.context_labels,
-            self.max_context,
-            self.few_types,
-            self.few_type_threshold,
-            self.generic_labels,
-            self.specific_min_score,
-            self.broad_labels,
-            self.specific_min_types,
-        )
+        """This extractor's decoding defaults as ``config.json`` entries."""
+        return self.decoding.to_json()
 
     def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
         """Write the weights and config to ``path``, with the current decoding defaults.
@@ -277,33 +241,45 @@ class SpanExtractor:
             )
 
     # -- public API ---------------------------------------------------------------------------
+    # The Extractor contract (uniner.inference.protocol): ``threshold``, ``flat`` and
+    # ``multi_label`` left None take the model's ``decoding``; given, they hold for this call
+    # only (a new DecodingConfig, the model's is untouched). ``deadline`` is checked between
+    # texts and between encoder batches.
 
     def extract(
         self,
         text: str,
         labels: Sequence[str],
         threshold: float | None = None,
-        flat: bool = True,
+        flat: bool | None = None,
         multi_label: bool | None = None,
+        *,
+        deadline: Deadline | None = None,
     ) -> list[Entity]:
         """Entities of one text for the given labels.
 
         ``multi_label``: the same span may carry several labels (each above the threshold);
         ``None`` takes the model's default (``config.json``, chosen on dev data at release).
         """
-        return self.extract_batch([text], labels, threshold, flat, multi_label)[0]
+        return self.extract_batch([text], labels, threshold, flat, multi_label, deadline=deadline)[
+            0
+        ]
 
     def extract_batch(
         self,
         texts: Sequence[str],
         labels: Sequence[str],
         threshold: float | None = None,
-        flat: bool = True,
+        flat: bool | None = None,
         multi_label: bool | None = None,
+        *,
+        deadline: Deadline | None = None,
     ) -> list[list[Entity]]:
         """Entities of each text, every label drawn from ``labels``."""
-        mode = "flat" if flat else "nested"
-        res = self.extract_detailed(texts, labels, threshold, mode=mode, multi_label=multi_label)
+        mode = None if flat is None else ("flat" if flat else "nested")
+        res = self.extract_detailed(
+            texts, labels, threshold, mode=mode, multi_label=multi_label, deadline=deadline
+        )
         return [list(r.entities) for r in res]
 
     # GLiNER's method names, so code written against the gliner library runs unchanged. One
@@ -346,35 +322,61 @@ class SpanExtractor:
 
     batch_predict_entities = inference
 
+    def call_decoding(
+        self,
+        threshold: float | None = None,
+        mode: str | None = None,
+        multi_label: bool | None = None,
+        decoding: DecodingConfig | None = None,
+    ) -> DecodingConfig:
+        """The settings of one call: ``decoding`` (default: the model's) with the given ones."""
+        cfg = (decoding or self.decoding).override(threshold=threshold, multi_label=multi_label)
+        return cfg if mode is None or mode == cfg.mode else cfg.replace(mode=mode)
+
     def extract_detailed(
         self,
         texts: Sequence[str],
         labels: Sequence[str],
         threshold: float | None = None,
-        mode: str = "flat",
+        mode: str | None = None,
         multi_label: bool | None = None,
+        *,
+        decoding: DecodingConfig | None = None,
+        deadline: Deadline | None = None,
+        progress: Progress | None = None,
     ) -> list[Extraction]:
         """Like :meth:`extract_batch`, also saying how each text was read."""
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings; use extract() for a single text")
         labs = check_labels(labels)
-        return self.extract_each(texts, [labs] * len(texts), threshold, mode, multi_label)
+        return self.extract_each(
+            texts,
+            [labs] * len(texts),
+            threshold,
+            mode,
+            multi_label,
+            decoding=decoding,
+            deadline=deadline,
+            progress=progress,
+        )
 
     def extract_each(
         self,
         texts: Sequence[str],
         label_lists: Sequence[Sequence[str]],
         threshold: float | None = None,
-        mode: str = "flat",
+        mode: str | None = None,
         multi_label: bool | None = None,
         *,
-        progress: Callable[[int, int], None] | None = None,
+        decoding: DecodingConfig | None = None,
+        deadline: Deadline | None = None,
+        progress: Progress | None = None,
     ) -> list[Extraction]:
-        """Each text with its own labels, all in one length-sorted batch stream (evaluation).
-
-        ``progress(done, total)`` is called after each model pass over encoder inputs (windows
-        x label passes), so a caller can show progress inside one long text.
-        """
+        """Each text with its own labels, all in one length-sorted batch stream (evaluation,
+        the server). ``decoding`` replaces the model's settings for this call (e.g.
+        ``m.decoding.replace(generic_labels=())``); ``threshold``, ``mode`` and
+        ``multi_label`` then replace single ones of it. ``progress(done, total)`` is called
+        after each encoder batch (inputs done of all: windows x label passes)."""
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings; use extract() for a single text")
         if len(texts) != len(label_lists):
@@ -382,84 +384,111 @@ class SpanExtractor:
         for t in texts:
             if not isinstance(t, str):
                 raise TypeError(f"texts must be strings, got {type(t).__name__}")
-        fixed = None if threshold is None else check_threshold(threshold)
-        if mode not in MODES:
+        if threshold is not None:
+            threshold = check_threshold(threshold)
+        if mode is not None and mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        if multi_label is None:
-            multi_label = self.multi_label
+        cfg = self.call_decoding(threshold, mode, multi_label, decoding)
+        plan = self._plan(texts, label_lists, cfg, deadline)
+        candidates = self._score_all(plan, cfg, deadline, progress)
+        return self._decode_all(texts, plan, candidates, cfg)
 
+    def _plan(
+        self,
+        texts: Sequence[str],
+        label_lists: Sequence[Sequence[str]],
+        cfg: DecodingConfig,
+        deadline: Deadline | None,
+    ) -> _Plan:
+        """Words, windows and (window, label group) encoder inputs of every text."""
         group_cache: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        encs = [self.featurizer.encode_text(t) for t in texts]
-        windows: list[tuple[Window, ...]] = []
-        passes: list[int] = []
-        work: list[WorkItem] = []
-        asked: list[frozenset[str]] = []
-        thresholds: list[float] = []
-        for ti, enc in enumerate(encs):
+        plan = _Plan()
+        for ti, text in enumerate(texts):
+            check(deadline, "while reading the texts")
+            enc = self.featurizer.encode_text(text)
+            plan.encs.append(enc)
             own = tuple(check_labels(label_lists[ti]))
-            asked.append(frozenset(own))
-            thresholds.append(self.threshold_for(len(own)) if fixed is None else fixed)
-            key = self.with_context(own)
+            plan.asked.append(frozenset(own))
+            plan.thresholds.append(cfg.threshold_for(len(own)))
+            key = self.with_context(own, cfg)
             if key not in group_cache:
                 group_cache[key] = self.label_groups(key)
             groups = group_cache[key]
-            passes.append(len(groups))
+            plan.passes.append(len(groups))
             if len(enc) == 0:
-                windows.append(())
+                plan.windows.append(())
                 continue
             prefix = [self.featurizer.prefix_length(g) for g in groups]
+            counts = enc.token_counts()
             wins = plan_windows(
                 enc.offsets,
-                enc.token_counts(),
+                counts,
                 self.config.window_words,
                 self.max_length - max(prefix) - 1,
                 self.config.window_overlap,
             )
             if len(wins) > 1:
                 log.debug("text %d: %d words read in %d windows", ti, len(enc), len(wins))
-            windows.append(tuple(wins))
-            counts = enc.token_counts()
+            plan.windows.append(tuple(wins))
             for w in wins:
                 n_tok = sum(counts[w.word_start : w.word_end])
-                work += [
+                plan.work += [
                     WorkItem(ti, w, g, p + n_tok + 1) for g, p in zip(groups, prefix, strict=True)
                 ]
+        return plan
 
-        candidates: list[list[Span]] = [[] for _ in texts]
-        work.sort(key=lambda it: it.n_tokens)
-        lowest = min(thresholds, default=0.0)
-        generic = [self._generic_asked(a) for a in asked]
-        if any(generic):  # specific types are read below the threshold (prefer_specific)
-            lowest = min(lowest, self.specific_min_score)
+    def _score_all(
+        self,
+        plan: _Plan,
+        cfg: DecodingConfig,
+        deadline: Deadline | None,
+        progress: Progress | None = None,
+    ) -> list[list[Span]]:
+        """Candidate spans of every text, scored in length-sorted batches."""
+        candidates: list[list[Span]] = [[] for _ in plan.encs]
+        work = sorted(plan.work, key=lambda it: it.n_tokens)
+        lowest = min(plan.thresholds, default=0.0)
+        plan.generic = [self._generic_asked(a, cfg) for a in plan.asked]
+        if any(plan.generic):  # specific types are read below the threshold (prefer_specific)
+            lowest = min(lowest, cfg.specific_min_score)
         for b in range(0, len(work), self.batch_size):
+            check(deadline, f"after {b} of {len(work)} encoder inputs")
             chunk = work[b : b + self.batch_size]
-            probs = self.score_items(chunk, encs)
+            probs = self.score_items(chunk, plan.encs)
             self._collect(chunk, probs, lowest, candidates)
             if progress is not None:
                 progress(b + len(chunk), len(work))
+        return candidates
 
+    def _decode_all(
+        self,
+        texts: Sequence[str],
+        plan: _Plan,
+        candidates: list[list[Span]],
+        cfg: DecodingConfig,
+    ) -> list[Extraction]:
         out = []
         for ti, text in enumerate(texts):
-            enc = encs[ti]
-            thr = thresholds[ti]  # collected at the lowest; decoding sees only this text's
+            enc = plan.encs[ti]
+            thr = plan.thresholds[ti]  # collected at the lowest; decoding sees only this text's
             # context answers dropped; flat and nested decoding are greedy by score, so
             # filtering first equals decoding at thr (a span's fate depends on higher ones only)
-            own = [s for s in candidates[ti] if s.label in asked[ti]]
-            if generic[ti]:
-                floor = min(self.specific_min_score, thr)
-                broad = self._folded_asked(asked[ti], self.broad_labels)
-                own = prefer_specific(own, generic[ti], thr, floor, multi_label, broad)
+            own = [s for s in candidates[ti] if s.label in plan.asked[ti]]
+            if plan.generic[ti]:
+                floor = min(cfg.specific_min_score, thr)
+                broad = self._folded_asked(plan.asked[ti], cfg.broad_labels)
+                own = prefer_specific(own, plan.generic[ti], thr, floor, cfg.multi_label, broad)
             own = [s for s in own if s.score >= thr]
-            spans = decode(own, mode=mode, multi_label=multi_label)  # type: ignore[arg-type]
+            spans = decode(own, mode=cfg.mode, multi_label=cfg.multi_label)  # type: ignore[arg-type]
             ents = tuple(self._entity(text, enc, sp) for sp in spans)
-            out.append(Extraction(ents, len(enc), windows[ti], passes[ti], thr))
+            out.append(Extraction(ents, len(enc), plan.windows[ti], plan.passes[ti], thr))
         return out
 
-    def _generic_asked(self, asked: frozenset[str]) -> frozenset[str]:
+    def _generic_asked(self, asked: frozenset[str], cfg: DecodingConfig) -> frozenset[str]:
         """The asked labels that count as generic, if enough types are asked for the rule."""
-        if len(asked) < self.specific_min_types:
+        if len(asked) < cfg.specific_min_types:
             return frozenset()
-        return self._folded_asked(asked, self.generic_labels)
+        return self._folded_asked(asked, cfg.generic_labels)
 
     @staticmethod
     def _folded_asked(asked: frozenset[str], names: Sequence[str]) -> frozenset[str]:
@@ -467,16 +496,19 @@ class SpanExtractor:
         folded = {n.casefold() for n in names}
         return frozenset(lab for lab in asked if lab.casefold() in folded)
 
-    def with_context(self, labels: tuple[str, ...]) -> tuple[str, ...]:
+    def with_context(
+        self, labels: tuple[str, ...], decoding: DecodingConfig | None = None
+    ) -> tuple[str, ...]:
         """The asked labels, padded with context labels up to ``min_labels``, at most
-        ``max_context`` of them (see __init__)."""
-        missing = self.min_labels - len(labels)
-        if self.max_context is not None:
-            missing = min(missing, self.max_context)
-        if missing <= 0 or not self.context_labels:
+        ``max_context`` of them (:class:`DecodingConfig`; default: the model's)."""
+        cfg = decoding or self.decoding
+        missing = cfg.min_labels - len(labels)
+        if cfg.max_context is not None:
+            missing = min(missing, cfg.max_context)
+        if missing <= 0 or not cfg.context_labels:
             return labels
         taken = {lab.casefold() for lab in labels}
-        extra = [c for c in self.context_labels if c.casefold() not in taken][:missing]
+        extra = [c for c in cfg.context_labels if c.casefold() not in taken][:missing]
         return labels + tuple(extra)
 
     def label_groups(self, labels: Sequence[str]) -> list[tuple[str, ...]]:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from uniner.inference.decoding import JSON_KEYS
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import SpanModelConfig, model_config_from_dict
 from uniner.students.span.model import SpanModel
@@ -38,49 +38,10 @@ FORMAT_VERSION = 1
 STORAGES = ("full", "delta-int8")
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
-#: The config.json keys that say how a released model decodes (written by ``release``, read by
-#: ``SpanExtractor.load``): chosen on dev data for that model.
-DECODING_KEYS = (
-    "threshold",
-    "multi_label",
-    "min_labels",
-    "context_labels",
-    "max_context_labels",
-    "few_types_threshold",
-    "prefer_specific",
-)
-
-
-def decoding_config(
-    threshold: float,
-    multi_label: bool = False,
-    min_labels: int = 0,
-    context_labels: Sequence[str] = (),
-    max_context: int | None = None,
-    few_types: int = 0,
-    few_type_threshold: float | None = None,
-    generic_labels: Sequence[str] = (),
-    specific_min_score: float = 0.05,
-    broad_labels: Sequence[str] = (),
-    specific_min_types: int = 2,
-) -> dict[str, Any]:
-    """The ``config.json`` entries (``DECODING_KEYS``) that make ``SpanExtractor.load`` decode
-    this way; settings that are off are left out. One writer for ``release`` and ``save``."""
-    cfg: dict[str, Any] = {"threshold": threshold, "multi_label": multi_label}
-    if min_labels:
-        cfg.update({"min_labels": min_labels, "context_labels": list(context_labels)})
-    if max_context is not None:
-        cfg["max_context_labels"] = max_context
-    if few_type_threshold is not None:
-        cfg["few_types_threshold"] = {"max_types": few_types, "threshold": few_type_threshold}
-    if generic_labels:
-        cfg["prefer_specific"] = {
-            "generic": list(generic_labels),
-            "min_score": specific_min_score,
-            "broad": list(broad_labels),
-            "min_types": specific_min_types,
-        }
-    return cfg
+#: The config.json keys that say how a released model decodes (written by ``release`` and
+#: ``save`` with ``DecodingConfig.to_json``, read by ``SpanExtractor.load`` with
+#: ``DecodingConfig.from_json``): chosen on dev data for that model.
+DECODING_KEYS = JSON_KEYS
 
 
 def fingerprint(tensors: dict[str, torch.Tensor], names: list[str]) -> str:

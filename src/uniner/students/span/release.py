@@ -30,14 +30,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from uniner.students.span.extractor import check_threshold
-from uniner.students.span.io import (
-    CONFIG_NAME,
-    DECODING_KEYS,
-    WEIGHTS_NAME,
-    decoding_config,
-    read_config,
-)
+from uniner.inference.decoding import DecodingConfig, DecodingError
+from uniner.students.span.io import CONFIG_NAME, DECODING_KEYS, WEIGHTS_NAME, read_config
 
 
 def release(
@@ -45,7 +39,7 @@ def release(
     dest: Path,
     name: str,
     version: str,
-    threshold: float,
+    threshold: float = 0.5,
     multi_label: bool = False,
     min_labels: int = 0,
     context_labels: Sequence[str] = (),
@@ -56,56 +50,58 @@ def release(
     specific_min_score: float = 0.05,
     broad_labels: Sequence[str] = (),
     specific_min_types: int = 2,
+    *,
+    decoding: DecodingConfig | None = None,
 ) -> Path:
-    check_threshold(threshold)
-    check_threshold(specific_min_score, "specific_min_score")
-    if generic_labels and specific_min_score > threshold:
-        raise ValueError(
-            f"specific_min_score {specific_min_score} is above the threshold {threshold}"
+    """Copy ``source`` to ``dest`` as release ``name`` ``version`` decoding with ``decoding``
+    (or the single settings, for the command line and older callers)."""
+    if decoding is None:
+        decoding = DecodingConfig(
+            threshold=threshold,
+            multi_label=multi_label,
+            min_labels=min_labels,
+            context_labels=tuple(context_labels),
+            max_context=max_context,
+            few_types=few_types,
+            few_type_threshold=few_type_threshold,
+            generic_labels=tuple(generic_labels),
+            specific_min_score=specific_min_score,
+            broad_labels=tuple(broad_labels),
+            specific_min_types=specific_min_types,
         )
-    if (few_types > 0) != (few_type_threshold is not None) or few_types < 0:
-        raise ValueError(
-            "few_types (>= 1) and few_type_threshold go together, got "
-            f"{few_types} and {few_type_threshold}"
-        )
-    if few_type_threshold is not None:
-        check_threshold(few_type_threshold, "few_type_threshold")
-    if min_labels < 0:
-        raise ValueError(f"min_labels must be >= 0, got {min_labels}")
-    if min_labels > 0 and len(context_labels) < min_labels - 1:
-        raise ValueError(
-            f"min_labels {min_labels} needs at least {min_labels - 1} context labels "
-            f"(a call may ask a single type), got {len(context_labels)}"
-        )
-    if max_context is not None and (max_context < 1 or not min_labels):
-        raise ValueError(f"max_context needs min_labels and must be >= 1, got {max_context}")
-    if specific_min_types < 2:
-        raise ValueError(f"specific_min_types must be >= 2, got {specific_min_types}")
-    if broad_labels and not generic_labels:
-        raise ValueError("broad_labels only act with generic_labels")
+    check_release(decoding)
     cfg = read_config(source)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / WEIGHTS_NAME, dest / WEIGHTS_NAME)
     for key in DECODING_KEYS:  # this release's choices replace any inherited ones
         cfg.pop(key, None)
     cfg.update({"name": name, "version": version})
-    cfg.update(
-        decoding_config(
-            threshold,
-            multi_label,
-            min_labels,
-            context_labels,
-            max_context,
-            few_types,
-            few_type_threshold,
-            generic_labels,
-            specific_min_score,
-            broad_labels,
-            specific_min_types,
-        )
-    )
+    cfg.update(decoding.to_json())
     (dest / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
     return dest
+
+
+def check_release(d: DecodingConfig) -> None:
+    """Rules a release must keep beyond each field's own (which ``DecodingConfig`` checks):
+    settings that only act together are given together."""
+    if d.generic_labels and d.specific_min_score > d.threshold:
+        raise DecodingError(
+            f"specific_min_score {d.specific_min_score} is above the threshold {d.threshold}"
+        )
+    if (d.few_types > 0) != (d.few_type_threshold is not None):
+        raise DecodingError(
+            "few_types (>= 1) and few_type_threshold go together, got "
+            f"{d.few_types} and {d.few_type_threshold}"
+        )
+    if d.min_labels > 0 and len(d.context_labels) < d.min_labels - 1:
+        raise DecodingError(
+            f"min_labels {d.min_labels} needs at least {d.min_labels - 1} context labels "
+            f"(a call may ask a single type), got {len(d.context_labels)}"
+        )
+    if d.max_context is not None and (d.max_context < 1 or not d.min_labels):
+        raise DecodingError(f"max_context needs min_labels and must be >= 1, got {d.max_context}")
+    if d.broad_labels and not d.generic_labels:
+        raise DecodingError("broad_labels only act with generic_labels")
 
 
 def main() -> None:
