@@ -74,7 +74,7 @@ def report(exc: BaseException) -> typer.Exit | None:
     if isinstance(exc, (DataFormatError, BackboneUnavailable)):
         return fail(str(exc), RUNTIME)
     if isinstance(exc, UnicodeError):  # decoding outside a reader: no line to name
-        return fail(f"not valid UTF-8 ({exc})", RUNTIME)
+        return fail(f"text that is not valid UTF-8 ({exc})", RUNTIME)
     if isinstance(exc, OSError) and exc.filename is not None:
         return fail(describe_os_error(exc), RUNTIME)
     if isinstance(exc, FILE_ERRORS):  # raised by our code with its own message ("no model ...")
