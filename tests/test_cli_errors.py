@@ -248,6 +248,16 @@ def test_data_stats_missing_and_bad_files(tmp_path):
     one_error(run("data", "stats", str(tmp_path / "empty")), 1, "no data files")
 
 
+def test_data_stats_invalid_utf8_inside_a_json_list_names_its_line(tmp_path):
+    rec = {"tokenized_text": ["Alice", "lives", "in", "Paris"], "ner": [[0, 0, "person"]]}
+    lines = json.dumps([rec] * 400, indent=1).encode().split(b"\n")
+    at = [i for i, line in enumerate(lines) if b'"Paris"' in line][150]  # past the read-ahead
+    lines[at] = lines[at].replace(b'"Paris"', b'"Par\xe9s"')
+    p = tmp_path / "list.json"
+    p.write_bytes(b"\n".join(lines))
+    one_error(run("data", "stats", str(p)), 1, f"list.json, line {at + 1}:", "UTF-8")
+
+
 def test_train_config_errors(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[train\nx = 1\n", encoding="utf-8")
