@@ -210,6 +210,19 @@ def test_output_equal_to_input_is_refused_however_spelled(tmp_path, monkeypatch)
     assert p.read_bytes() == before
 
 
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_writes(tmp_path):
+    import fcntl
+
+    p = jsonl(tmp_path / "in.jsonl", ok_records(3))
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text('{"id": 1}\n', encoding="utf-8")
+    with open(partial, "ab") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running job holds it
+        res = run("extract", "-i", str(p), "-o", str(tmp_path / "out.jsonl"), "-l", "city")
+        one_error(res, 1, "out.jsonl.partial", "another uniner extract")
+    assert partial.read_text(encoding="utf-8") == '{"id": 1}\n'  # left as it was
+
+
 def test_text_and_input_together_or_output_without_input(tmp_path):
     p = jsonl(tmp_path / "in.jsonl", ok_records(1))
     one_error(run("extract", "a text", "-i", str(p), "-l", "city"), 2, "not both")

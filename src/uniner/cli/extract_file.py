@@ -217,18 +217,35 @@ def plan_job(
     out, partial, sidecar = output_paths(input, output)
     total = sum(1 for _ in read_inputs(input, labels))
     key = job_key(input, total, settings)
-    done, why = resume_point(partial, sidecar, key)
+    existed = partial.exists()
+    fh = _open_locked(partial)
+    done, why = resume_point(partial, sidecar, key) if existed else (0, None)
     if why:
         typer.echo(f"starting over: {why}", err=True)
     elif done:
         typer.echo(f"resuming {out}: {done} of {total} records already written", err=True)
     if done == 0:  # empty the partial output first: a sidecar never describes older lines
-        partial.write_bytes(b"")
+        fh.truncate(0)
         tmp = sidecar.with_name(sidecar.name + ".tmp")
         tmp.write_text(json.dumps(key, ensure_ascii=False), encoding="utf-8")
         tmp.replace(sidecar)
-    fh = open(partial, "ab")  # noqa: SIM115 (closed by run_job)
     return FileJob(input, out, partial, sidecar, labels, total, done, fh)
+
+
+def _open_locked(partial: Path) -> IO[bytes]:
+    """``partial`` opened for appending and locked: two runs writing one output at once would
+    interleave their lines, so the second is refused."""
+    fh = open(partial, "ab")  # noqa: SIM115 (closed by run_job)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no advisory locks
+        return fh
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise UserError(f"{partial}: another uniner extract is writing it now", RUNTIME) from None
+    return fh
 
 
 def _batches(job: FileJob, batch_size: int) -> Iterator[list[dict[str, Any]]]:
