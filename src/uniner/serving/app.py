@@ -205,6 +205,12 @@ def create_app(
             ) from None
         except BatcherStopped:
             raise ApiError(503, "shutting_down", "the server is shutting down") from None
+        except Exception:  # the model failed: logged here; the client sees no detail, and the
+            # answer is an ordinary response (no re-raise that would drop the connection)
+            log.exception("the model failed on POST /v1/extract")
+            raise ApiError(
+                500, "internal_error", "internal server error (details are in the server log)"
+            ) from None
         finally:
             state["in_flight"] -= 1
         return ExtractResponse(
