@@ -248,11 +248,13 @@ def train(
     stop_at_step: int | None = None,
     resume: bool = True,
     progress: bool = True,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TrainResult:
     """Train (or continue training) the span student; returns the final state and model.
 
     ``eval_fn(extractor) -> {"f1": ...}`` overrides the default strict-F1 dev evaluation.
     ``stop_at_step`` ends this call early without changing the schedule (for interruptions).
+    ``clock`` measures the ``max_seconds`` budget (injectable, so tests need no real seconds).
     """
     mcfg, dcfg, tcfg = run.model, run.data, run.train
     out = Path(tcfg.output_dir)
@@ -311,7 +313,7 @@ def train(
         eval_fn = _default_eval(dev_examples, dcfg.dev_labels, tcfg.eval_threshold)
 
     model.train()
-    t0 = time.monotonic() - state.elapsed
+    t0 = clock() - state.elapsed
     total = tcfg.max_steps
     bar = tqdm(total=total, initial=state.step, disable=not progress, unit="step", smoothing=0.1)
     running: float | None = None
@@ -336,7 +338,7 @@ def train(
         )  # fmt: skip
         state.step += 1
         state.batch_in_epoch += 1
-        state.elapsed = time.monotonic() - t0
+        state.elapsed = clock() - t0
         running = loss if running is None else 0.98 * running + 0.02 * loss
         state.pending.append(loss)
         if state.step % tcfg.log_every == 0:
