@@ -206,3 +206,34 @@ def test_existing_entities_kept_when_not_overwriting():
 def test_bad_config_names_the_field(config, field):
     with pytest.raises(ValueError, match=rf"\[components\.uniner\] {field}"):
         component(Fixed([]), **config)
+
+
+# -- any extractor of the contract: a baseline and the generative student ----------------------
+
+
+def test_gazetteer_baseline_in_a_pipeline():
+    from collections import Counter
+
+    from uniner.baselines.gazetteer import Gazetteer
+
+    gaz = Gazetteer({("Ann",): Counter({"person": 2}), ("Acmecorp",): Counter({"org": 1})})
+    for mode in ("flat", "nested"):
+        nlp, comp = component(gaz, labels=["person", "org"], mode=mode, threshold=0.4)
+        docs = list(comp.pipe(nlp.make_doc(t) for t in (ACME, "Nobody here.")))
+        spans = list(docs[0].ents) if mode == "flat" else list(docs[0].spans["uniner"])
+        assert [(s.text, s.label_) for s in spans] == [("Acmecorp", "org"), ("Ann", "person")]
+        assert spans[0]._.uniner_score is None  # a lookup has no scores
+        assert list(docs[1].ents) == []
+
+
+def test_generative_student_in_a_pipeline(tmp_path, one_torch_thread):
+    from uniner.students.generative.extractor import GenerativeExtractor
+    from uniner.students.generative.testing import make_tiny_causal_lm
+
+    ext = GenerativeExtractor(str(make_tiny_causal_lm(tmp_path / "lm", seed=3)), max_new_tokens=6)
+    nlp, comp = component(ext, labels=["person", "city"], mode="nested", multi_label=True)
+    docs = list(comp.pipe([nlp.make_doc(TEXT), nlp.make_doc(ACME)]))
+    assert ext.counts["questions"] == 4  # both docs asked both types, whatever the model says
+    for doc in docs:
+        for span in doc.spans["uniner"]:
+            assert span.text == doc.text[span.start_char : span.end_char]

@@ -20,6 +20,12 @@ higher-scoring of two overlapping spans wins); ``mode="nested"`` writes every en
 or not, to ``doc.spans[spans_key]`` with the scores in ``doc.spans[spans_key].attrs["scores"]``.
 Every written span's score is ``span._.uniner_score``; entities that could not be aligned are
 counted in ``doc.user_data["uniner_unaligned"]``.
+
+The component calls its extractor only through the Extractor contract
+(:mod:`uniner.inference.protocol`: ``extract_batch(texts, labels, threshold=, flat=,
+multi_label=)``), so any extractor works when built in Python, e.g.
+``UninerComponent(nlp, "uniner", extractor=Gazetteer(...), labels=[...])``: the generative
+student or a baseline, whose scores are None. The shared model is never changed.
 """
 
 from __future__ import annotations
@@ -120,6 +126,7 @@ class UninerComponent:
     # -- internals ----------------------------------------------------------------------------
 
     def _extract(self, texts: list[str]) -> list[list[Any]]:
+        # the contract's keywords; None leaves a setting to the model's own decoding
         kwargs: dict[str, Any] = {"threshold": self.threshold, "flat": self.mode == "flat"}
         if self.multi_label is not None:
             kwargs["multi_label"] = self.multi_label
