@@ -85,7 +85,7 @@ SCRIPT = {
             {"content": tuples_answer([("Tesla", "company"), ("Berlin", "city")])},
         ],
         sha(P["timeout"]): [
-            {"hang": 4},
+            {"hang": 120},  # far past the client's timeout: cancelled when the server stops
             {
                 "content": tuples_answer(
                     [("NASA", "organization"), ("Voyager 1", "spacecraft"), ("1977", "date")]
@@ -144,7 +144,8 @@ EXPECTED = {
 def _teacher(server: ScriptedServer, **kw) -> OpenAITeacher:
     opts = {
         "api_key_env": "UNINER_TEST_TEACHER_KEY",
-        "timeout": 2.0,
+        # generous for a loopback answer on a loaded machine; the "timeout" passage hangs 120 s
+        "timeout": 6.0,
         "backoff_base": 0.05,
         "backoff_max": 0.5,
         "max_retries": 4,
@@ -283,7 +284,7 @@ JOB = textwrap.dedent("""
     base, workdir, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     passages = [Passage(f"p{i}", f"Passage number {i} mentions Paris.") for i in range(n)]
     async def main():
-        t = OpenAITeacher(base, "teacher-1", api_key_env=None, timeout=10)
+        t = OpenAITeacher(base, "teacher-1", api_key_env=None, timeout=600)
         with Store(workdir + "/job.sqlite") as store:
             await run_distillation(passages, t, get_template("pile-ner-type"), store,
                                    workdir + "/job.jsonl", concurrency=4)
@@ -294,25 +295,32 @@ JOB = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_sigkill_midway_then_resume(tmp_path):
-    n, conc = 40, 4
-    script = {
-        "models": ["teacher-1"],
-        "latency": 0.25,
-        "default": [{"content": '[("Paris", "city")]'}],
+    n, conc, answered = 40, 4, 12
+    answer = [{"content": '[("Paris", "city")]'}]
+    script = {"models": ["teacher-1"], "latency": 0.05, "default": answer}
+    # the first run gets answers for passages 0-11 only; later ones hang until the kill, so the
+    # kill lands midway however slow or fast the machine is (no race against the clock)
+    first_run = {
+        **script,
+        "by_hash": {
+            sha(f"Passage number {i} mentions Paris."): [{"hang": 3600}] for i in range(answered, n)
+        },
     }
     job = tmp_path / "job.py"
     job.write_text(JOB)
     out = tmp_path / "job.jsonl"
-    with ScriptedServer(script, tmp_path / "requests.jsonl") as srv:
+    with ScriptedServer(first_run, tmp_path / "requests.jsonl") as srv:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen(
             [sys.executable, str(job), srv.base_url, str(tmp_path), str(n)], env=env
         )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if out.exists() and len(out.read_bytes().splitlines()) >= 12:
-                break
-            time.sleep(0.02)
+        deadline = time.monotonic() + 600  # a bound for a stuck job, not a speed assumption
+        while not (out.exists() and len(out.read_bytes().splitlines()) >= answered):
+            assert proc.poll() is None and time.monotonic() < deadline, "the job never got going"
+            time.sleep(0.05)
+        while len(srv.requests) < answered + conc:  # every slot now waits on a hanging passage
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
@@ -322,12 +330,13 @@ def test_sigkill_midway_then_resume(tmp_path):
             r[0] for r in db.execute("SELECT passage_hash FROM answers WHERE status='done'")
         }
         db.close()
-        assert 12 <= len(done_at_kill) < n  # killed midway
+        assert len(done_at_kill) == answered  # killed midway
         in_flight = asked_before - len(done_at_kill)
-        assert 0 <= in_flight <= conc
+        assert in_flight == conc
 
+        srv.script = script  # the rerun gets every answer
         proc = subprocess.run(
-            [sys.executable, str(job), srv.base_url, str(tmp_path), str(n)], env=env, timeout=120
+            [sys.executable, str(job), srv.base_url, str(tmp_path), str(n)], env=env, timeout=600
         )
         assert proc.returncode == 0
         log = list(srv.requests)
