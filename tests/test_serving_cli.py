@@ -42,12 +42,18 @@ def test_uniner_serve_process_key_limits_and_sigterm(tmp_path):
         "40",
         "--threads",
         "1",
+        # the slow request below must finish, however loaded the machine: the deadlines are
+        # tested on a fake clock elsewhere (test_serving_resilience.py), not in wall seconds here
+        "--timeout",
+        "600",
+        "--graceful-timeout",
+        "600",
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     key = {"X-API-Key": "k-123"}
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600  # a bound for a stuck start, not a speed assumption
         while True:
             assert proc.poll() is None, f"server exited: {(tmp_path / 'server.log').read_text()}"
             try:
@@ -61,7 +67,7 @@ def test_uniner_serve_process_key_limits_and_sigterm(tmp_path):
         ok = httpx.post(
             url + "/v1/extract",
             headers=key,
-            timeout=60,
+            timeout=600,
             json={"text": "Alan Turing was born in London.", "labels": ["person", "city"]},
         )
         assert ok.status_code == 200
@@ -70,14 +76,14 @@ def test_uniner_serve_process_key_limits_and_sigterm(tmp_path):
         }
         assert (
             httpx.post(
-                url + "/v1/extract", timeout=10, json={"text": "a", "labels": ["x"]}
+                url + "/v1/extract", timeout=120, json={"text": "a", "labels": ["x"]}
             ).status_code
             == 401
         )
         too_many = httpx.post(
             url + "/v1/extract",
             headers=key,
-            timeout=10,
+            timeout=120,
             json={"text": "a", "labels": ["a", "b", "c", "d"]},
         )
         assert too_many.status_code == 422
@@ -92,23 +98,23 @@ def test_uniner_serve_process_key_limits_and_sigterm(tmp_path):
                 httpx.post(
                     url + "/v1/extract",
                     headers=key,
-                    timeout=120,
+                    timeout=900,
                     json={"texts": texts, "labels": ["person", "city"]},
                 )
             )
         )
         t.start()
-        deadline = time.monotonic() + 30
-        while httpx.get(url + "/health", timeout=5).json()["in_flight"] == 0 and not out:
+        deadline = time.monotonic() + 300
+        while httpx.get(url + "/health", timeout=120).json()["in_flight"] == 0 and not out:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert not out, "the request finished before SIGTERM; make it slower"
         proc.send_signal(signal.SIGTERM)
-        t.join(120)
+        t.join(900)
         assert out and out[0].status_code == 200, out and out[0].text
         assert len(out[0].json()["results"]) == 40
         # uvicorn re-raises the signal after its graceful shutdown: the exit is "by SIGTERM"
-        assert proc.wait(60) in (0, -signal.SIGTERM)
+        assert proc.wait(300) in (0, -signal.SIGTERM)
         log.flush()
         text = (tmp_path / "server.log").read_text()
         assert "Finished server process" in text and "Traceback" not in text
