@@ -126,13 +126,13 @@ def test_docs_render_with_no_internet(browser, server):
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(server.url + path)
-    title = pg.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+    title = pg.wait_for_selector(".swagger-ui .info .title", timeout=120_000)
     assert "uniner" in title.inner_text()
     # the operations of the API are listed, so the schema was fetched and parsed
     # (Swagger UI puts zero-width spaces before each "/" of a path)
     pg.wait_for_function(
         "document.body.innerText.replace(/\\u200b/g, '').includes('/v1/extract')",
-        timeout=20_000,
+        timeout=120_000,
     )
     ctx.close()
     assert not errors, errors
