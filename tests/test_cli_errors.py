@@ -248,6 +248,11 @@ def test_bench_bad_names_and_values_exit_2_before_loading(tmp_path):
     one_error(run("bench", "-d", "CrossNER_AI", "--out", str(a_file)), 2, "--out")
 
 
+def test_bench_data_set_without_files_here_is_said_before_the_model_loads():
+    res = run("bench", "-d", "ACE04", "-e", "uniner-span-mpnet", "--threshold", "0.5")
+    one_error(res, 1, "ACE04")  # ACE04 ships no files: licensed data
+
+
 def test_bench_predictions_file_missing(tmp_path):
     one_error(run("bench", "--predictions", str(tmp_path / "p.json")), 1, "p.json")
 

@@ -85,7 +85,7 @@ def bench(
         raise typer.BadParameter("the dev suite samples passages: use --max-passages")
     if split not in ("train", "dev", "test"):
         raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
-    _check_bench_args(dataset, suite, out)  # before any model loads
+    _check_bench_args(dataset, suite, split, out)  # before any model loads
     _check_extractor(extractor)
     with backbone_errors():  # a model extractor may need its backbone fetched first
         model = None
@@ -164,19 +164,18 @@ def _dev_suite(
     console.print(f"[green]wrote[/green] {', '.join(str(p) for p in result.files)}")
 
 
-def _check_bench_args(names: list[str] | None, suite_name: str, out: Path) -> None:
-    """Unknown data set or suite names and an --out that is a file, refused (exit 2) before a
-    model loads and the sets run, not after."""
-    from uniner.benchmark.registry import get, suite
+def _check_bench_args(names: list[str] | None, suite_name: str, split: str, out: Path) -> None:
+    """Unknown data set or suite names and an --out that is a file (exit 2), and data sets
+    without files here (exit 1), refused before a model loads and the sets run, not after."""
+    from uniner.benchmark.bench import resolve_datasets
 
     if suite_name != "dev":  # the dev suite checks its own sets (_dev_suite)
         try:
-            for name in names or ():
-                get(name)
-            if not names:
-                suite(suite_name)
+            specs = resolve_datasets(names or None, suite_name, split)
         except KeyError as exc:
             raise UserError(str(exc.args[0]), USAGE) from None
+        if not specs:
+            raise UserError(f"no data set of suite {suite_name!r} has a {split} split here")
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: is a file; --out takes a folder", USAGE)
 
