@@ -160,12 +160,17 @@ def job_key(input: Path, total: int, settings: dict[str, Any]) -> dict[str, Any]
 def _complete_lines(partial: Path) -> int:
     """Lines of ``partial`` that were written whole; a torn last line (killed mid-write) is cut
     off the file."""
+    lines, keep, pos = 0, 0, 0
     with open(partial, "rb+") as fh:
-        data = fh.read()
-        keep = data.rfind(b"\n") + 1
-        if keep < len(data):
+        while chunk := fh.read(1 << 20):  # streamed: outputs can be large
+            lines += chunk.count(b"\n")
+            last = chunk.rfind(b"\n")
+            if last >= 0:
+                keep = pos + last + 1
+            pos += len(chunk)
+        if keep < pos:
             fh.truncate(keep)
-    return data.count(b"\n", 0, keep)
+    return lines
 
 
 def _read_sidecar(sidecar: Path) -> dict[str, Any] | None:
