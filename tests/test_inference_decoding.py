@@ -178,3 +178,17 @@ def test_the_span_extractor_stops_between_batches_at_its_deadline(parts) -> None
     Slow.batches = 0
     ext.extract_batch(texts, ["person", "city"])  # without a deadline it runs to the end
     assert Slow.batches > 4
+
+
+def test_a_deadline_is_also_checked_between_encoder_layers(parts) -> None:
+    """One batch of long inputs can take many seconds on a CPU: the check inside the encoder
+    stops the call before its next layer, not after the whole batch."""
+    import itertools
+
+    ticks = itertools.count()  # every clock read is one tick later
+    ext = SpanExtractor(*parts)
+    deadline = Deadline.after(3, clock=lambda: next(ticks))  # read 0: due at tick 3
+    # tick 1: reading the text; tick 2: before the batch; tick 3: before the encoder's layer 1
+    with pytest.raises(DeadlineExceeded, match="inside the encoder"):
+        ext.extract_batch(["alice lives in paris ."], ["person"], deadline=deadline)
+    assert ext.extract("alice lives in paris .", ["person"]) is not None  # no deadline: runs

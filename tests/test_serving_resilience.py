@@ -121,6 +121,38 @@ def test_over_budget_gets_503_with_retry_after_and_a_costly_request_413() -> Non
     assert sum(ext.calls) == codes.count(200)  # refused requests never reached the model
 
 
+def test_work_that_would_outlast_its_timeout_is_refused_with_the_measured_wait() -> None:
+    from uniner.serving.batcher import MicroBatcher, QueueFull
+
+    b = MicroBatcher(CapitalsExtractor(), admit_within_s=30.0, max_queue_cost=10**9)
+    b.throughput.rate = 100.0  # cost units per second, as measured
+    b._admit(1, 5_000)  # an idle worker takes any request
+    b.state.running_cost = 2_000  # 20 s of work ahead: still in time
+    b._admit(1, 5_000)
+    b.state.running_cost = 4_000  # 40 s ahead: it would only time out
+    with pytest.raises(QueueFull, match="about 40 s") as err:
+        b._admit(1, 10)
+    assert err.value.retry_after == 40
+
+
+def test_a_small_request_never_shares_a_large_ones_model_call() -> None:
+    class Recording(CapitalsExtractor):
+        def extract_batch(self, texts, labels, **kw):  # type: ignore[no-untyped-def]
+            self.lengths.append(sorted(len(t) for t in texts))
+            return super().extract_batch(texts, labels, **kw)
+
+    ext = Recording(delay_s=0.3)
+    ext.lengths = []
+    s = ServeSettings(max_request_cost=None, batch_max_wait_ms=300)
+    big = {"text": "Ann " * 5_000, "labels": ["p"]}  # cost over SMALL_BATCH_COST
+    small = [{"text": f"Name{i} came", "labels": ["p"]} for i in range(4)]
+    with ServerThread(ext, s) as srv:
+        resps = fire(srv.url, [big, *small])
+    assert all(r.status_code == 200 for r in resps)
+    assert [20_000] in ext.lengths  # alone in its call
+    assert max(len(c) for c in ext.lengths) > 1  # the small ones were still batched
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [

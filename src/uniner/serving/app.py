@@ -89,6 +89,7 @@ def create_app(
         enabled=s.micro_batching,
         max_queue_texts=s.max_queue_texts,
         max_queue_cost=s.max_queue_cost,
+        admit_within_s=s.request_timeout_s,
         clock=clock,
     )
     state = {"stopping": False, "in_flight": 0}

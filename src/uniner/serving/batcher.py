@@ -13,7 +13,10 @@ Degrading, not dying: every job carries a :class:`~uniner.inference.deadline.Dea
 extractor checks between windows and batches, so work for a caller that timed out stops and
 the worker is free for the next job. A job whose deadline passed while it waited is dropped
 without running. The queue is bounded by texts and by estimated cost
-(:mod:`uniner.serving.admission`): past either, :class:`QueueFull` (503 with Retry-After).
+(:mod:`uniner.serving.admission`), and a request is not taken when the work ahead of it would,
+at the measured speed, outlast its timeout (it would only time out after waiting): past any of
+these, :class:`QueueFull` (503 with Retry-After). A batch keeps its jobs of similar cost: a
+small request never joins a large one's model call (it would wait for all of it).
 The worker is a daemon thread: on shutdown, work still running is cancelled through the
 deadline's cancel event and never keeps the process alive.
 """
@@ -38,6 +41,9 @@ from uniner.serving.admission import Throughput
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+
+#: Cost up to which jobs of any size share a batch; above it a batch holds one large job alone.
+SMALL_BATCH_COST = 20_000
 
 
 class QueueFull(Exception):
@@ -201,6 +207,7 @@ class MicroBatcher:
         enabled: bool = True,
         max_queue_texts: int = 2048,
         max_queue_cost: int | None = None,
+        admit_within_s: float | None = None,
         clock: Clock = time.monotonic,
     ):
         self.extractor = extractor
@@ -209,6 +216,7 @@ class MicroBatcher:
         self.enabled = enabled
         self.max_queue_texts = max_queue_texts
         self.max_queue_cost = max_queue_cost
+        self.admit_within_s = admit_within_s
         self.clock = clock
         self.cancel = threading.Event()  # set on shutdown: running work stops at its next check
         self.throughput = Throughput()
@@ -299,10 +307,18 @@ class MicroBatcher:
                 f"{self._queued_texts} texts are already waiting",
                 self.throughput.retry_after(pending),
             )
-        # an idle server always takes a request under the per-request cap
-        if self.max_queue_cost is not None and pending and pending + cost > self.max_queue_cost:
+        if not pending:  # an idle server always takes a request (under the per-request cap)
+            return
+        if self.max_queue_cost is not None and pending + cost > self.max_queue_cost:
             raise QueueFull(
                 f"the work waiting (cost {pending}) leaves no room for this one (cost {cost})",
+                self.throughput.retry_after(pending),
+            )
+        wait = pending / max(self.throughput.rate, 1e-9)
+        if self.admit_within_s is not None and wait > self.admit_within_s:
+            raise QueueFull(
+                f"the work ahead would take about {wait:.0f} s at the measured speed, more than "
+                f"the {self.admit_within_s:g} s timeout",
                 self.throughput.retry_after(pending),
             )
 
@@ -331,20 +347,22 @@ class MicroBatcher:
         first = self._pop_live()
         if first is None:
             return []
-        batch, n = [first], len(first.texts)
+        batch, n, cost = [first], len(first.texts), first.cost
         if not self.enabled:
             return batch
+        max_cost = max(first.cost, SMALL_BATCH_COST)
         deadline = time.monotonic() + self.max_wait
         assert self._wakeup is not None
         while n < self.max_texts:
             if self._queue:
                 nxt = self._queue[0]
-                if n + len(nxt.texts) > self.max_texts:
+                if n + len(nxt.texts) > self.max_texts or cost + nxt.cost > max_cost:
                     break
                 job = self._pop_live()
                 if job is not None:
                     batch.append(job)
                     n += len(job.texts)
+                    cost += job.cost
                 continue
             left = deadline - time.monotonic()
             if left <= 0 or self._stopping:
@@ -381,7 +399,8 @@ class MicroBatcher:
             latest = Deadline.latest(j.deadline for j in batch)
             st.last_run = (st.busy_since or end, end, None if latest is None else latest.at)
             st.busy_since, st.running_cost = None, 0
-        self.throughput.record(cost, time.monotonic() - wall)
+        if not any(isinstance(r, DeadlineExceeded) for r in results):  # stopped early: no measure
+            self.throughput.record(cost, time.monotonic() - wall)
         self.batches += 1
         self.texts_done += n
         self.batch_sizes.append(n)

@@ -32,10 +32,12 @@ class ServeSettings:
     request_timeout_s: float = 30.0
     #: Most estimated work one request may ask (:func:`uniner.serving.admission.request_cost`:
     #: characters x labels); more: 413 ``request_too_costly``. None: no cap. The default is
-    #: about what a 2-core CPU reads with the default model in the timeout.
-    max_request_cost: int | None = 250_000
-    #: Most estimated work waiting or running; a request that would pass it gets 503 with a
-    #: Retry-After estimated from the measured speed. At least ``max_request_cost``.
+    #: about what a 2-core CPU reads with the default model in the 30 s timeout (e.g. 30 texts
+    #: of 2,000 characters with 5 labels; measured with bench/soak.py).
+    max_request_cost: int | None = 100_000
+    #: Most estimated work waiting or running; a request that would pass it, or that would wait
+    #: longer than its timeout at the measured speed, gets 503 with a Retry-After estimated
+    #: from that speed. At least ``max_request_cost``.
     max_queue_cost: int = 1_000_000
     #: Micro-batching: most texts gathered into one model call.
     batch_max_texts: int = 32

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,28 @@ log = logging.getLogger(__name__)
 
 #: ``progress(done, total)``: encoder inputs scored so far, of all the call needs.
 Progress = Callable[[int, int], None]
+
+# The deadline of the call running in this thread, checked before each encoder layer too: on a
+# CPU one batch of long inputs can take many seconds, so checks between batches alone would let
+# a timed-out call hold the worker that long (see _watch_layers).
+_ACTIVE = threading.local()
+
+
+def _layer_deadline_hook(module: torch.nn.Module, args: Any) -> None:
+    check(getattr(_ACTIVE, "deadline", None), "inside the encoder")
+
+
+def _watch_layers(model: SpanModel) -> None:
+    """Check the active deadline before every layer of the encoder's layer stack (once per
+    model; added on first use with a deadline, so export and training never see the hooks)."""
+    if getattr(model, "_deadline_hooks", False):
+        return
+    for mod in model.encoder.modules():
+        if isinstance(mod, torch.nn.ModuleList) and len(mod) >= 2:
+            for layer in mod:
+                layer.register_forward_pre_hook(_layer_deadline_hook)
+            break
+    model._deadline_hooks = True  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,13 +474,19 @@ class SpanExtractor:
         plan.generic = [self._generic_asked(a, cfg) for a in plan.asked]
         if any(plan.generic):  # specific types are read below the threshold (prefer_specific)
             lowest = min(lowest, cfg.specific_min_score)
-        for b in range(0, len(work), self.batch_size):
-            check(deadline, f"after {b} of {len(work)} encoder inputs")
-            chunk = work[b : b + self.batch_size]
-            probs = self.score_items(chunk, plan.encs)
-            self._collect(chunk, probs, lowest, candidates)
-            if progress is not None:
-                progress(b + len(chunk), len(work))
+        if deadline is not None and self.onnx is None:
+            _watch_layers(self.model)
+        _ACTIVE.deadline = deadline
+        try:
+            for b in range(0, len(work), self.batch_size):
+                check(deadline, f"after {b} of {len(work)} encoder inputs")
+                chunk = work[b : b + self.batch_size]
+                probs = self.score_items(chunk, plan.encs)
+                self._collect(chunk, probs, lowest, candidates)
+                if progress is not None:
+                    progress(b + len(chunk), len(work))
+        finally:
+            _ACTIVE.deadline = None
         return candidates
 
     def _decode_all(
