@@ -89,6 +89,17 @@ def json_error(path: PathLike, exc: json.JSONDecodeError, *, base_line: int = 1)
     )
 
 
+def too_big(path: PathLike, exc: Exception, line: int | None) -> DataFormatError:
+    """What the decoder refuses beyond syntax: an integer longer than Python converts (4,300
+    digits, a ValueError) or nesting deeper than the recursion limit (a RecursionError)."""
+    return DataFormatError(
+        path,
+        f"JSON value too large to decode ({type(exc).__name__}: {str(exc)[:80]})",
+        line=line,
+        expected="numbers of at most 4,300 digits and nesting of a few hundred levels",
+    )
+
+
 def load_json(path: PathLike) -> Any:
     """Parse a whole (small) JSON document, reporting syntax errors with their line."""
     text = read_text(path)
@@ -96,6 +107,8 @@ def load_json(path: PathLike) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise json_error(path, exc) from exc
+    except (ValueError, RecursionError) as exc:
+        raise too_big(path, exc, None) from exc
 
 
 def load_json_object(path: PathLike, expected: str) -> dict[str, Any]:
@@ -208,6 +221,8 @@ def iter_json_array(path: PathLike) -> Iterator[tuple[int, Any]]:
                         line=err_line,
                         expected="a complete JSON value",
                     ) from exc
+                except (ValueError, RecursionError) as exc:
+                    raise too_big(path, exc, cur.line) from exc
                 if end >= len(cur.buf) and cur.fill():
                     continue  # a number might go on in the next chunk
                 break
@@ -238,9 +253,12 @@ def iter_json_lines(
         if not line.strip():
             continue
         try:
-            yield n, json.loads(line)
+            value = json.loads(line)
         except json.JSONDecodeError as exc:
             raise json_error(path, exc, base_line=n) from exc
+        except (ValueError, RecursionError) as exc:
+            raise too_big(path, exc, n) from exc
+        yield n, value
 
 
 def first_char(path: PathLike) -> str:

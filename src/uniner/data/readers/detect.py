@@ -77,7 +77,7 @@ def _sniff_json(path: Path, ch: str) -> str:
             return "type-sentences"
         try:
             record = json.loads(head.split("\n", 1)[0])
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # malformed, or a huge number or deep nesting
             record = None
         fmt = classify_record(record)
     if fmt is None:

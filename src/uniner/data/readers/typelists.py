@@ -70,6 +70,8 @@ def read_type_sentences(path: PathLike) -> Iterator[TypeSentence]:
     """Stream the snippets of ``sentences_per_ne_type.json`` (a small JSON object)."""
     data = load_json_object(path, TYPE_SENTENCES)
     for label, items in data.items():
+        if not label.strip():  # its examples would carry an empty label
+            raise DataFormatError(path, f"empty type name {label!r}", expected=TYPE_SENTENCES)
         if not isinstance(items, list):
             raise DataFormatError(path, f"type {label!r} is not a list", expected=TYPE_SENTENCES)
         for i, item in enumerate(items):
