@@ -127,12 +127,12 @@ def test_work_that_would_outlast_its_timeout_is_refused_with_the_measured_wait()
     b = MicroBatcher(CapitalsExtractor(), admit_within_s=30.0, max_queue_cost=10**9)
     b.throughput.rate = 100.0  # cost units per second, as measured
     b._admit(1, 5_000)  # an idle worker takes any request
-    b.state.running_cost = 2_000  # 20 s of work ahead: still in time
-    b._admit(1, 5_000)
-    b.state.running_cost = 4_000  # 40 s ahead: it would only time out
-    with pytest.raises(QueueFull, match="about 40 s") as err:
-        b._admit(1, 10)
-    assert err.value.retry_after == 40
+    b.state.running_cost = 1_000  # 10 s of work ahead and 10 s of its own: in time
+    b._admit(1, 1_000)
+    b.state.running_cost = 2_000  # 20 + 10 s: over the 22.5 s (3/4 of the timeout) it may wait
+    with pytest.raises(QueueFull, match="about 30 s") as err:
+        b._admit(1, 1_000)
+    assert err.value.retry_after == 20
 
 
 def test_a_small_request_never_shares_a_large_ones_model_call() -> None:

@@ -34,7 +34,7 @@ def serve(
     max_request_cost: Annotated[
         int,
         typer.Option(help="most estimated work per request, characters x labels (0: no cap)"),
-    ] = 100_000,
+    ] = 50_000,
     max_queue_cost: Annotated[
         int, typer.Option(help="most estimated work waiting or running (then 503 + Retry-After)")
     ] = 1_000_000,

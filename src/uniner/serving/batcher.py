@@ -44,6 +44,8 @@ Clock = Callable[[], float]
 
 #: Cost up to which jobs of any size share a batch; above it a batch holds one large job alone.
 SMALL_BATCH_COST = 20_000
+#: Share of the timeout that the estimated wait (work ahead and the request's own) may take.
+ADMIT_SHARE = 0.75
 
 
 class QueueFull(Exception):
@@ -314,11 +316,13 @@ class MicroBatcher:
                 f"the work waiting (cost {pending}) leaves no room for this one (cost {cost})",
                 self.throughput.retry_after(pending),
             )
-        wait = pending / max(self.throughput.rate, 1e-9)
-        if self.admit_within_s is not None and wait > self.admit_within_s:
+        # this request and the work ahead of it, at the measured speed, with a margin for the
+        # estimate's error: past the timeout it would only wait, then time out
+        wait = (pending + cost) / max(self.throughput.rate, 1e-9)
+        if self.admit_within_s is not None and wait > ADMIT_SHARE * self.admit_within_s:
             raise QueueFull(
-                f"the work ahead would take about {wait:.0f} s at the measured speed, more than "
-                f"the {self.admit_within_s:g} s timeout",
+                f"this request and the work ahead would take about {wait:.0f} s at the measured "
+                f"speed; the timeout is {self.admit_within_s:g} s",
                 self.throughput.retry_after(pending),
             )
 

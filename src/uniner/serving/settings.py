@@ -32,9 +32,9 @@ class ServeSettings:
     request_timeout_s: float = 30.0
     #: Most estimated work one request may ask (:func:`uniner.serving.admission.request_cost`:
     #: characters x labels); more: 413 ``request_too_costly``. None: no cap. The default is
-    #: about what a 2-core CPU reads with the default model in the 30 s timeout (e.g. 30 texts
-    #: of 2,000 characters with 5 labels; measured with bench/soak.py).
-    max_request_cost: int | None = 100_000
+    #: about what a shared 2-core CPU reads with the default model in the 30 s timeout (e.g. 12
+    #: texts of 2,000 characters with 8 labels; measured with bench/soak.py).
+    max_request_cost: int | None = 50_000
     #: Most estimated work waiting or running; a request that would pass it, or that would wait
     #: longer than its timeout at the measured speed, gets 503 with a Retry-After estimated
     #: from that speed. At least ``max_request_cost``.
