@@ -6,7 +6,7 @@ backslash-escaped quotes, prose before and after, Markdown code fences, one tupl
 the brackets, and answers cut off by the token limit. Parsing is layered, strict first:
 
 1. the text inside the first code fence, if any, else the whole text;
-2. the outermost ``[...]`` read as a Python literal, then as JSON (also after un-escaping ``\\"``);
+2. the outermost ``[...]`` read as JSON, then as a Python literal (also after un-escaping ``\\"``);
 3. a tolerant scanner that collects every *complete* ``(str, str)`` / ``[str, str]`` pair, so
    a truncated answer still yields the tuples that were finished before the cut.
 
@@ -93,13 +93,19 @@ def _as_pairs(value: object) -> tuple[list[tuple[str, str]], int] | None:
 
 
 def _literal(chunk: str) -> object:
-    try:
-        return ast.literal_eval(chunk)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        pass
+    """The chunk as JSON, else as a Python literal, else None.
+
+    JSON first: where a chunk is both, JSON's reading is the right one (``"\\ud83d\\ude00"`` is
+    one emoji in JSON but two lone surrogates to Python, ``"\\/"`` is ``/``); Python tuples and
+    single quotes are not JSON and fall through to ``ast.literal_eval``.
+    """
     try:
         return json.loads(chunk)
     except (ValueError, RecursionError):
+        pass
+    try:
+        return ast.literal_eval(chunk)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return None
 
 
