@@ -33,11 +33,12 @@ def request_cost(texts: Sequence[str], labels: Sequence[str]) -> int:
 class Throughput:
     """Cost units per second of the worker, averaged over recent batches (EWMA).
 
-    Starts from a guess (``initial``) and learns from each finished batch; gives the
+    Starts from a cautious guess (``initial``: the default model on a shared 2-core CPU, so a
+    burst at start-up is not over-admitted) and learns from each finished batch; gives the
     Retry-After of an overloaded server: the seconds the work ahead should take.
     """
 
-    def __init__(self, initial: float = 10_000.0, weight: float = 0.3):
+    def __init__(self, initial: float = 3_000.0, weight: float = 0.3):
         self.rate = initial
         self.weight = weight
 

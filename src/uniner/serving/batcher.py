@@ -338,7 +338,8 @@ class MicroBatcher:
         """The next job whose caller still waits and whose deadline has not passed."""
         while self._queue:
             job = self._dequeue()
-            if job.future.done():  # its caller timed out or went away
+            if job.future.done():  # its caller timed out (or went away) while it waited
+                self.state.timeouts += 1
                 continue
             if job.deadline is not None and job.deadline.expired():
                 self.state.timeouts += 1
