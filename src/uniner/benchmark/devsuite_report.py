@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from uniner.benchmark.devsuite import DevSuiteResult
+from uniner.benchmark.devsuite import PILE_NER_HELDOUT, DevSuiteResult
 
 SHAPE_NAMES = {"1": "1 type", "3": "3 types", "all": "all types"}
 METRICS = ("official", "strict", "partial")
@@ -33,7 +33,8 @@ def markdown(r: DevSuiteResult) -> str:
     s = r.spec
     lines = [
         f"### {r.extractor} on the dev suite ({len(r.sets)} sets, up to {s.max_passages} "
-        f"passages each, seed {s.seed}; official F1)",
+        f"passages each, {PILE_NER_HELDOUT} {s.passages_of(PILE_NER_HELDOUT)}; seed {s.seed}; "
+        "official F1)",
         "",
         "| set | passages | " + " | ".join(f"{sh} · {v}" for sh, v in cols) + " | mean |",
         "|---|---:|" + "---:|" * (len(cols) + 1),
@@ -66,6 +67,11 @@ def markdown(r: DevSuiteResult) -> str:
         f"**{_pct(r.summary)}**; strict offset F1 {_pct(r.mean('strict'))}, partial "
         f"{_pct(r.mean('partial'))}. {r.seconds:.0f} s of model time.",
     ]
+    if PILE_NER_HELDOUT in r.sets:
+        lines.append(
+            f"{PILE_NER_HELDOUT}: held out of training from v0.3.0; models released before it "
+            "(v0.2.0 and older) trained on these passages, so their figure there is optimistic."
+        )
     if r.skipped:
         lines.append(
             f"Skipped (no files here): {', '.join(r.skipped)}; the summary is not comparable "
@@ -167,8 +173,10 @@ def write_outputs(
                 "variants": list(s.variants),
                 "present_share": s.present_share,
                 "pile_negatives": s.pile_negatives,
+                "pile_passage_share": s.pile_passage_share,
             },
             "seconds": round(r.seconds, 3),
+            "set_seconds": {k: round(v, 3) for k, v in r.set_seconds.items()},
             **dict(meta or {}),
         },
         "summary": summary_dict(r),
