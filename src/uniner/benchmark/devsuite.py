@@ -26,6 +26,17 @@ are made here instead, on dev data from outside their domains, asked the way use
 
 Every choice is seeded from ``seed`` and the set's name, passage and shape, so a run repeats
 exactly and one set's draws do not depend on which other sets run.
+
+From a script, one loaded model under several decoding settings (the data is prepared once)::
+
+    from uniner import load
+    from uniner.benchmark.devsuite import run_dev_suite
+
+    m = load()
+    for t in (0.5, 0.6, 0.7):
+        m.fixed_threshold(t)  # changes m: every call now uses t
+        r = run_dev_suite(m, progress=False)
+        print(t, r.summary, r.by("shape"), r.by("variant"))
 """
 
 from __future__ import annotations
@@ -362,7 +373,9 @@ def run_dev_suite(
     present, while a default-suite set without files here is skipped and listed in
     ``skipped``. Data preparation is cached, so calling again with other decoding settings
     costs only the model's time. ``out`` writes table.md, results.csv, results.json and
-    dev_suite.png there (:mod:`uniner.benchmark.devsuite_report`).
+    dev_suite.png there (:mod:`uniner.benchmark.devsuite_report`). ``batch_size``: calls are
+    handed to the extractor ``4 * batch_size`` at a time (a span student batches its forward
+    passes by its own ``batch_size``); ``meta`` is added to results.json.
     """
     changes: dict[str, Any] = {}
     if sets is not None:
