@@ -153,6 +153,45 @@ def test_a_small_request_never_shares_a_large_ones_model_call() -> None:
     assert max(len(c) for c in ext.lengths) > 1  # the small ones were still batched
 
 
+def test_small_requests_go_before_a_second_large_one() -> None:
+    """After a large batch the waiting small requests go first, then the next large one: small
+    requests never wait behind two large ones in a row."""
+
+    release = threading.Event()
+
+    class Recording(CapitalsExtractor):
+        def extract_batch(self, texts, labels, **kw):  # type: ignore[no-untyped-def]
+            self.lengths.append(sorted(len(t) for t in texts))
+            self.started.set()
+            release.wait(60)  # the first call holds the worker until the queue is set up
+            return super().extract_batch(texts, labels, **kw)
+
+    ext = Recording()
+    ext.lengths = []
+    s = ServeSettings(max_request_cost=None)
+    big = {"text": "Ann " * 5_000, "labels": ["p"]}
+    small = {"text": "Bob came", "labels": ["p"]}
+    out: list = []
+
+    def send(payload: dict) -> None:
+        out.append(httpx.post(srv.url + "/v1/extract", json=payload, timeout=60))
+
+    with ServerThread(ext, s) as srv:
+        queued = lambda n: httpx.get(srv.url + "/health").json()["queue_texts"] == n  # noqa: E731
+        threads = [threading.Thread(target=send, args=(big,))]
+        threads[0].start()
+        assert ext.started.wait(10)  # the first large request runs
+        for i, payload in enumerate([big, small, small, small]):  # queued in this order
+            threads.append(threading.Thread(target=send, args=(payload,)))
+            threads[-1].start()
+            poll(lambda i=i: queued(i + 1))
+        release.set()
+        for t in threads:
+            t.join()
+    assert all(r.status_code == 200 for r in out)
+    assert ext.lengths == [[20_000], [8, 8, 8], [20_000]]
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [

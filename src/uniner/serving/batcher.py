@@ -230,6 +230,7 @@ class MicroBatcher:
         self._task: asyncio.Task | None = None
         self._worker: Worker | None = None
         self._stopping = False
+        self._last_large = False  # the last batch held a large job: small ones go next
         self.batches = 0
         self.texts_done = 0
         self.batch_sizes: list[int] = []  # texts per model call, for tests and the load test
@@ -328,48 +329,58 @@ class MicroBatcher:
 
     # -- the loop --------------------------------------------------------------------------
 
-    def _dequeue(self) -> Job:
-        job = self._queue.popleft()
-        self._queued_texts -= len(job.texts)
-        self._queued_cost -= job.cost
-        return job
+    def _drop_dead(self) -> None:
+        """Forget queued jobs whose callers gave up, fail those whose deadline passed."""
+        live: deque[Job] = deque()
+        for job in self._queue:
+            expired = job.deadline is not None and job.deadline.expired()
+            if job.future.done() or expired:
+                self.state.timeouts += 1
+                self._queued_texts -= len(job.texts)
+                self._queued_cost -= job.cost
+                if not job.future.done():
+                    job.future.set_exception(DeadlineExceeded("the deadline passed in the queue"))
+            else:
+                live.append(job)
+        self._queue = live
 
-    def _pop_live(self) -> Job | None:
-        """The next job whose caller still waits and whose deadline has not passed."""
-        while self._queue:
-            job = self._dequeue()
-            if job.future.done():  # its caller timed out (or went away) while it waited
-                self.state.timeouts += 1
-                continue
-            if job.deadline is not None and job.deadline.expired():
-                self.state.timeouts += 1
-                job.future.set_exception(DeadlineExceeded("the deadline passed in the queue"))
-                continue
-            return job
+    def _take_first(self, texts: int | None = None, cost: int | None = None) -> Job | None:
+        """The oldest queued job with at most ``texts`` texts and ``cost`` (None: any), taken
+        off the queue."""
+        for i, job in enumerate(self._queue):
+            if (texts is None or len(job.texts) <= texts) and (cost is None or job.cost <= cost):
+                del self._queue[i]
+                self._queued_texts -= len(job.texts)
+                self._queued_cost -= job.cost
+                return job
         return None
 
     async def _gather(self) -> list[Job]:
-        first = self._pop_live()
+        """The next batch: oldest job first, except that after a large batch the oldest small
+        job goes first (small requests never wait behind two large ones in a row; large ones
+        still get every other turn); then every waiting job that fits, oldest first."""
+        self._drop_dead()
+        first = None
+        if self._last_large:
+            first = self._take_first(cost=SMALL_BATCH_COST)
+        first = first or self._take_first()
         if first is None:
             return []
         batch, n, cost = [first], len(first.texts), first.cost
         if not self.enabled:
             return batch
         max_cost = max(first.cost, SMALL_BATCH_COST)
-        deadline = time.monotonic() + self.max_wait
+        until = time.monotonic() + self.max_wait
         assert self._wakeup is not None
         while n < self.max_texts:
-            if self._queue:
-                nxt = self._queue[0]
-                if n + len(nxt.texts) > self.max_texts or cost + nxt.cost > max_cost:
-                    break
-                job = self._pop_live()
-                if job is not None:
-                    batch.append(job)
-                    n += len(job.texts)
-                    cost += job.cost
+            self._drop_dead()
+            job = self._take_first(self.max_texts - n, max_cost - cost)
+            if job is not None:
+                batch.append(job)
+                n += len(job.texts)
+                cost += job.cost
                 continue
-            left = deadline - time.monotonic()
+            left = until - time.monotonic()
             if left <= 0 or self._stopping:
                 break
             self._wakeup.clear()
@@ -404,6 +415,7 @@ class MicroBatcher:
             latest = Deadline.latest(j.deadline for j in batch)
             st.last_run = (st.busy_since or end, end, None if latest is None else latest.at)
             st.busy_since, st.running_cost = None, 0
+            self._last_large = cost > SMALL_BATCH_COST
         if not any(isinstance(r, DeadlineExceeded) for r in results):  # stopped early: no measure
             self.throughput.record(cost, time.monotonic() - wall)
         self.batches += 1
