@@ -11,8 +11,8 @@ are made here instead, on dev data from outside their domains, asked the way use
   many), a seeded sample.
 * **Shapes**: each passage is asked 1 type, 3 types, or all its types. For the 1- and 3-type
   shapes each slot takes, with probability ``present_share``, a type present in the passage
-  (while any is left), otherwise an absent one, drawn with weight 1 + the number of the set's
-  sampled passages mentioning it (absent types a user might plausibly ask, not the rarest).
+  (while any is left), otherwise an absent one, drawn with weight 1 + the number of the
+  split's passages mentioning it (absent types a user might plausibly ask, not the rarest).
   A set with fewer types than the shape asks is asked all of them. "All its types" is the
   set's label set; Pile-NER has open types and no label set, so there it is the passage's
   present types plus ``pile_negatives`` absent ones drawn by the same weights. Asked types are
@@ -24,8 +24,9 @@ are made here instead, on dev data from outside their domains, asked the way use
   gold mentions of the asked types. The **summary** is the mean official F1 over all cells
   (every set, shape and variant weighs the same); means per shape, variant and set beside it.
 
-Every choice is seeded from ``seed`` and the set's name, passage and shape, so a run repeats
-exactly and one set's draws do not depend on which other sets run.
+Every choice is seeded from ``seed``, the set's name, the shape or variant and the passage's
+own text, so a run repeats exactly, one set's draws do not depend on which other sets run, and
+a passage is asked the same whatever else is sampled.
 
 From a script, one loaded model under several decoding settings (the data is prepared once)::
 
@@ -42,6 +43,7 @@ From a script, one loaded model under several decoding settings (the data is pre
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import random
 import time
@@ -201,12 +203,10 @@ def load_dev_set(name: str, spec: DevSuiteSpec = DEV_SUITE, data_dir: Path | Non
     if name == PILE_NER_HELDOUT:
         from uniner.data.sources import pile_ner_examples
 
-        examples = _sample(
-            list(pile_ner_examples(data_dir, part="heldout")), spec.passages_of(name), rng
-        )
-        weights = _weights(examples)
+        every = list(pile_ner_examples(data_dir, part="heldout"))
+        weights = _weights(every)
         labels = tuple(sorted(weights, key=lambda k: (-weights[k], k)))
-        return DevSet(name, labels, examples, dict(weights))
+        return DevSet(name, labels, _sample(every, spec.passages_of(name), rng), dict(weights))
     from uniner.benchmark.loaders import load_split
     from uniner.benchmark.registry import get
 
@@ -217,7 +217,7 @@ def load_dev_set(name: str, spec: DevSuiteSpec = DEV_SUITE, data_dir: Path | Non
         raise FileNotFoundError(f"{reg.name}: no {spec.split} split here")
     data = load_split(reg, spec.split, data_dir)
     examples = _sample(data.examples, spec.passages_of(reg.name), rng)
-    return DevSet(reg.name, data.labels, examples, dict(_weights(examples)))
+    return DevSet(reg.name, data.labels, examples, dict(_weights(data.examples)))
 
 
 def _draw(pool: list[str], weights: Mapping[str, int], rng: random.Random) -> str:
@@ -257,19 +257,27 @@ def asked_types(
     return tuple(t for t in ds.labels if t in chosen)
 
 
+def _key(example: Example) -> str:
+    """A passage's own seed key (its text's hash): its draws stay the same whatever else is
+    sampled, so raising ``max_passages`` keeps the calls of the passages already in."""
+    return hashlib.sha1(example.text.encode("utf-8")).hexdigest()[:16]
+
+
 def build_cells(ds: DevSet, spec: DevSuiteSpec = DEV_SUITE) -> list[Cell]:
     """Every (shape, variant) cell of one set: the same passages and asked types per shape."""
     variants: dict[str, tuple[Example, ...]] = {}
     for v in spec.variants:
         variants[v] = tuple(
-            apply_variant(ex, v, random.Random(f"{spec.seed}/{ds.name}/{v}/{i}"))
-            for i, ex in enumerate(ds.examples)
+            apply_variant(ex, v, random.Random(f"{spec.seed}/{ds.name}/{v}/{_key(ex)}"))
+            for ex in ds.examples
         )
     cells = []
     for shape in spec.shapes:
         asked = tuple(
-            asked_types(ds, ex, shape, random.Random(f"{spec.seed}/{ds.name}/{shape}/{i}"), spec)
-            for i, ex in enumerate(ds.examples)
+            asked_types(
+                ds, ex, shape, random.Random(f"{spec.seed}/{ds.name}/{shape}/{_key(ex)}"), spec
+            )
+            for ex in ds.examples
         )
         cells += [Cell(ds.name, shape, v, variants[v], asked) for v in spec.variants]
     return cells
