@@ -260,7 +260,6 @@ def test_every_shared_data_file_loads_and_matches_the_readme(shared_data: Path) 
 @pytest.mark.shared_data
 def test_every_answer_of_the_query_files_aligns_to_the_passage(shared_data: Path) -> None:
     """UniNER/SLIMER answers are strings: as examples every one of them is found in its text."""
-    pytest.importorskip("uniner.data.align")
     for rel, (passages, *_rest) in QUERY_FILES.items():
         examples = list(read_examples(shared_data / rel))
         assert len(examples) == passages, rel

@@ -9,9 +9,11 @@ import json
 
 import pytest
 
-httpx = pytest.importorskip("httpx")
-pytest.importorskip("fastapi")
-pytest.importorskip("uvicorn")
+from conftest import require
+
+httpx = require("httpx", "dev")
+require("fastapi", "serve")
+require("uvicorn", "serve")
 
 from uniner.models import DEFAULT_MODEL  # noqa: E402
 from uniner.serving.server import ServerThread  # noqa: E402
