@@ -1,5 +1,9 @@
 """Choose a span model's decoding (threshold, flat/nested, multi-label) on CrossNER *dev*.
 
+Superseded (issue 22): this reads CrossNER dev, which the zero-shot rule now forbids for any
+choice (threshold, rule, label list, checkpoint). It stays to reproduce the v0.1.x/v0.2.0
+records; choose with ``bench/select_decoding_dev.py`` on the dev suite instead.
+
     python bench/select_decoding.py --model runs/uniner-span-minilm/model
 
 The model runs once per dev set, keeping every candidate above the lowest threshold; each

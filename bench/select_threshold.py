@@ -1,5 +1,9 @@
 """Choose a span model's decision threshold on the CrossNER *dev* splits (never on test).
 
+Superseded (issue 22): this reads CrossNER dev, which the zero-shot rule now forbids for any
+choice (threshold, rule, label list, checkpoint). It stays to reproduce the v0.1.x/v0.2.0
+records; choose with ``bench/select_decoding_dev.py`` on the dev suite instead.
+
     python bench/select_threshold.py --model runs/uniner-span-minilm/model
 
 Scores each threshold with the official UniNER metric and the strict offset metric, averaged

@@ -1,5 +1,9 @@
 """Official F1 when each type is asked alone (or a few at a time), on *dev* splits.
 
+Superseded (issue 22): this reads CrossNER dev, which the zero-shot rule now forbids for any
+choice (threshold, rule, label list, checkpoint). It stays to reproduce the v0.1.x/v0.2.0
+records; choose with ``bench/select_decoding_dev.py`` on the dev suite instead.
+
     python bench/single_type_queries.py --model uniner-span-mpnet --min-labels 0,8
     python bench/single_type_queries.py --min-labels 0,8 --thresholds 0.3,0.5,0.6,0.7 \\
         --seen-sets AnatEM,ncbi,bc5cdr
