@@ -49,12 +49,22 @@ def test_json_round_trip_and_off_settings_left_out() -> None:
 def test_the_shipped_default_reads_as_released() -> None:
     cfg = json.loads((MODELS_DIR / DEFAULT_MODEL / "config.json").read_text(encoding="utf-8"))
     d = DecodingConfig.from_json(cfg)
-    assert d.threshold == cfg["threshold"] and d.min_labels == cfg["min_labels"]
+    assert d.threshold == cfg["threshold"] and d.min_labels == cfg.get("min_labels", 0)
     assert d.threshold_for(1) == cfg["few_types_threshold"]["threshold"]
-    assert d.generic_labels == tuple(cfg["prefer_specific"]["generic"])
+    assert d.generic_labels == tuple(cfg.get("prefer_specific", {}).get("generic", ()))
     written = d.to_json()
     for key, value in written.items():
         assert cfg[key] == value, key
+
+
+def test_the_shipped_decoding_holds_no_label_names() -> None:
+    """Issue 22: the released decoding works for any label names, so it names none (no
+    padding list, no generic/broad type rule); what stays is numbers chosen on the dev suite."""
+    cfg = json.loads((MODELS_DIR / DEFAULT_MODEL / "config.json").read_text(encoding="utf-8"))
+    d = DecodingConfig.from_json(cfg)
+    assert d.context_labels == () and d.min_labels == 0
+    assert d.generic_labels == () and d.broad_labels == ()
+    assert not {"context_labels", "prefer_specific"} & set(cfg)
 
 
 @pytest.mark.parametrize(
