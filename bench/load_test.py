@@ -92,8 +92,14 @@ def start_server(port: int, batching: bool, threads: int | None, log: Path) -> s
     if threads:
         cmd += ["--threads", str(threads)]
     proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
+    return wait_for_health(proc, f"http://127.0.0.1:{port}", log, 300)
+
+
+def wait_for_health(
+    proc: subprocess.Popen, url: str, log: Path, seconds: float
+) -> subprocess.Popen:
+    """``proc`` once ``url``/health answers 200; an error if it exits or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited during startup; see {log}")
@@ -104,7 +110,7 @@ def start_server(port: int, batching: bool, threads: int | None, log: Path) -> s
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            raise TimeoutError("server did not start in 300 s")
+            raise TimeoutError(f"server did not start in {seconds:g} s")
         time.sleep(0.5)
 
 

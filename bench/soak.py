@@ -37,6 +37,8 @@ from urllib.parse import urlparse
 
 import httpx
 
+# a sibling script (run as `python bench/...`, so bench/ is on sys.path)
+from load_test import wait_for_health
 from uniner.serving.server import free_port
 
 HOST = "127.0.0.1"
@@ -76,20 +78,7 @@ def start_server(port: int, threads: int | None, log: Path) -> subprocess.Popen:
     if threads:
         cmd += ["--threads", str(threads)]
     proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    url = f"http://{HOST}:{port}"
-    end = time.monotonic() + 600
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited during startup; see {log}")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > end:
-            proc.kill()
-            raise TimeoutError("server did not start in 600 s")
-        time.sleep(0.5)
+    return wait_for_health(proc, f"http://{HOST}:{port}", log, 600)
 
 
 def text_of(chars: int, rng: random.Random) -> str:

@@ -121,9 +121,7 @@ def bench(
             out=out,
             save_predictions=save_predictions,
             meta={
-                "command": " ".join(["uniner", *sys.argv[1:]]),
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+                **_run_meta(),
                 "python": platform.python_version(),
                 "runtime": runtime.value,
                 "threshold": threshold,
@@ -132,6 +130,15 @@ def bench(
     typer.echo(summary.markdown)
     typer.echo(summary.errors_markdown)
     console.print(f"[green]wrote[/green] {', '.join(str(p) for p in summary.files)}")
+
+
+def _run_meta() -> dict[str, str]:
+    """What every bench output records about its run: the command, the date and the machine."""
+    return {
+        "command": " ".join(["uniner", *sys.argv[1:]]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+    }
 
 
 def _dev_suite(
@@ -152,11 +159,7 @@ def _dev_suite(
             max_passages=max_passages,
             seed=seed,
             out=out,
-            meta={
-                "command": " ".join(["uniner", *sys.argv[1:]]),
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-            },
+            meta=_run_meta(),
         )
     except DevSuiteDataError as exc:
         raise typer.BadParameter(str(exc), param_hint="--dataset") from None
