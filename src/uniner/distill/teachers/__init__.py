@@ -6,6 +6,14 @@ from uniner.distill.teachers.base import (
     RequestFailed,
     Teacher,
     TeacherError,
+    TransientError,
 )
 
-__all__ = ["Completion", "FatalTeacherError", "RequestFailed", "Teacher", "TeacherError"]
+__all__ = [
+    "Completion",
+    "FatalTeacherError",
+    "RequestFailed",
+    "Teacher",
+    "TeacherError",
+    "TransientError",
+]

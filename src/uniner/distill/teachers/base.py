@@ -32,6 +32,35 @@ class RequestFailed(TeacherError):
         self.status = status
 
 
+class TransientError(TeacherError):
+    """One attempt failed in a way another attempt may not: the caller retries it (the same
+    endpoint after a backoff, or another endpoint in a pool).
+
+    ``kind`` says what went wrong, for the per-endpoint report: ``timeout`` (the endpoint stalled
+    past the per-request timeout), ``connection`` (refused, reset, closed mid-answer),
+    ``http_NNN`` (a retryable status) or ``malformed`` (a 200 without a usable body).
+    ``retry_after`` is the server's requested wait (429/503 with ``Retry-After``), else None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def throttled(self) -> bool:
+        """The endpoint is alive but asks us to slow down (429): pause it, do not mark it down."""
+        return self.status == 429
+
+
 @dataclass(frozen=True, slots=True)
 class Completion:
     """A teacher's answer and what it cost."""

@@ -3,10 +3,12 @@ Ollama), with httpx's async client.
 
 * The key is read from an environment variable *name* (``api_key_env``) at construction and kept
   only in the request headers: it is not in ``repr``, in errors, in the store or in logs.
-* Retries: 429, 408, 409, 5xx, timeouts and connection errors are retried up to ``max_retries``
-  times with exponential backoff and full jitter (``uniform(0, min(cap, base * 2**n))``); a
-  ``Retry-After`` (seconds or HTTP date) or ``retry-after-ms`` header replaces the backoff for
-  that wait, since the server knows best when it will accept work again.
+* One request is :meth:`OpenAITeacher.attempt` (no retry), so that a pool of endpoints
+  (:mod:`uniner.distill.teachers.pool`) can send the retry elsewhere. :meth:`complete` retries on
+  this endpoint with tenacity: 429, 408, 409, 5xx, timeouts and connection errors up to
+  ``max_retries`` times with exponential backoff and full jitter (``uniform(0, min(cap,
+  base * 2**n))``); a ``Retry-After`` (seconds or HTTP date) or ``retry-after-ms`` header
+  replaces the backoff for that wait, since the server knows best when it will accept work again.
 * Clear stops: 401/403 (key), 404 (URL or model), a 400 that names the model, or a model absent
   from ``GET /models`` raise :class:`FatalTeacherError` with what to fix.
 """
@@ -16,13 +18,27 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import os
-import random
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
-from uniner.distill.teachers.base import Completion, FatalTeacherError, RequestFailed
+from uniner.distill.teachers.base import (
+    Completion,
+    FatalTeacherError,
+    RequestFailed,
+    TeacherError,
+    TransientError,
+)
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
@@ -82,7 +98,7 @@ class OpenAITeacher:
         extra_params: dict[str, Any] | None = None,
         check_model: bool = True,
         max_connections: int = 64,
-        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
@@ -95,7 +111,8 @@ class OpenAITeacher:
         self.extra_params = dict(extra_params or {})
         self.check_model = check_model
         self.api_key_env = api_key_env
-        self._rng = rng or random.Random()
+        self._sleep = sleep
+        self._jitter = wait_random_exponential(multiplier=backoff_base, max=backoff_max)
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(api_key_env) if api_key_env else None
         if key:
@@ -164,77 +181,100 @@ class OpenAITeacher:
                 f"model {self.model!r} is not served at {self.base_url}; available: {shown}"
             )
 
-    def _backoff(self, attempt: int) -> float:
-        return self._rng.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
+    async def probe(self, timeout: float = 5.0) -> str | None:
+        """A cheap health check (``GET /models``): None when the server answers, else why not.
+        Any status under 500 counts as alive, since some servers do not list models."""
+        try:
+            resp = await self._client.get(f"{self.base_url}/models", timeout=timeout)
+        except httpx.HTTPError as exc:
+            return f"probe failed: {type(exc).__name__}"
+        return None if resp.status_code < 500 else f"probe got HTTP {resp.status_code}"
 
-    async def complete(self, messages: list[dict[str, str]]) -> Completion:
+    def _wait(self, state: RetryCallState) -> float:
+        """Tenacity's wait: the server's ``Retry-After`` when it sent one, else full jitter."""
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None)
+        if hint is not None:
+            return min(hint, self.backoff_max * 4)
+        return self._jitter(state)
+
+    async def attempt(
+        self, messages: list[dict[str, str]], log: list[dict[str, Any]]
+    ) -> Completion:
+        """One HTTP request, no retry: a :class:`Completion`, or :class:`TransientError` (retry
+        it, here or elsewhere), :class:`RequestFailed` (this request never works) or
+        :class:`FatalTeacherError` (nothing will). The attempt is appended to ``log``."""
         payload = {"model": self.model, "messages": messages, **self.params}
-        log: list[dict[str, Any]] = []
-        started = time.monotonic()
-        last = "no attempt"
-        status: int | None = None
-        for attempt in range(self.max_retries + 1):
-            t0 = time.monotonic()
-            wait: float | None = None
+        entry: dict[str, Any] = {"attempt": len(log)}
+        log.append(entry)
+        t0 = time.monotonic()
+        try:
             try:
                 resp = await self._client.post(f"{self.base_url}/chat/completions", json=payload)
             except httpx.TimeoutException:
-                last, status = f"timeout after {self.timeout:g}s", None
+                raise TransientError(f"timeout after {self.timeout:g}s", kind="timeout") from None
             except httpx.TransportError as exc:
-                last, status = f"connection error: {type(exc).__name__}", None
-            else:
-                status = resp.status_code
-                if status == 200:
-                    try:
-                        body = resp.json()
-                        choice = body["choices"][0]
-                        text = choice["message"]["content"] or ""
-                    except (ValueError, KeyError, IndexError, TypeError):
-                        last = "malformed response body"
-                    else:
-                        usage = body.get("usage") or {}
-                        log.append(
-                            {
-                                "attempt": attempt,
-                                "status": 200,
-                                "seconds": round(time.monotonic() - t0, 4),
-                            }
-                        )
-                        return Completion(
-                            text=text,
-                            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                            completion_tokens=int(usage.get("completion_tokens") or 0),
-                            finish_reason=choice.get("finish_reason"),
-                            attempts=attempt + 1,
-                            latency=time.monotonic() - started,
-                            log=tuple(log),
-                        )
-                else:
-                    fatal = self._fatal_for(resp)
-                    if fatal is not None:
-                        raise fatal
-                    last = f"HTTP {status}: {_error_message(resp)}"
-                    if status not in RETRY_STATUS:
-                        log.append({"attempt": attempt, "status": status, "error": last})
-                        raise RequestFailed(last, attempts=attempt + 1, status=status)
-                    wait = retry_after_seconds(resp.headers)
-            log.append(
-                {
-                    "attempt": attempt,
-                    "status": status,
-                    "error": last,
-                    "seconds": round(time.monotonic() - t0, 4),
-                }
-            )
-            if attempt == self.max_retries:
-                break
-            delay = wait if wait is not None else self._backoff(attempt)
-            await asyncio.sleep(min(delay, self.backoff_max * 4))
-        raise RequestFailed(
-            f"gave up after {self.max_retries + 1} attempts: {last}",
-            attempts=self.max_retries + 1,
-            status=status,
+                raise TransientError(
+                    f"connection error: {type(exc).__name__}", kind="connection"
+                ) from None
+            entry["status"] = resp.status_code
+            return self._completion(resp)
+        except TeacherError as exc:
+            entry["status"] = getattr(exc, "status", entry.get("status"))
+            entry["error"] = str(exc)
+            raise
+        finally:
+            entry["seconds"] = round(time.monotonic() - t0, 4)
+
+    def _completion(self, resp: httpx.Response) -> Completion:
+        """A 200's answer, or the error that the status means."""
+        status = resp.status_code
+        if status != 200:
+            fatal = self._fatal_for(resp)
+            if fatal is not None:
+                raise fatal
+            last = f"HTTP {status}: {_error_message(resp)}"
+            if status not in RETRY_STATUS:
+                raise RequestFailed(last, status=status)
+            wait = retry_after_seconds(resp.headers)
+            raise TransientError(last, kind=f"http_{status}", status=status, retry_after=wait)
+        try:
+            body = resp.json()
+            choice = body["choices"][0]
+            text = choice["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise TransientError("malformed response body", kind="malformed", status=200) from None
+        usage = body.get("usage") or {}
+        return Completion(
+            text=text,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            finish_reason=choice.get("finish_reason"),
         )
+
+    async def complete(self, messages: list[dict[str, str]]) -> Completion:
+        """Retried on this one endpoint by tenacity (see the module docstring)."""
+        log: list[dict[str, Any]] = []
+        started = time.monotonic()
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(TransientError),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    c = await self.attempt(messages, log)
+        except TransientError as exc:
+            raise RequestFailed(
+                f"gave up after {len(log)} attempts: {exc}", attempts=len(log), status=exc.status
+            ) from None
+        except RequestFailed as exc:
+            exc.attempts = len(log)
+            raise
+        return replace(c, attempts=len(log), latency=time.monotonic() - started, log=tuple(log))
 
     async def aclose(self) -> None:
         await self._client.aclose()
