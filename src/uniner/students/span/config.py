@@ -18,6 +18,8 @@ from uniner.data.hierarchy import MIN_SHARE, MIN_SUPPORT
 
 T = TypeVar("T")
 
+LABEL_ENCODINGS = ("joint", "separate")  # SpanModelConfig.label_encoding
+
 
 @dataclass
 class SpanModelConfig:
@@ -42,8 +44,17 @@ class SpanModelConfig:
     window_overlap: int = 32
     max_prefix_tokens: int = 160  # label prefix budget per pass; more labels -> more passes
     max_labels_per_pass: int = 32
+    # "joint": one encoder pass over "labels [SEP] text", so labels and words attend to each
+    # other (every model before this key). "separate": each label name is encoded alone and its
+    # vector cached per label set (label_cache.py), the text alone: a call's cost barely grows
+    # with the number of types (GLiNER's bi-encoder idea). Absent in a saved config = "joint".
+    label_encoding: str = "joint"
 
     def __post_init__(self) -> None:
+        if self.label_encoding not in LABEL_ENCODINGS:
+            raise ValueError(
+                f"label_encoding must be one of {LABEL_ENCODINGS}, got {self.label_encoding!r}"
+            )
         if self.max_width < 1:
             raise ValueError(f"max_width must be >= 1, got {self.max_width}")
         if not 0 <= self.window_overlap < self.window_words:

@@ -25,6 +25,8 @@ from uniner.inference.decoding import MODES, DecodingConfig
 from uniner.students.span.config import SpanModelConfig, resolve_bf16
 from uniner.students.span.decoding import Span, decode, prefer_specific
 from uniner.students.span.features import EncodedText, Featurizer
+from uniner.students.span.label_cache import DEFAULT_SIZE as DEFAULT_CACHE_SIZE
+from uniner.students.span.label_cache import LabelCache
 from uniner.students.span.model import SpanModel
 from uniner.students.span.windowing import Window, plan_windows
 
@@ -157,11 +159,13 @@ class SpanExtractor:
         threads: int | None = None,
         bf16: bool | str = False,
         decoding: DecodingConfig | None = None,
+        label_cache_size: int = DEFAULT_CACHE_SIZE,
         **settings: Any,
     ):
         """``decoding``: the model's decoding defaults (chosen on dev data at release and read
         from ``config.json`` by :meth:`load`); ``settings`` (any :class:`DecodingConfig` field,
-        e.g. ``threshold=0.6, min_labels=8``) replace single ones of them."""
+        e.g. ``threshold=0.6, min_labels=8``) replace single ones of them. ``label_cache_size``:
+        label sets whose vectors a separate-encoding model keeps (label_cache.py)."""
         self.model = model
         self.config: SpanModelConfig = model.config
         self.tokenizer = tokenizer
@@ -182,6 +186,9 @@ class SpanExtractor:
         self.max_length = min(self.config.max_length, limit)
         if threads is not None:
             torch.set_num_threads(threads)
+        self.label_cache: LabelCache | None = None  # separate label encoding only
+        if self.config.label_encoding == "separate":
+            self.label_cache = LabelCache(model, self.featurizer, label_cache_size, self.bf16)
 
     @classmethod
     def load(cls, path: str | Path, *, backbone: str | None = None, **kwargs: Any) -> SpanExtractor:
@@ -441,7 +448,7 @@ class SpanExtractor:
             if len(enc) == 0:
                 plan.windows.append(())
                 continue
-            prefix = [self.featurizer.prefix_length(g) for g in groups]
+            prefix = [self._prefix_length(g) for g in groups]
             counts = enc.token_counts()
             wins = plan_windows(
                 enc.offsets,
@@ -541,7 +548,10 @@ class SpanExtractor:
         return labels + tuple(extra)
 
     def label_groups(self, labels: Sequence[str]) -> list[tuple[str, ...]]:
-        """Labels packed in order into groups that fit one input's label budget."""
+        """Labels packed in order into groups that fit one input's label budget (one group
+        when labels are encoded apart from the text: they take no room in its input)."""
+        if self.label_cache is not None:
+            return [tuple(labels)]
         groups: list[tuple[str, ...]] = []
         cur: list[str] = []
         used = 1
@@ -568,12 +578,14 @@ class SpanExtractor:
             w = it.window
             feats.append(
                 self.featurizer.build(
-                    it.labels,
+                    () if self.label_cache is not None else it.labels,
                     enc.tokens[w.word_start : w.word_end],
                     enc.shapes[w.word_start : w.word_end],
                 )
             )
         batch = {k: v.to(self.device) for k, v in self.featurizer.collate(feats).items()}
+        if self.label_cache is not None:  # text-only inputs; label vectors from the cache
+            batch.update(self.label_cache.batch_inputs([it.labels for it in items], self.device))
         if self.onnx is not None:
             logits = self.onnx(batch)
         else:
@@ -590,6 +602,10 @@ class SpanExtractor:
             & batch["label_mask"][:, None, None, :]
         )
         return probs.masked_fill(~valid.cpu(), -1.0)
+
+    def _prefix_length(self, labels: Sequence[str]) -> int:
+        """Tokens before the text in an input: [CLS] alone when labels are encoded apart."""
+        return 1 if self.label_cache is not None else self.featurizer.prefix_length(labels)
 
     @staticmethod
     def _collect(

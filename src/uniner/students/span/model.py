@@ -1,6 +1,8 @@
-"""The span student: one encoder pass over labels and text, a score for every (span, label) pair.
+"""The span student: an encoder over labels and text, a score for every (span, label) pair.
 
-Labels and words are encoded jointly so they attend to each other. A word is its first sub-token;
+By default labels and words are encoded jointly, in one pass, so they attend to each other; with
+``label_encoding = "separate"`` each label name is encoded alone (and cached by the extractor)
+and the text alone. A word is its first sub-token;
 a label is the mean of its sub-tokens through an MLP; a span (up to ``max_width`` words) is built
 from its start word, end word and a width embedding through an MLP. The score of (span, label) is
 their scaled dot product plus a learned bias that starts negative, so that at the start of
@@ -99,26 +101,75 @@ class SpanModel(nn.Module):
         word_mask: torch.Tensor,
         label_bounds: torch.Tensor,
         label_mask: torch.Tensor,
+        label_vectors: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """Logits ``[B, W, K, L]`` of a featurizer batch.
+
+        Joint models read the labels from the input's prefix. Separate models (config
+        ``label_encoding = "separate"``) take either a text-only batch with ``label_vectors``
+        (``[B, L, d]`` or ``[L, d]``, from :meth:`encode_labels`; the extractor caches them), or
+        the joint batch the trainer builds, which they split into text and label names
+        (:func:`split_joint`): training and inference then run the same computation.
+        """
+        if self.config.label_encoding == "joint":
+            hidden = self.encode(input_ids, attention_mask, shape_ids)
+            labels = self.joint_labels(hidden, label_bounds)
+            return self.score(self.spans(hidden, word_pos), labels)
+        if label_vectors is None:
+            (input_ids, attention_mask, shape_ids, word_pos), names = split_joint(
+                input_ids, attention_mask, shape_ids, word_pos, label_bounds, label_mask
+            )
+            label_vectors = self.label_vectors_of(*names)
+        hidden = self.encode(input_ids, attention_mask, shape_ids)
+        return self.score(self.spans(hidden, word_pos), label_vectors)
+
+    def encode(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, shape_ids: torch.Tensor
+    ) -> torch.Tensor:
+        """Encoder hidden states ``[B, T, h]`` (fp32), word shapes added to the embeddings."""
         embeds = self.encoder.get_input_embeddings()(input_ids)
         if self.shape_emb is not None:
             embeds = embeds + self.shape_emb(shape_ids).to(embeds.dtype)
         hidden = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask)[0]
-        hidden = hidden.float()
+        return hidden.float()
+
+    def joint_labels(self, hidden: torch.Tensor, label_bounds: torch.Tensor) -> torch.Tensor:
+        """``[B, L, d]``: each label the mean of its sub-tokens via a cumulative sum (one gather
+        for all labels), through the label MLP."""
+        b, _, h = hidden.shape
+        csum = torch.cat([hidden.new_zeros(b, 1, h), hidden.cumsum(dim=1)], dim=1)
+        starts, ends = label_bounds[..., 0], label_bounds[..., 1]
+        lab_sum = csum.gather(1, _rows(ends, h)) - csum.gather(1, _rows(starts, h))
+        lab_len = (ends - starts).clamp(min=1).unsqueeze(-1).to(hidden.dtype)
+        return self.label_mlp(lab_sum / lab_len)
+
+    def encode_labels(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``[N, d]`` vectors of N label names, each encoded alone as ``[CLS] name [SEP]``
+        (``ids``/``mask`` ``[N, T]``, padded): the mean of the name's sub-tokens (not [CLS] or
+        [SEP], as in the joint pooling) through the label MLP."""
+        hidden = self.encode(ids, mask, torch.zeros_like(ids))  # shape 0: no word shape
+        n_tok = mask.sum(dim=1, keepdim=True)  # name + 2
+        pos = torch.arange(ids.shape[1], device=ids.device)[None, :]
+        inside = ((pos >= 1) & (pos < n_tok - 1)).to(hidden.dtype)  # the name's sub-tokens
+        pooled = (hidden * inside[..., None]).sum(dim=1) / inside.sum(dim=1, keepdim=True).clamp(
+            min=1.0
+        )
+        return self.label_mlp(pooled)
+
+    def label_vectors_of(
+        self, ids: torch.Tensor, mask: torch.Tensor, inverse: torch.Tensor, present: torch.Tensor
+    ) -> torch.Tensor:
+        """``[B, L, d]`` from the distinct label names of a batch (:func:`split_joint`): each
+        name encoded once however many inputs ask it."""
+        vectors = self.encode_labels(ids, mask)[inverse]
+        return vectors * present[..., None].to(vectors.dtype)
+
+    def spans(self, hidden: torch.Tensor, word_pos: torch.Tensor) -> torch.Tensor:
+        """``[B, W, K, d]``: span ``(i, i+k)`` from start word i, end word i+k and width k."""
         b, _, h = hidden.shape
         d = self.config.hidden_dim
         k = self.config.max_width
-
-        # Labels: mean of their sub-tokens via a cumulative sum (one gather for all labels).
-        csum = torch.cat([hidden.new_zeros(b, 1, h), hidden.cumsum(dim=1)], dim=1)
-        starts, ends = label_bounds[..., 0], label_bounds[..., 1]
-        idx = lambda pos: pos[..., None].expand(-1, -1, h)  # noqa: E731
-        lab_sum = csum.gather(1, idx(ends)) - csum.gather(1, idx(starts))
-        lab_len = (ends - starts).clamp(min=1).unsqueeze(-1).to(hidden.dtype)
-        labels = self.label_mlp(lab_sum / lab_len)  # [B, L, d]
-
-        # Spans: start word i, end word i+k, width k.
-        words = self.dropout(hidden.gather(1, idx(word_pos)))  # [B, W, h]
+        words = self.dropout(hidden.gather(1, _rows(word_pos, h)))  # [B, W, h]
         w = words.shape[1]
         start = self.start_proj(words)  # [B, W, d]
         end = self.end_proj(words)
@@ -127,10 +178,87 @@ class SpanModel(nn.Module):
         dev = words.device
         end_at = torch.arange(w, device=dev)[:, None] + torch.arange(k, device=dev)[None, :]
         end = end[:, end_at]  # [B, W, K, d]
-        spans = self.span_mlp(start[:, :, None, :] + end + self.width_emb.weight[None, None])
+        return self.span_mlp(start[:, :, None, :] + end + self.width_emb.weight[None, None])
 
+    def score(self, spans: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Scaled dot product plus the bias; ``labels`` ``[B, L, d]`` or shared ``[L, d]``."""
+        d = self.config.hidden_dim
+        if labels.dim() == 2:
+            labels = labels[None].expand(spans.shape[0], -1, -1)
         logits = torch.einsum("bwkd,bld->bwkl", spans, labels) / math.sqrt(d) + self.bias
         return logits.float()
+
+
+def _rows(pos: torch.Tensor, h: int) -> torch.Tensor:
+    """``pos [B, N]`` expanded to gather ``[B, N, h]`` rows of a ``[B, T, h]`` tensor."""
+    return pos[..., None].expand(-1, -1, h)
+
+
+def split_joint(
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    shape_ids: torch.Tensor,
+    word_pos: torch.Tensor,
+    label_bounds: torch.Tensor,
+    label_mask: torch.Tensor,
+) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+    """A joint batch (``[CLS] l1 [SEP] l2 [SEP] words [SEP]``, what ``Featurizer.build`` and
+    the trainer make) as a text-only batch (``[CLS] words [SEP]``, what the extractor builds
+    for separate models) plus its distinct label names.
+
+    Why in the model: the trainer stays unchanged for both encodings. Returns
+    ``(input_ids, attention_mask, shape_ids, word_pos)`` of the text, and
+    ``(ids [U, T], mask [U, T], inverse [B, L], present [B, L])``: the U distinct names as
+    ``[CLS] name [SEP]`` rows and, for each (input, label), which row it is.
+    """
+    dev = input_ids.device
+    b, t = input_ids.shape
+    ends = torch.where(label_mask, label_bounds[..., 1], torch.zeros_like(label_bounds[..., 1]))
+    prefix = ends.max(dim=1).values + 1 if ends.shape[1] else ends.new_ones(b)  # [CLS] + labels
+    text_len = attention_mask.sum(dim=1) - prefix + 1
+    t_new = int(text_len.max().item()) if b else 1
+    j = torch.arange(t_new, device=dev)[None, :]
+    src = torch.where(j == 0, torch.zeros_like(j), prefix[:, None] + j - 1).clamp(max=t - 1)
+    text = (
+        input_ids.gather(1, src),
+        (j < text_len[:, None]).to(attention_mask.dtype),
+        shape_ids.gather(1, src),
+        (word_pos - prefix[:, None] + 1).clamp(min=0),
+    )
+    return text, _label_names(input_ids, label_bounds, label_mask)
+
+
+def _label_names(
+    input_ids: torch.Tensor, label_bounds: torch.Tensor, label_mask: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """The distinct label names of a joint batch as ``[CLS] name [SEP]`` rows (split_joint)."""
+    dev = input_ids.device
+    b, n_lab = label_mask.shape
+    starts, ends = label_bounds[..., 0], label_bounds[..., 1]
+    lengths = torch.where(label_mask, ends - starts, torch.zeros_like(ends))  # [B, L]
+    width = int(lengths.max().item()) if lengths.numel() else 0
+    k = torch.arange(width + 2, device=dev)  # [CLS] + name + [SEP]
+    pos = (starts[..., None] + k[None, None, :] - 1).clamp(min=0, max=input_ids.shape[1] - 1)
+    rows = input_ids[:, None, :].expand(-1, n_lab, -1).gather(2, pos)  # [B, L, width + 2]
+    cls = input_ids[:, :1, None].expand(-1, n_lab, 1)
+    sep = input_ids.gather(1, ends.clamp(max=input_ids.shape[1] - 1))[..., None]  # after a name
+    n = lengths[..., None]
+    ids = torch.where(k == 0, cls, torch.where(k <= n, rows, torch.where(k == n + 1, sep, 0)))
+    ids = ids.reshape(b * n_lab, width + 2)[label_mask.reshape(-1)]
+    unique, inverse = torch.unique(ids, dim=0, return_inverse=True)
+    mask = (k[None, :] <= _row_lengths(unique, lengths, label_mask, inverse) + 1).long()
+    full = torch.zeros(b * n_lab, dtype=torch.long, device=dev)
+    full[label_mask.reshape(-1)] = inverse
+    return unique, mask, full.reshape(b, n_lab), label_mask
+
+
+def _row_lengths(
+    unique: torch.Tensor, lengths: torch.Tensor, label_mask: torch.Tensor, inverse: torch.Tensor
+) -> torch.Tensor:
+    """``[U, 1]`` name length of each distinct row (the same name has the same length)."""
+    out = torch.zeros(unique.shape[0], dtype=lengths.dtype, device=unique.device)
+    out[inverse] = lengths[label_mask]
+    return out[:, None]
 
 
 def span_loss(
