@@ -20,7 +20,7 @@ import bisect
 import itertools
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +77,22 @@ def entity_word_spans(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A cut of an example: words ``start .. end`` of ``enc`` and its mentions, relative to
+    ``start`` (what :func:`prepare_items` turns into a :class:`TrainItem`, and the
+    self-distillation pool stores as words)."""
+
+    example: Example
+    enc: EncodedText
+    start: int
+    end: int
+    spans: tuple[tuple[int, int, str], ...]
+
+    def words(self) -> list[str]:
+        return [self.example.text[s:e] for s, e in self.enc.offsets[self.start : self.end]]
+
+
 def prepare_items(
     examples: Iterable[Example],
     featurizer: Featurizer,
@@ -95,9 +111,38 @@ def prepare_items(
     choice and the rewriting come from their own seeded stream, so ``informal = 0`` leaves
     every other draw, and the pieces, exactly as they were.
     """
-    rng = np.random.default_rng(seed)
     stats = PrepStats()
     items: list[TrainItem] = []
+    for pc in cut_pieces(
+        examples, featurizer, max_words, max_width, max_tokens, keep_empty, seed, informal, stats
+    ):
+        tokens = pc.enc.tokens[pc.start : pc.end]
+        items.append(
+            TrainItem(
+                tokens=tokens,
+                shapes=pc.enc.shapes[pc.start : pc.end],
+                spans=pc.spans,
+                known_labels=pc.example.labels,
+                n_tokens=sum(len(t) for t in tokens),
+            )
+        )
+    return items, stats
+
+
+def cut_pieces(
+    examples: Iterable[Example],
+    featurizer: Featurizer,
+    max_words: int,
+    max_width: int,
+    max_tokens: int,
+    keep_empty: float,
+    seed: int | Sequence[int],
+    informal: float = 0.0,
+    stats: PrepStats | None = None,
+) -> Iterator[Piece]:
+    """The pieces of :func:`prepare_items`, lazily (``stats`` counts as they are cut)."""
+    rng = np.random.default_rng(seed)
+    stats = stats if stats is not None else PrepStats()
     if informal > 0.0:
         examples = informal_share(examples, informal, seed, stats)
     for ex in examples:
@@ -123,22 +168,12 @@ def prepare_items(
             if not piece and rng.random() >= keep_empty:
                 stats.empty_dropped += 1
                 continue
-            tokens = enc.tokens[a:b]
-            items.append(
-                TrainItem(
-                    tokens=tokens,
-                    shapes=enc.shapes[a:b],
-                    spans=tuple(sorted(set(piece))),
-                    known_labels=ex.labels,
-                    n_tokens=sum(len(t) for t in tokens),
-                )
-            )
             stats.pieces += 1
-    return items, stats
+            yield Piece(ex, enc, a, b, tuple(sorted(set(piece))))
 
 
 def informal_share(
-    examples: Iterable[Example], share: float, seed: int, stats: PrepStats
+    examples: Iterable[Example], share: float, seed: int | Sequence[int], stats: PrepStats
 ) -> Iterable[Example]:
     """``examples`` with a seeded ``share`` of them rewritten by ``informalize`` (lazily)."""
     from uniner.data.augment import informalize
@@ -333,21 +368,26 @@ class LabelSampler:
         if self.closed_sets and item.known_labels:
             order = rng.permutation(len(chosen)).tolist()
             return [chosen[i] for i in order]
-        need = len(positives) + n_neg - len(chosen)
+        chosen += self.draw(len(positives) + n_neg - len(chosen), taken, rng)
+        order = rng.permutation(len(chosen)).tolist()
+        return [chosen[i] for i in order]
+
+    def draw(self, need: int, taken: set[str], rng: np.random.Generator) -> list[str]:
+        """Up to ``need`` labels not in ``taken``, drawn by frequency (added to ``taken``)."""
+        out: list[str] = []
         tries = 0
         while need > 0 and len(self.labels) > len(taken) and tries < 8:
             draw = rng.choice(len(self.labels), size=need * 2 + 4, p=self.probs)
             for i in draw.tolist():
                 lab = self.labels[i]
                 if lab not in taken:
-                    chosen.append(lab)
+                    out.append(lab)
                     taken.add(lab)
                     need -= 1
                     if need == 0:
                         break
             tries += 1
-        order = rng.permutation(len(chosen)).tolist()
-        return [chosen[i] for i in order]
+        return out
 
 
 def epoch_plan(
