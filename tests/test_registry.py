@@ -137,12 +137,12 @@ def test_paper_numbers():
         mean = sum(row[c] for c in paper.ZERO_SHOT_COLUMNS) / 7
         assert abs(mean - row["Avg"]) <= 0.051, model
     non_clinical = [s for s in benchmark_specs() if s.domain != "Clinics"]
-    assert all(s.paper_figures is not None for s in non_clinical)
-    assert all(s.paper_figures is None for s in benchmark_specs() if s.domain == "Clinics")
+    assert all(paper.figures(s.name) is not None for s in non_clinical)
+    assert all(paper.figures(s.name) is None for s in benchmark_specs() if s.domain == "Clinics")
     assert set(paper.PER_DATASET) == {s.name for s in non_clinical}
-    ai = get("CrossNER_AI").paper_figures
+    ai = paper.figures("CrossNER_AI")
     assert ai is not None and (ai.chatgpt, ai.uniner_7b, ai.uniner_7b_sup) == (52.4, 53.5, 62.9)
-    conll = get("conllpp").paper_figures
+    conll = paper.figures("conllpp")
     assert conll is not None and (conll.chatgpt, conll.uniner_7b, conll.uniner_7b_sup) == (
         52.5,
         72.2,

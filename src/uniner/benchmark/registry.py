@@ -1,261 +1,42 @@
-"""The benchmark registry: one :class:`DatasetSpec` per data set, and named suites of them.
+"""The benchmark's view of the data-set catalog: named suites, the zero-shot ones in the paper's
+column order.
 
-A spec says everything needed to load a data set the way the paper scores it: where its files
-are under the shared data directory and in which format, how raw labels become the natural
-language types that UniNER is asked about (``PER`` -> ``person``), which labels are dropped
-('else'/misc-like, as the paper does), and the paper's own numbers for it. The table itself lives
-in :mod:`uniner.benchmark.catalog`; this module holds the types and the look-ups.
+The specs and their look-ups are data knowledge and live in the data layer
+(:mod:`uniner.data.catalog`, reading ``uniner/data/catalog.toml``; the types in
+:mod:`uniner.data.datasets`); they are re-exported here so benchmark code has one place to
+import from. What this module adds is benchmark knowledge: which sets form which suite, and the
+paper's order of the zero-shot columns (:mod:`uniner.benchmark.paper`).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import TYPE_CHECKING
 
-from uniner.paths import data_dir as _default_data_dir
-
-if TYPE_CHECKING:
-    from uniner.benchmark.paper import DatasetFigures
-
-DOMAINS: tuple[str, ...] = (
-    "General",
-    "Biomed",
-    "Clinics",
-    "STEM",
-    "Programming",
-    "Social media",
-    "Law",
-    "Finance",
-    "Transportation",
+from uniner.data.catalog import (
+    all_specs,
+    benchmark_specs,
+    extra_specs,
+    get,
+    present_specs,
+    trainable_specs,
+    zero_shot_specs,
 )
-"""The paper's 9 domains, in its order."""
+from uniner.data.datasets import DOMAINS, FORMATS, SPLITS, DatasetSpec, FileSet
 
-SPLITS: tuple[str, ...] = ("train", "dev", "test")
-
-FORMATS: tuple[str, ...] = ("bio", "bio-tag-first", "conllu", "instructuie")
-"""Formats of :func:`uniner.data.readers.read_examples` that the registry uses."""
+__all__ = [
+    "DOMAINS",
+    "FORMATS",
+    "SPLITS",
+    "SUITES",
+    "DatasetSpec",
+    "FileSet",
+    "all_specs",
+    "benchmark_specs",
+    "get",
+    "suite",
+]
 
 SUITES: tuple[str, ...] = ("zero-shot", "all", "present", "supervised-train", "extra")
-
-
-def _frozen(d: Mapping) -> Mapping:
-    return d if isinstance(d, MappingProxyType) else MappingProxyType(dict(d))
-
-
-@dataclass(frozen=True, slots=True)
-class FileSet:
-    """One copy of a data set's files: relative paths per split, their format, and the sentence
-    counts the data README gives (so a loader can check it read what was shipped).
-
-    A split is one file, or a tuple of files read in order when its source cut it in parts
-    (MultiCoNER II's train split ships as train90 + train10); ``sentences`` is then the total.
-    """
-
-    format: str
-    paths: Mapping[str, str | tuple[str, ...]] = field(hash=False)
-    sentences: Mapping[str, int] = field(hash=False, default_factory=dict)
-    origin: str = ""
-    note: str = ""
-
-    def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise ValueError(f"unknown format {self.format!r}; known: {', '.join(FORMATS)}")
-        bad = [s for s in self.paths if s not in SPLITS]
-        if bad:
-            raise ValueError(f"unknown split(s) {bad}; splits are {SPLITS}")
-        empty = [s for s, p in self.paths.items() if not isinstance(p, str) and not p]
-        if empty:
-            raise ValueError(f"split(s) {empty} list no file")
-        object.__setattr__(self, "paths", _frozen(self.paths))
-        object.__setattr__(self, "sentences", _frozen(self.sentences))
-
-    @property
-    def splits(self) -> tuple[str, ...]:
-        return tuple(s for s in SPLITS if s in self.paths)
-
-    def files(self, split: str) -> tuple[str, ...]:
-        """The relative paths of one split, in reading order (one for most data sets)."""
-        p = self.paths[split]
-        return (p,) if isinstance(p, str) else tuple(p)
-
-
-@dataclass(frozen=True, slots=True)
-class DatasetSpec:
-    """A data set of the benchmark (or an extra training set), as the paper uses it.
-
-    ``label_map`` maps every raw label found in any registered file to its natural-language
-    name; ``dropped`` lists raw labels removed before scoring. ``labels`` is the fixed question
-    order (natural names). ``files`` maps a source name ("instructuie", "raw", ...) to a
-    :class:`FileSet`; the first one is the default. ``paper_sizes`` are Table 6's
-    train/dev/test sizes, which may differ from the files here (see ``notes``).
-    """
-
-    name: str
-    domain: str
-    n_types: int
-    label_map: Mapping[str, str] = field(hash=False, default_factory=dict)
-    dropped: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()
-    paper_sizes: Mapping[str, int] = field(hash=False, default_factory=dict)
-    source: str = "not present here"
-    licence: str = "not present here"
-    files: Mapping[str, FileSet] = field(hash=False, default_factory=dict)
-    uniner_test: str | None = None
-    in_benchmark: bool = True
-    zero_shot: bool = False
-    paper_column: str | None = None
-    notes: str = ""
-
-    def __post_init__(self) -> None:
-        if self.domain not in DOMAINS:
-            raise ValueError(f"{self.name}: unknown domain {self.domain!r}")
-        object.__setattr__(self, "label_map", _frozen(self.label_map))
-        object.__setattr__(self, "paper_sizes", _frozen(self.paper_sizes))
-        object.__setattr__(self, "files", _frozen(self.files))
-        overlap = set(self.label_map) & set(self.dropped)
-        if overlap:
-            raise ValueError(f"{self.name}: labels both mapped and dropped: {sorted(overlap)}")
-        if not self.labels and self.label_map:
-            object.__setattr__(self, "labels", tuple(dict.fromkeys(self.label_map.values())))
-        missing = set(self.label_map.values()) - set(self.labels)
-        if missing:
-            raise ValueError(f"{self.name}: mapped labels missing from labels: {sorted(missing)}")
-
-    # -- files ---------------------------------------------------------------------------------
-    @property
-    def default_source(self) -> str | None:
-        return next(iter(self.files), None)
-
-    def fileset(self, source: str | None = None) -> FileSet:
-        """The files of ``source`` (default: the first registered one)."""
-        key = source or self.default_source
-        if key is None or key not in self.files:
-            known = ", ".join(self.files) or "none"
-            raise KeyError(f"{self.name}: no files for source {key!r} (sources here: {known})")
-        return self.files[key]
-
-    def splits(self, source: str | None = None) -> tuple[str, ...]:
-        """Splits with a registered file (empty when the data set is not shipped)."""
-        return self.fileset(source).splits if self.files else ()
-
-    def path(
-        self, split: str, data_dir: str | Path | None = None, source: str | None = None
-    ) -> Path:
-        """Absolute path of one split's file under the shared data directory (a split of
-        several files raises ValueError: use :meth:`paths`)."""
-        found = self.paths(split, data_dir, source)
-        if len(found) != 1:
-            raise ValueError(f"{self.name}: the {split!r} split is {len(found)} files; use paths()")
-        return found[0]
-
-    def paths(
-        self, split: str, data_dir: str | Path | None = None, source: str | None = None
-    ) -> tuple[Path, ...]:
-        """Absolute paths of one split's files, in reading order."""
-        fs = self.fileset(source)
-        if split not in fs.paths:
-            raise KeyError(
-                f"{self.name}: no {split!r} split in source {source or self.default_source!r} "
-                f"(splits: {', '.join(fs.splits) or 'none'})"
-            )
-        root = _resolve(data_dir)
-        return tuple(root / rel for rel in fs.files(split))
-
-    def uniner_test_path(self, data_dir: str | Path | None = None) -> Path | None:
-        """The official UniNER processed test file, where the release has one."""
-        return None if self.uniner_test is None else _resolve(data_dir) / self.uniner_test
-
-    def present(self, data_dir: str | Path | None = None, source: str | None = None) -> bool:
-        """Whether every registered file of ``source`` exists (False when none is registered)."""
-        if not self.files:
-            return False
-        try:
-            root = _resolve(data_dir)
-        except FileNotFoundError:
-            return False
-        fs = self.fileset(source)
-        return bool(fs.paths) and all((root / p).is_file() for s in fs.splits for p in fs.files(s))
-
-    # -- labels --------------------------------------------------------------------------------
-    def natural(self, raw: str) -> str | None:
-        """Natural-language name of a raw label; ``None`` if it is dropped; KeyError if unknown
-        (an unmapped label is a registry bug and must not be scored silently)."""
-        if raw in self.dropped:
-            return None
-        try:
-            return self.label_map[raw]
-        except KeyError:
-            raise KeyError(
-                f"{self.name}: raw label {raw!r} has no natural-language name and is not "
-                f"dropped; add it to the catalog"
-            ) from None
-
-    @property
-    def paper_figures(self) -> DatasetFigures | None:
-        from uniner.benchmark.paper import figures
-
-        return figures(self.name)
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-
-def _resolve(data_dir: str | Path | None) -> Path:
-    if data_dir is not None:
-        return Path(data_dir)
-    found = _default_data_dir(required=True)
-    assert found is not None
-    return found
-
-
-@functools.cache
-def _table() -> dict[str, DatasetSpec]:
-    from uniner.benchmark.catalog import SPECS
-
-    table: dict[str, DatasetSpec] = {}
-    for spec in SPECS:
-        if spec.name in table:
-            raise ValueError(f"duplicate data set name {spec.name!r}")
-        table[spec.name] = spec
-    return table
-
-
-def _key(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
-
-
-@functools.cache
-def _aliases() -> dict[str, str]:
-    from uniner.benchmark.catalog import ALIASES
-
-    out = {_key(n): n for n in _table()}
-    for alias, name in ALIASES.items():
-        out.setdefault(_key(alias), name)
-    return out
-
-
-def all_specs(include_extra: bool = True) -> tuple[DatasetSpec, ...]:
-    """Every registered spec in catalog order; ``include_extra=False`` keeps the benchmark."""
-    return tuple(s for s in _table().values() if include_extra or s.in_benchmark)
-
-
-def benchmark_specs() -> tuple[DatasetSpec, ...]:
-    """The data sets the paper lists for its benchmark, in the paper's domain order."""
-    return all_specs(include_extra=False)
-
-
-def get(name: str | DatasetSpec) -> DatasetSpec:
-    """A spec by name, ignoring case and punctuation (``CrossNER AI``, ``ncbi-disease``)."""
-    if isinstance(name, DatasetSpec):
-        return name
-    found = _aliases().get(_key(name))
-    if found is None:
-        raise KeyError(f"unknown data set {name!r}; known: {', '.join(_table())}")
-    return _table()[found]
 
 
 def suite(name: str, data_dir: str | Path | None = None) -> tuple[DatasetSpec, ...]:
@@ -271,17 +52,16 @@ def suite(name: str, data_dir: str | Path | None = None) -> tuple[DatasetSpec, .
     from uniner.benchmark.paper import ZERO_SHOT_COLUMNS, ZERO_SHOT_DATASETS
 
     if name == "zero-shot":
-        return tuple(get(ZERO_SHOT_DATASETS[col]) for col in ZERO_SHOT_COLUMNS)
+        ordered = tuple(get(ZERO_SHOT_DATASETS[col]) for col in ZERO_SHOT_COLUMNS)
+        if set(ordered) != set(zero_shot_specs()):  # the paper and the catalog must agree
+            raise AssertionError("the paper's zero-shot columns and the catalog's differ")
+        return ordered
     if name == "all":
         return benchmark_specs()
     if name == "present":
-        return tuple(s for s in benchmark_specs() if s.present(data_dir))
+        return present_specs(data_dir)
     if name == "supervised-train":
-        return tuple(
-            s
-            for s in all_specs()
-            if not s.zero_shot and s.files and "train" in s.splits() and s.present(data_dir)
-        )
+        return trainable_specs(data_dir)
     if name == "extra":
-        return tuple(s for s in all_specs() if not s.in_benchmark)
+        return extra_specs()
     raise KeyError(f"unknown suite {name!r}; suites: {', '.join(SUITES)}")
