@@ -2,7 +2,7 @@
 
 All values are F1 in percent (UniNER protocol: string-set micro-F1, 'else'/misc-like types
 removed) as transcribed in ``shared/reference/uniner-paper.md`` (sections 2, 4 and 5). Names of
-data sets are the registry names (:mod:`uniner.benchmark.catalog`); the paper's figure labels
+data sets are the catalog names (``uniner/data/catalog.toml``); the paper's figure labels
 that differ (``MAPA-en-fine``) are mapped here once.
 """
 
