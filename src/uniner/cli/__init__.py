@@ -49,6 +49,7 @@ def _options(
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from uniner.cli import (  # noqa: F401
+        ablate_cmd,
         backbone_cmd,
         bench_cmd,
         data_cmd,

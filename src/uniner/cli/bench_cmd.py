@@ -49,7 +49,10 @@ def bench(
     ),
     predictions: Annotated[
         Path | None,
-        typer.Option(help="score a UniNER-format predictions file instead of running a model"),
+        typer.Option(
+            help="score a predictions file instead of running a model: UniNER-format "
+            "generations, or a file written by --save-predictions (rescored as the run did)"
+        ),
     ] = None,
     gold: Annotated[
         Path | None, typer.Option(help="UniNER test file with the gold answers, joined by id")
@@ -201,7 +204,23 @@ def _check_extractor(name: str) -> None:
 
 
 def _score_predictions(path: Path, gold: Path | None) -> None:
+    from uniner.benchmark.dump import rescore
     from uniner.benchmark.predictions import score_predictions_file
 
+    if _is_saved_predictions(path):  # --save-predictions output: gold and entities per passage
+        if gold is not None:
+            raise UserError(f"{path} holds its own gold; --gold is for UniNER generations", USAGE)
+        console.print_json(json.dumps({"file": str(path), **rescore(path).to_dict()}))
+        return
     result = score_predictions_file(path, gold)
     console.print_json(json.dumps(result))
+
+
+def _is_saved_predictions(path: Path) -> bool:
+    """Whether the file's first record is a passage of ``--save-predictions`` (text, gold and
+    predicted entities) rather than a UniNER generation (id and prediction)."""
+    from uniner.data.readers._common import iter_json_records
+
+    for _, rec in iter_json_records(path):
+        return isinstance(rec, dict) and {"text", "gold", "predicted"} <= rec.keys()
+    return False

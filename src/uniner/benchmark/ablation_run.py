@@ -1,0 +1,378 @@
+"""Running an ablation: train every (arm, seed), score it on the dev suite and the 7 zero-shot
+sets, keep its predictions, and write the table (``uniner ablate NAME``).
+
+Layout under ``out/NAME/``: ``ARM/seed-S/`` holds ``arm.json`` (the run's resolved config, data
+options, budget and evaluation: what makes it this run), ``train/`` (the trainer's folder, with
+checkpoints, so an interrupted run resumes), ``dev/`` and ``zero-shot/`` (the usual reports,
+and ``predictions/`` with ``--save-predictions``) and ``result.json`` once scored. A run with a
+``result.json`` is skipped on a rerun; a folder holding a run of another configuration is an
+error rather than silently reused. ``table.md`` and ``table.json`` beside the arms are rewritten
+from every finished run each time.
+
+Every arm is scored the same way: the model's threshold fixed to ``eval.threshold`` (span
+students), the dev suite on a seeded sample (:func:`uniner.benchmark.devsuite.run_dev_suite`)
+and a seeded sample of passages of each zero-shot set (:func:`uniner.benchmark.bench.run_bench`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from uniner.benchmark.ablations import (
+    Ablation,
+    AblationError,
+    Arm,
+    Budget,
+    arm_raw,
+    build_config,
+    prep_of,
+)
+from uniner.data.types import Example
+from uniner.paths import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+RESULT = "result.json"
+FINGERPRINT = "arm.json"
+
+
+@dataclass(frozen=True)
+class AblateOptions:
+    """What one ``uniner ablate`` call changes (everything else is the registry file's)."""
+
+    out: Path = Path("runs/ablations")
+    seeds: tuple[int, ...] | None = None
+    budget_seconds: float | None = None
+    budget_steps: int | None = None
+    save_predictions: bool = False
+    progress: bool = True
+    allow_cpu: bool = False  # run an ablation marked needs_gpu without a GPU
+    root: Path = REPO_ROOT
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    arm: Arm
+    seed: int
+    folder: Path
+
+
+def budget_of(ab: Ablation, opts: AblateOptions) -> Budget:
+    """The registry's budget with the command line's replacements."""
+    seconds = opts.budget_seconds if opts.budget_seconds is not None else ab.budget.seconds
+    steps = opts.budget_steps if opts.budget_steps is not None else ab.budget.steps
+    return Budget(seconds=seconds, steps=steps)
+
+
+def seeds_of(ab: Ablation, opts: AblateOptions) -> tuple[int, ...]:
+    """``--seeds``, else the registry's, else the base config's own seed."""
+    if opts.seeds:
+        return opts.seeds
+    if ab.seeds:
+        return ab.seeds
+    raw = arm_raw(ab, ab.arm(ab.baseline), opts.root)
+    return (int(raw.get("train", {}).get("seed", 0)),)
+
+
+def plan(ab: Ablation, opts: AblateOptions) -> list[PlannedRun]:
+    """Every (arm, seed) run, seeds innermost (the arms' first seeds come first)."""
+    root = opts.out / ab.name
+    return [
+        PlannedRun(arm, seed, root / arm.name / f"seed-{seed}")
+        for seed in seeds_of(ab, opts)
+        for arm in ab.arms
+    ]
+
+
+def run_raw(ab: Ablation, run: PlannedRun, budget: Budget, root: Path) -> dict[str, Any]:
+    """The run's config: the arm's, with its folder, seed and budget, and no in-run dev eval."""
+    raw = arm_raw(ab, run.arm, root)
+    train = raw.setdefault("train", {})
+    train["output_dir"] = str(run.folder / "train")
+    train["seed"] = run.seed
+    for key, value in (("max_seconds", budget.seconds), ("max_steps", budget.steps)):
+        if value is None:
+            train.pop(key, None)
+        else:
+            train[key] = value
+    if ab.student == "span":
+        train["eval_every"] = 0
+    return raw
+
+
+def fingerprint(ab: Ablation, run: PlannedRun, raw: dict[str, Any]) -> dict[str, Any]:
+    """What makes a run folder this run (compared on reruns)."""
+    return {
+        "ablation": ab.name,
+        "arm": run.arm.name,
+        "seed": run.seed,
+        "student": ab.student,
+        "config": raw,
+        "prep": prep_of(run.arm),
+        "eval": dataclasses.asdict(ab.eval),
+    }
+
+
+def _dotted(fp: dict[str, Any]) -> dict[str, Any]:
+    out = {f"{s}.{k}": v for s, d in fp.get("config", {}).items() if isinstance(d, dict)
+           for k, v in d.items()}  # fmt: skip
+    return {**out, **{k: v for k, v in fp.items() if k != "config"}}
+
+
+def _check_folder(folder: Path, fp: dict[str, Any]) -> None:
+    path = folder / FINGERPRINT
+    if path.is_file():
+        old = _dotted(json.loads(path.read_text(encoding="utf-8")))
+        new = _dotted(json.loads(json.dumps(fp)))
+        differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        if differ:
+            raise AblationError(
+                f"{folder} holds a run of another configuration (differs in "
+                f"{', '.join(differ)}); use another --out or remove that folder"
+            )
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(fp, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def training_examples(
+    cfg: Any, prep: dict[str, Any], data_dir: Path | None = None
+) -> list[Example]:
+    """The span run's training examples with the arm's data-side options applied.
+
+    Sources are read one at a time (each seeded as :func:`load_sources` seeds it, so the
+    examples are those of the config) so that the dataset tag knows each one's data set.
+    """
+    from uniner.data.relabel import SLIMER_DEFINITIONS, definition_labels, relabel, tag_dataset
+    from uniner.paths import data_dir as find_data
+    from uniner.students.span.train import load_sources
+
+    out: list[Example] = []
+    for src in cfg.data.train:
+        exs = load_sources([src], seed=cfg.train.seed)
+        if prep["dataset_tag"] and src.dataset is not None:
+            exs = list(tag_dataset(exs, src.dataset))
+        out += exs
+    if prep["label_text"] == "definition":
+        root = data_dir or find_data(required=True)
+        assert root is not None
+        out = list(relabel(out, definition_labels(root / SLIMER_DEFINITIONS)))
+    return out
+
+
+def train_run(ab: Ablation, cfg: Any, prep: dict[str, Any], progress: bool) -> Path:
+    """Train (or resume, or find finished) the run; the saved model's folder."""
+    out = Path(cfg.train.output_dir)
+    if ab.student == "generative":
+        from uniner.students.generative.train import train as gen_train
+
+        res = gen_train(cfg, resume=True)
+        if not res.complete:
+            raise AblationError(f"{out}: training stopped before its budget; rerun to resume")
+        return Path(res.model_dir)
+    model_dir = out / "model"
+    if (model_dir / "config.json").is_file():  # train() saves the model only when finished
+        return model_dir
+    from uniner.students.span.train import train
+
+    train(cfg, training_examples(cfg, prep), None, progress=progress)
+    return model_dir
+
+
+def train_facts(ab: Ablation, cfg: Any) -> dict[str, Any]:
+    """Steps and seconds the run actually had (time budgets give each arm its own count)."""
+    state = Path(cfg.train.output_dir) / "trainer_state.json"
+    if ab.student == "span" and state.is_file():
+        s = json.loads(state.read_text(encoding="utf-8"))
+        return {"steps": s.get("step"), "seconds": round(float(s.get("elapsed", 0.0)), 1)}
+    return {}
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+
+class Recorder:
+    """An extractor that remembers its answers by (text, asked types), so the dev suite's
+    predictions can be written without running the model twice."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.calls: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+        if hasattr(inner, "extract_each"):
+            self.extract_each = self._each
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _each(self, texts: Sequence[str], asked: Sequence[Sequence[str]], **kw: Any) -> Any:
+        got = self.inner.extract_each(texts, asked, **kw)
+        for text, labs, r in zip(texts, asked, got, strict=True):
+            self.calls[(text, tuple(labs))] = list(r.entities)
+        return got
+
+    def extract_batch(self, texts: Sequence[str], labels: Sequence[str], **kw: Any) -> Any:
+        got = self.inner.extract_batch(texts, labels, **kw)
+        for text, ents in zip(texts, got, strict=True):
+            self.calls[(text, tuple(labels))] = list(ents)
+        return got
+
+
+def write_dev_predictions(result: Any, calls: dict, folder: Path) -> list[Path]:
+    """One predictions file per dev-suite cell, in ``uniner bench --save-predictions`` format
+    (:func:`uniner.benchmark.dump.rescore` gives back the cell's scores)."""
+    from uniner.benchmark.devsuite import prepare
+    from uniner.benchmark.dump import write_predictions
+
+    per_set, _ = prepare(result.spec, None, strict=False)
+    paths = []
+    for cells in per_set:
+        for c in cells:
+            if c.dataset not in result.sets:
+                continue
+            preds = [calls[(ex.text, labs)] for ex, labs in zip(c.examples, c.asked, strict=True)]
+            name = f"{c.dataset}.{c.shape}.{c.variant}.jsonl".replace("/", "_")
+            label = f"{c.dataset}/{c.shape}/{c.variant}"
+            paths.append(
+                write_predictions(folder / name, label, "dev", c.examples, preds, c.pairs())
+            )
+    return paths
+
+
+def evaluate_model(
+    model: Any, ab: Ablation, folder: Path, save_predictions: bool, progress: bool
+) -> dict[str, Any]:
+    """Dev-suite and zero-shot scores of one trained arm (F1 in percent)."""
+    from uniner.benchmark.bench import run_bench
+    from uniner.benchmark.devsuite import run_dev_suite
+
+    plan_ = ab.eval
+    if hasattr(model, "fixed_threshold"):
+        model.fixed_threshold(plan_.threshold)
+    rec = Recorder(model)
+    dev = run_dev_suite(
+        rec,  # type: ignore[arg-type]
+        sets=plan_.dev_sets or None,
+        max_passages=plan_.dev_passages,
+        out=folder / "dev",
+        batch_size=plan_.batch_size,
+        progress=progress,
+    )
+    if save_predictions:
+        write_dev_predictions(dev, rec.calls, folder / "dev" / "predictions")
+    zs = run_bench(
+        folder.parent.name,
+        extractor=model,
+        suite="zero-shot",
+        split="test",
+        max_passages=plan_.zero_shot_passages,
+        batch_size=plan_.batch_size,
+        out=folder / "zero-shot",
+        save_predictions=save_predictions,
+        progress=progress,
+    )
+    sets = {r.dataset: 100 * r.official.f1 for r in zs.results}
+
+    def pct(d: dict[str, float]) -> dict[str, float]:
+        return {k: 100 * v for k, v in d.items()}
+
+    return {
+        "dev": {
+            "summary": 100 * dev.summary,
+            "by_set": pct(dev.by("dataset")),
+            "by_shape": pct(dev.by("shape")),
+            "by_variant": pct(dev.by("variant")),
+            "seconds": round(dev.seconds, 1),
+        },
+        "zero_shot": {
+            "avg": sum(sets.values()) / len(sets),
+            "sets": sets,
+            "passages": {r.dataset: r.n_passages for r in zs.results},
+        },
+    }
+
+
+def load_trained(ab: Ablation, model_dir: Path) -> Any:
+    if ab.student == "generative":
+        from uniner.students.generative.extractor import GenerativeExtractor
+
+        return GenerativeExtractor.load(str(model_dir))
+    from uniner.api import load
+
+    return load(model_dir)
+
+
+def run_one(ab: Ablation, run: PlannedRun, opts: AblateOptions, budget: Budget) -> dict:
+    """Train and score one (arm, seed), or read its result when it is already done."""
+    raw = run_raw(ab, run, budget, opts.root)
+    fp = fingerprint(ab, run, raw)
+    _check_folder(run.folder, fp)
+    done = run.folder / RESULT
+    if done.is_file():
+        log.info("%s/%s seed %d: done before, skipped", ab.name, run.arm.name, run.seed)
+        return json.loads(done.read_text(encoding="utf-8"))
+    try:
+        cfg = build_config(ab, raw)
+    except (TypeError, ValueError) as exc:
+        raise AblationError(f"{ab.path}: arm {run.arm.name}: {exc}") from None
+    model_dir = train_run(ab, cfg, fp["prep"], opts.progress)
+    model = load_trained(ab, model_dir)
+    scores = evaluate_model(model, ab, run.folder, opts.save_predictions, opts.progress)
+    result = {
+        "ablation": ab.name,
+        "arm": run.arm.name,
+        "seed": run.seed,
+        "train": train_facts(ab, cfg),
+        **scores,
+        "predictions": opts.save_predictions,
+    }
+    tmp = done.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(done)
+    return result
+
+
+def check_runnable(ab: Ablation, opts: AblateOptions) -> None:
+    """Blocked ablations and GPU-only ones without a GPU are refused before anything runs."""
+    if ab.blocked:
+        raise AblationError(ab.blocked)
+    if ab.needs_gpu and not opts.allow_cpu:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise AblationError(
+                f"ablation {ab.name} needs a GPU (its budget: {ab.budget}); none is visible here"
+            )
+
+
+def run_ablation(ab: Ablation, opts: AblateOptions) -> tuple[dict[str, Any], list[Path]]:
+    """Every run of ``ab`` (finished ones skipped); the table and the files written."""
+    from uniner.benchmark.ablation_report import build_table, write_table
+
+    check_runnable(ab, opts)
+    budget = budget_of(ab, opts)
+    runs = plan(ab, opts)
+    finished = sum((r.folder / RESULT).is_file() for r in runs)
+    results = []
+    with tqdm(
+        total=len(runs), initial=finished, desc=f"ablate {ab.name}", unit="run",
+        disable=not opts.progress, position=0,
+    ) as bar:  # fmt: skip
+        for run in runs:
+            was_done = (run.folder / RESULT).is_file()
+            bar.set_postfix(arm=run.arm.name, seed=run.seed)
+            results.append(run_one(ab, run, opts, budget))
+            if not was_done:
+                bar.update(1)
+    table = build_table(ab, results, budget, seeds_of(ab, opts))
+    return table, write_table(table, opts.out / ab.name)
