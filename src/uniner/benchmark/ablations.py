@@ -68,7 +68,7 @@ class Arm:
     paper_delta: float | None = None  # the paper's change against the baseline arm
     note: str = ""
 
-    def keys(self) -> set[str]:
+    def stated_keys(self) -> set[str]:
         """The dotted keys this arm states it changes."""
         out = set(self.set) | {f"prep.{k}" for k in self.prep}
         if self.without:
@@ -230,7 +230,7 @@ def _check(ab: Ablation, p: Path) -> None:
     if ab.baseline not in ab.arm_names:
         raise _fail(p, f"baseline {ab.baseline!r} is not an arm ({', '.join(ab.arm_names)})")
     for a in ab.arms:
-        stray = sorted(a.keys() - set(ab.varies))
+        stray = sorted(a.stated_keys() - set(ab.varies))
         if stray:
             raise _fail(p, f"arm {a.name} changes {', '.join(stray)}, not in varies")
         if a.prep and ab.student != "span":

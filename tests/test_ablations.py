@@ -1,0 +1,299 @@
+"""The ablation registry and ``uniner ablate`` (issue 25).
+
+Every registered ablation's arms build valid configs that differ from the effective base in
+exactly the keys they state; the blocked one is refused with its missing key. One ablation runs
+end to end on a tiny random-init backbone (3 steps, 2 passages per set), writes its table and
+predictions, rescoring the predictions gives the table's figures, and a rerun skips what is done.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from uniner.benchmark import ablation_run
+from uniner.benchmark.ablation_run import AblateOptions, run_ablation
+from uniner.benchmark.ablations import (
+    PREP_DEFAULTS,
+    AblationError,
+    arm_raw,
+    base_raw,
+    build_config,
+    changed_keys,
+    flatten,
+    prep_of,
+    read_ablation,
+    registry,
+)
+from uniner.cli import _register, app
+from uniner.data.relabel import definition_labels, relabel, tag_dataset
+from uniner.data.types import Entity, Example
+
+_register()
+REGISTRY = registry()
+
+
+def _stated_changes(ab, arm) -> set[str]:  # type: ignore[no-untyped-def]
+    """The arm's stated keys whose value differs from the effective base's."""
+    base = flatten(build_config(ab, base_raw(ab)))
+    mine = flatten(build_config(ab, arm_raw(ab, arm)))
+    out = {k for k in arm.stated_keys() if k.startswith(("model.", "data.", "train."))}
+    out = {k for k in out if base.get(k) != mine.get(k)}
+    return out | {f"prep.{k}" for k, v in arm.prep.items() if v != PREP_DEFAULTS[k]}
+
+
+def test_registry_has_the_issue_ablations() -> None:
+    assert {
+        "negatives",
+        "definitions",
+        "dataset-tag",
+        "pile-vs-supervised",
+        "shape-embedding",
+        "few-labels",
+        "hard-negatives",
+        "casing-informal",
+        "data-sources",
+        "backbone",
+        "gen-negatives",
+        "gen-dataset-tag",
+    } <= set(REGISTRY)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in REGISTRY.items() if not a.blocked))
+def test_arms_differ_from_the_base_in_exactly_their_stated_keys(name: str) -> None:
+    ab = REGISTRY[name]
+    configs = []
+    for arm in ab.arms:
+        changed = changed_keys(ab, arm)
+        assert changed <= set(ab.varies), (arm.name, changed)
+        assert changed == _stated_changes(ab, arm), arm.name
+        configs.append((json.dumps(flatten(build_config(ab, arm_raw(ab, arm))), default=str),
+                        json.dumps(prep_of(arm))))  # fmt: skip
+    assert len(set(configs)) == len(configs), "two arms build the same run"
+    assert any(changed_keys(ab, a) for a in ab.arms), "no arm changes anything"
+
+
+def test_blocked_ablation_names_its_missing_key_and_is_refused() -> None:
+    ab = REGISTRY["negatives"]
+    assert ab.missing_keys() == ["data.negatives"]
+    with pytest.raises(AblationError, match=r"data\.negatives"):
+        ablation_run.check_runnable(ab, AblateOptions())
+    res = CliRunner().invoke(app, ["ablate", "negatives"])
+    assert res.exit_code == 1
+    assert "data.negatives" in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_paper_figures_are_the_reference_ones() -> None:
+    from uniner.benchmark.paper import NEGATIVE_SAMPLING_ABLATION, VARIANT_DELTAS_43, zero_shot_row
+
+    neg = REGISTRY["negatives"]
+    assert {a.name: a.paper for a in neg.arms} == dict(NEGATIVE_SAMPLING_ABLATION)
+    assert (
+        REGISTRY["definitions"].arm("definitions").paper_delta
+        == (VARIANT_DELTAS_43["definition-based"])
+    )
+    pvs = REGISTRY["pile-vs-supervised"]
+    assert pvs.arm("pile-only").paper == zero_shot_row("UniNER-7B")["Avg"]
+    assert pvs.arm("pile+supervised").paper == zero_shot_row("UniNER-7B Pile + supervised")["Avg"]
+
+
+def test_gpu_ablations_are_refused_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(AblationError, match="needs a GPU"):
+        ablation_run.check_runnable(REGISTRY["gen-negatives"], AblateOptions())
+
+
+def test_list_and_unknown_name() -> None:
+    res = CliRunner().invoke(app, ["ablate", "--list"])
+    assert res.exit_code == 0
+    assert "negatives" in res.output and "blocked" in res.output and "needs GPU" in res.output
+    res = CliRunner().invoke(app, ["ablate", "no-such-ablation"])
+    assert res.exit_code == 2 and "no ablation 'no-such-ablation'" in res.output
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_malformed_registry_file_names_file_and_field(tmp_path: Path) -> None:
+    head = 'title = "t"\nbase = "b.toml"\nvaries = ["data.few_labels"]\nbaseline = "a"\n'
+    head += "[budget]\nsteps = 2\n"
+    bad = _write(
+        tmp_path / "x.toml", head + '[[arm]]\nname = "a"\n[[arm]]\nname = "b"\ncolour = 1\n'
+    )
+    with pytest.raises(AblationError, match=r"x\.toml: arm\[1\] \(b\): unknown field\(s\) colour"):
+        read_ablation(bad)
+    stray = head + '[[arm]]\nname = "a"\n[[arm]]\nname = "b"\nset = { "data.informal" = 0.1 }\n'
+    with pytest.raises(AblationError, match=r"arm b changes data\.informal, not in varies"):
+        read_ablation(_write(tmp_path / "y.toml", stray))
+
+
+# -- the data-side options ---------------------------------------------------------------------
+
+
+def test_tag_dataset_shifts_offsets_and_relabel_renames() -> None:
+    ents = (Entity(0, 3, "Bob", "person"), Entity(13, 17, "Oslo", "city"))
+    ex = Example("Bob lives in Oslo.", ents, labels=("person", "city"))
+    (tagged,) = tag_dataset([ex], "conllpp")
+    assert tagged.text == "Dataset: conllpp\nBob lives in Oslo."
+    assert [tagged.text[e.start : e.end] for e in tagged.entities] == ["Bob", "Oslo"]
+    (renamed,) = relabel([ex], {"person": "a human being"})
+    assert [e.label for e in renamed.entities] == ["a human being", "city"]
+    assert renamed.labels == ("a human being", "city")
+
+
+def test_definition_labels_read_slimer(tmp_path: Path) -> None:
+    answer = json.dumps({"Definition": "'city' denotes  a town.", "Guidelines": "g"})
+    rec = {"named_entity": "city", "gpt_answer": answer, "sentences_as_example": []}
+    path = _write(tmp_path / "d.json", json.dumps({"city": rec}))
+    assert definition_labels(path) == {"city": "'city' denotes a town."}
+
+
+def test_definition_labels_of_the_shared_file(shared_data: Path) -> None:
+    from uniner.data.relabel import SLIMER_DEFINITIONS
+
+    defs = definition_labels(shared_data / SLIMER_DEFINITIONS)
+    assert len(defs) == 391 and defs["person"].startswith("'person' signifies")
+
+
+# -- end to end on a tiny backbone ---------------------------------------------------------------
+
+
+def _tiny_ablation(tmp: Path, backbone: Path) -> Path:
+    from uniner.students.span.testing import toy_examples
+
+    data = tmp / "train.jsonl"
+    data.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in toy_examples(24)))
+    base = _write(tmp / "base.toml", f"""
+[model]
+backbone = "{backbone}"
+hidden_dim = 16
+max_width = 4
+[data]
+train = [{{ path = "{data}", format = "offsets" }}]
+min_labels = 2
+max_labels = 3
+[train]
+batch_size = 4
+warmup_steps = 1
+max_steps = 1000
+threads = 1
+checkpoint_every = 0
+log_every = 1
+save_storage = "full"
+""")  # fmt: skip
+    return _write(tmp / "tiny-few.toml", f"""
+title = "tiny"
+base = "{base}"
+varies = ["data.few_labels"]
+baseline = "none"
+seeds = [5]
+[budget]
+steps = 3
+[eval]
+zero_shot_passages = 2
+dev_passages = 2
+dev_sets = ["conllpp"]
+[[arm]]
+name = "none"
+[[arm]]
+name = "half"
+set = {{ "data.few_labels" = 0.5 }}
+""")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory, backbone: Path, shared_data: Path,
+             one_torch_thread: None) -> tuple[Path, Path]:  # fmt: skip
+    tmp = tmp_path_factory.mktemp("ablate")
+    spec = _tiny_ablation(tmp, backbone)
+    out = tmp / "runs"
+    res = CliRunner().invoke(
+        app, ["ablate", str(spec), "--out", str(out), "--save-predictions", "--no-progress"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "Ablation `tiny-few`" in res.output
+    return spec, out / "tiny-few"
+
+
+def test_end_to_end_writes_table_results_and_predictions(finished: tuple[Path, Path]) -> None:
+    _, folder = finished
+    table = json.loads((folder / "table.json").read_text())
+    assert [a["arm"] for a in table["arms"]] == ["none", "half"]
+    assert table["budget"] == {"seconds": None, "steps": 3}
+    for arm in ("none", "half"):
+        run = folder / arm / "seed-5"
+        result = json.loads((run / "result.json").read_text())
+        assert result["train"]["steps"] == 3
+        assert len(result["zero_shot"]["sets"]) == 7
+        assert len(list((run / "zero-shot" / "predictions").glob("*.test.jsonl"))) == 7
+        assert len(list((run / "dev" / "predictions").glob("conllpp.*.jsonl"))) == 9
+        fp = json.loads((run / "arm.json").read_text())
+        assert fp["config"]["data"].get("few_labels", 0.0) == (0.5 if arm == "half" else 0.0)
+    half = table["arms"][1]
+    assert half["effect"]["zero_shot"]["noise"] is None  # one seed: spread unknown
+    assert "spread unknown (1 seed)" in (folder / "table.md").read_text()
+
+
+def test_rescoring_saved_predictions_gives_the_table(finished: tuple[Path, Path]) -> None:
+    from uniner.benchmark.dump import rescore
+
+    _, folder = finished
+    run = folder / "half" / "seed-5"
+    result = json.loads((run / "result.json").read_text())
+    table = json.loads((folder / "table.json").read_text())
+    pred = run / "zero-shot" / "predictions" / "CrossNER_AI.test.jsonl"
+    res = CliRunner().invoke(app, ["bench", "--predictions", str(pred)])
+    assert res.exit_code == 0, res.output
+    f1 = 100 * json.loads(res.output)["official"]["f1"]
+    assert math.isclose(f1, result["zero_shot"]["sets"]["CrossNER_AI"], abs_tol=1e-9)
+    assert math.isclose(f1, table["arms"][1]["zero_shot_sets"]["CrossNER_AI"], abs_tol=1e-9)
+    cells = sorted((run / "dev" / "predictions").glob("*.jsonl"))
+    dev = sum(100 * rescore(p).official.f1 for p in cells) / len(cells)
+    assert math.isclose(dev, table["arms"][1]["dev"]["mean"], abs_tol=1e-9)
+
+
+def test_rerun_skips_finished_runs_and_refuses_another_config(
+    finished: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec, folder = finished
+    ab = read_ablation(spec)
+    opts = AblateOptions(out=folder.parent, progress=False, save_predictions=True)
+    before = (folder / "table.json").read_text()
+
+    def boom(*a, **k):  # type: ignore[no-untyped-def]
+        raise AssertionError("a finished run was redone")
+
+    monkeypatch.setattr(ablation_run, "train_run", boom)
+    monkeypatch.setattr(ablation_run, "evaluate_model", boom)
+    run_ablation(ab, opts)
+    assert (folder / "table.json").read_text() == before
+    with pytest.raises(AblationError, match=r"differs in train\.max_steps"):
+        run_ablation(ab, AblateOptions(out=folder.parent, progress=False, budget_steps=4))
+
+
+def test_an_unscored_run_is_scored_without_training_again(
+    finished: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec, folder = finished
+    done = folder / "none" / "seed-5" / "result.json"
+    kept = done.read_text()
+    done.unlink()
+    import uniner.students.span.train as span_train
+
+    def no_training(*a, **k):  # type: ignore[no-untyped-def]
+        raise AssertionError("a trained model was trained again")
+
+    monkeypatch.setattr(span_train, "train", no_training)
+    run_ablation(read_ablation(spec), AblateOptions(out=folder.parent, progress=False,
+                                                    save_predictions=True))  # fmt: skip
+    again = json.loads(done.read_text())
+    assert again["zero_shot"] == json.loads(kept)["zero_shot"]
