@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "near_dup": 0.8,
     "teacher": "openai",
     "base_url": "https://api.openai.com/v1",
+    "endpoints": [],  # several base URLs (strings or tables); replaces base_url when given
     "model": "gpt-3.5-turbo",
     "api_key_env": "OPENAI_API_KEY",
     "template": "pile-ner-type",
@@ -106,17 +107,21 @@ def _passages(s: dict[str, Any]):
 
 def _teacher(s: dict[str, Any]):
     if s["teacher"] == "openai":
-        from uniner.distill.teachers.openai import OpenAITeacher
+        from uniner.distill.teachers.endpoints import EndpointConfigError, parse_endpoints
+        from uniner.distill.teachers.pool import TeacherPool
 
-        return OpenAITeacher(
-            s["base_url"],
+        try:
+            eps = parse_endpoints(s["endpoints"] or [s["base_url"]], "endpoints", s["concurrency"])
+        except EndpointConfigError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--teacher-url/endpoints") from None
+        return TeacherPool(
+            eps,
             s["model"],
             api_key_env=s["api_key_env"] or None,
             temperature=s["temperature"],
             max_tokens=s["max_new_tokens"],
             timeout=s["timeout"],
             max_retries=s["max_retries"],
-            max_connections=max(8, s["concurrency"]),
         )
     if s["teacher"] == "local":
         from uniner.distill.teachers.local import LocalTeacher
@@ -150,6 +155,14 @@ def distill(
     near_dup: Annotated[float | None, typer.Option(help="near-duplicate Jaccard (0=off)")] = None,
     teacher: Annotated[str | None, typer.Option(help="openai | local")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL")] = None,
+    endpoints: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--teacher-url",
+            help="a teacher endpoint, URL[,concurrency=N,rpm=R,tpm=T,name=S]; repeat for "
+            "several (replaces --base-url; --concurrency is then the per-endpoint default)",
+        ),
+    ] = None,
     model: Annotated[str | None, typer.Option(help="teacher model (or local backbone)")] = None,
     api_key_env: Annotated[
         str | None, typer.Option(help="environment variable holding the API key")
@@ -201,6 +214,7 @@ def distill(
             tmpl = get_template(s["template"])
         except KeyError as exc:
             raise typer.BadParameter(exc.args[0], param_hint="--template") from None
+        teach = _teacher(s)  # endpoint settings checked before the corpus is read
         t0 = time.monotonic()
         passages, dropped = _passages(s)
         with open(out_dir / "passages.jsonl", "w", encoding="utf-8") as fh:
@@ -227,7 +241,7 @@ def distill(
                 refresh=False,
             )
 
-        teach = _teacher(s)
+        pool_report: dict[str, Any] = {}
 
         async def go():
             try:
@@ -238,12 +252,14 @@ def distill(
                         tmpl,
                         store,
                         ann,
-                        concurrency=s["concurrency"],
+                        concurrency=getattr(teach, "capacity", s["concurrency"]),
                         rpm=s["rpm"],
                         tpm=s["tpm"],
                         progress=progress,
                     )
             finally:
+                if hasattr(teach, "report"):
+                    pool_report.update(teach.report())
                 await teach.aclose()
 
         try:
@@ -260,6 +276,8 @@ def distill(
             "model": s["model"],
             "template": tmpl.id,
         }
+        if pool_report:
+            run_info["endpoints"] = pool_report
         if stats.failed:
             typer.echo(
                 f"warning: {stats.failed} passages failed (kept in the store; re-run "
@@ -296,4 +314,8 @@ def distill(
         f"{rep['hallucinated']:,} hallucinated, tokens {rep['tokens_in']:,}/{rep['tokens_out']:,},"
         f" cost {rep['cost']:.4f}"
     )
+    if run_info and run_info.get("endpoints"):
+        from uniner.distill.report import endpoint_table
+
+        typer.echo("\n".join(endpoint_table(run_info["endpoints"])))
     typer.echo(f"report: {paths['md']}")

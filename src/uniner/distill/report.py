@@ -144,7 +144,29 @@ def to_markdown(rep: dict[str, Any]) -> str:
             f"asked {r.get('asked', 0):,}, from cache {r.get('cached', 0):,}, "
             f"failed {r.get('failed', 0):,}, {r.get('seconds', 0):.1f} s",
         ]
+        if r.get("endpoints"):
+            lines += ["", "## Teacher endpoints", "", *endpoint_table(r["endpoints"])]
     return "\n".join(lines) + "\n"
+
+
+def endpoint_table(pool: dict[str, Any]) -> list[str]:
+    """Per-endpoint throughput, latency and errors (``TeacherPool.report()``) as markdown; the
+    CLI prints the same table at the end of a run."""
+    lines = [
+        "| endpoint | state | answers | answers/s | p50 s | p95 s | p99 s | errors | "
+        "failed over | down s |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for e in pool["endpoints"]:
+        lat = e["latency_s"]
+        errs = ", ".join(f"{k} {v}" for k, v in sorted(e["errors"].items())) or "0"
+        cells = [f"{lat[q]:.3f}" if lat[q] is not None else "-" for q in ("p50", "p95", "p99")]
+        lines.append(
+            f"| {e['name']} | {e['state']} | {e['ok']:,} | {e['answers_per_s']:.2f} | "
+            f"{' | '.join(cells)} | {errs} | {e['failed_over']:,} | {e['down_seconds']:.1f} |"
+        )
+    lines.append(f"\n{pool['failovers']:,} requests failed over in {pool['seconds']:.1f} s")
+    return lines
 
 
 def plot(rep: dict[str, Any], path: Path) -> None:
