@@ -5,6 +5,9 @@ The config decides which student: a generative config (``[model] base = ...``, o
 (``[model] backbone = ...``) to :mod:`uniner.students.span.train`. ``--set section.key=value``
 overrides a field of the file (values are TOML literals: ``--set train.max_steps=10``,
 ``--set model.lora=false``, ``--set train.output_dir=runs/x``).
+
+``uniner distill-scores --out DIR`` scores the self-distillation pool with the default model
+(:mod:`uniner.students.span.selfdistill`) for a span run with ``data.teacher_scores = "DIR"``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Annotated
 import typer
 
 from uniner.cli import app
-from uniner.cli.errors import RUNTIME, UserError
+from uniner.cli.errors import RUNTIME, USAGE, UserError
 
 
 def config_kind(raw: dict) -> str:
@@ -95,3 +98,64 @@ def train(
         if no_resume:
             argv.append("--no-resume")
         span_main(argv)
+
+
+@app.command("distill-scores")
+def distill_scores(
+    out: Annotated[Path, typer.Option("--out", "-o", help="store folder (reruns continue it)")],
+    teacher: Annotated[str, typer.Option(help="teacher model: shipped name or folder")] = (
+        "uniner-span-mpnet"
+    ),
+    max_pieces: Annotated[int | None, typer.Option(min=1, help="stop at this many pieces")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="pool part: pile-ner, supervised or a set name (repeatable; all)"),
+    ] = None,
+    extra_types: Annotated[int, typer.Option(min=0, help="Pile-NER types drawn per piece")] = 8,
+    floor: Annotated[float, typer.Option(help="scores below this are stored as 0")] = 0.02,
+    keep_empty: Annotated[float, typer.Option(help="share of mention-less pieces kept")] = 0.3,
+    informal: Annotated[float, typer.Option(help="share of examples rewritten informally")] = 0.0,
+    mix: Annotated[float, typer.Option(help="source weight ~ size**mix in the pool order")] = 0.5,
+    seed: int = 13,
+    shard_pieces: Annotated[int, typer.Option(min=1, help="pieces per shard")] = 1024,
+    batch_size: Annotated[int, typer.Option(min=1, help="teacher inputs per batch")] = 16,
+    threads: Annotated[int | None, typer.Option(min=1, help="torch threads")] = None,
+) -> None:
+    """Score the self-distillation pool with a teacher, once (issue 23); reruns continue.
+
+    The pool is Pile-NER's training part and the supervised train splits, never CrossNER/MIT
+    or dev data. A span run config trains a student on it: data.teacher_scores = "OUT".
+    """
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from uniner.students.span.selfdistill import PoolSettings, run_pool
+    from uniner.students.span.selfdistill_store import StoreError
+
+    try:
+        settings = PoolSettings(
+            max_words=64,
+            keep_empty=keep_empty,
+            extra_types=extra_types,
+            floor=floor,
+            informal=informal,
+            mix=mix,
+            seed=seed,
+            shard_pieces=shard_pieces,
+        )
+    except ValueError as exc:
+        raise UserError(str(exc), USAGE) from None
+    try:
+        manifest = run_pool(
+            teacher,
+            out,
+            settings,
+            max_pieces=max_pieces,
+            sources=source or None,
+            batch_size=batch_size,
+            threads=threads,
+        )
+    except (StoreError, ValueError) as exc:
+        raise UserError(str(exc), RUNTIME) from None
+    summary = {k: manifest[k] for k in ("pieces", "entries", "complete")}
+    typer.echo(json.dumps({**summary, "shards": len(manifest["shards"]), "out": str(out)}))

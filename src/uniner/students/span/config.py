@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from uniner.data.hierarchy import MIN_SHARE, MIN_SUPPORT
+from uniner.data.sources import DataSource  # a [data] entry; shared with every trainer
 
 T = TypeVar("T")
 
@@ -68,44 +69,6 @@ class SpanModelConfig:
 
 
 @dataclass
-class DataSource:
-    """Where examples come from: exactly one of ``path``, ``dataset`` or ``source``.
-
-    * ``path`` (+ ``format``): any file the foundation readers understand, e.g. a UniNER
-      conversation file written by ``uniner distill`` (answers are aligned to offsets);
-    * ``dataset`` (+ ``split``): a registered data set, relabelled to natural-language types;
-    * ``source``: a named training corpus of :mod:`uniner.data.sources` ("pile-ner",
-      "supervised").
-
-    ``skip`` drops the first examples, so one file can give a training part and a held-out
-    part (``limit = N`` for one, ``skip = N`` for the other); then ``limit`` keeps the first of
-    the rest and ``sample`` a seeded random subset of that many.
-    """
-
-    path: str | None = None
-    format: str = "auto"
-    dataset: str | None = None
-    split: str = "train"
-    source: str | None = None
-    limit: int | None = None
-    sample: int | None = None
-    skip: int = 0
-
-    def __post_init__(self) -> None:
-        for key in ("limit", "sample", "skip"):
-            value = getattr(self, key)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
-            ):
-                raise ValueError(f"a data source's {key} must be an integer >= 0, got {value!r}")
-        given = [k for k in ("path", "dataset", "source") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                f"a data source needs exactly one of path, dataset, source; got {given or 'none'}"
-            )
-
-
-@dataclass
 class DataConfig:
     train: list[DataSource] = field(default_factory=list)
     dev: list[DataSource] = field(default_factory=list)
@@ -134,6 +97,12 @@ class DataConfig:
     informal: float = 0.0
     dev_limit: int | None = 500
     dev_labels: str = "example"  # "example": each text's own label set; "union": all dev labels
+    # self-distillation (span/selfdistill_train.py): a folder written by `uniner distill-scores`
+    # replaces data.train (its first teacher_max_pieces pieces); the loss is soft_weight x BCE
+    # against the teacher's probabilities plus (1 - soft_weight) x BCE against gold labels
+    teacher_scores: str | None = None
+    teacher_max_pieces: int | None = None
+    soft_weight: float = 0.8
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.lowercase <= 1.0:
@@ -142,7 +111,7 @@ class DataConfig:
             raise ValueError(f"data.few_labels must be in [0, 1], got {self.few_labels}")
         if self.few_labels_max < 1:
             raise ValueError(f"data.few_labels_max must be >= 1, got {self.few_labels_max}")
-        for key in ("hard_negative_share", "informal", "hierarchy_min_share"):
+        for key in ("hard_negative_share", "informal", "hierarchy_min_share", "soft_weight"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ValueError(f"data.{key} must be in [0, 1], got {getattr(self, key)}")
         if self.hard_negative_share > 0.0 and self.hierarchy is None:

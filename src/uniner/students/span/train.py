@@ -18,7 +18,6 @@ import dataclasses
 import json
 import logging
 import math
-import random
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -31,10 +30,10 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from uniner.data.hierarchy import TypeHierarchy
+from uniner.data.sources import load_sources
 from uniner.data.types import Example
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import (
-    DataSource,
     RunConfig,
     SpanModelConfig,
     TrainConfig,
@@ -57,6 +56,7 @@ from uniner.students.span.data import (
 )
 from uniner.students.span.features import Featurizer
 from uniner.students.span.model import SpanModel, pair_mask, span_loss
+from uniner.students.span.selfdistill_train import SoftTargets
 
 log = logging.getLogger(__name__)
 
@@ -268,16 +268,12 @@ def train(
     model.to(device)
     featurizer = Featurizer(tokenizer, mcfg.max_word_tokens, mcfg.max_label_tokens)
     prefix_budget = 1 + dcfg.max_labels * (mcfg.max_label_tokens + 1)
-    items, stats = prepare_items(
-        train_examples,
-        featurizer,
-        max_words=dcfg.max_words,
-        max_width=mcfg.max_width,
-        max_tokens=max(mcfg.max_length - prefix_budget - 1, mcfg.max_word_tokens),
-        keep_empty=dcfg.keep_empty,
-        seed=tcfg.seed,
-        informal=dcfg.informal,
-    )
+    max_tokens = max(mcfg.max_length - prefix_budget - 1, mcfg.max_word_tokens)
+    soft = SoftTargets.load(dcfg, featurizer, mcfg, max_tokens) if dcfg.teacher_scores else None
+    items, stats = (soft.items, soft.stats) if soft else prepare_items(
+        train_examples, featurizer, dcfg.max_words, mcfg.max_width, max_tokens, dcfg.keep_empty,
+        tcfg.seed, dcfg.informal,
+    )  # fmt: skip
     if not items:
         raise ValueError("no training pieces: the training set is empty or has no words")
     log.info("training pieces: %s", stats)
@@ -287,17 +283,11 @@ def train(
     if hierarchy is not None:
         (out / "hierarchy.json").write_text(hierarchy.to_json(), encoding="utf-8")
         log.info("type hierarchy: %d edges", len(hierarchy))
-    sampler = LabelSampler(
-        label_frequencies(items),
-        dcfg.min_labels,
-        dcfg.max_labels,
-        dcfg.min_negatives,
-        closed_sets=dcfg.closed_label_sets,
-        few_share=dcfg.few_labels,
-        few_max=dcfg.few_labels_max,
-        hierarchy=hierarchy,
-        hard_share=dcfg.hard_negative_share,
-    )
+    sampler = soft.sampler(dcfg) if soft else LabelSampler(
+        label_frequencies(items), dcfg.min_labels, dcfg.max_labels, dcfg.min_negatives,
+        closed_sets=dcfg.closed_label_sets, few_share=dcfg.few_labels,
+        few_max=dcfg.few_labels_max, hierarchy=hierarchy, hard_share=dcfg.hard_negative_share,
+    )  # fmt: skip
     optimizer = make_optimizer(model, tcfg)
     state = TrainState()
     ckpt = latest_checkpoint(out) if resume else None
@@ -334,7 +324,7 @@ def train(
         entries = plan[state.batch_in_epoch]
         loss = _step(
             model, optimizer, featurizer, items, entries, mcfg, tcfg, state, dcfg.lowercase,
-            hierarchy,
+            hierarchy, soft,
         )  # fmt: skip
         state.step += 1
         state.batch_in_epoch += 1
@@ -383,34 +373,27 @@ def _step(
     state: TrainState,
     lowercase: float = 0.0,
     hierarchy: TypeHierarchy | None = None,
+    soft: SoftTargets | None = None,
 ) -> float:
     f = lr_factor(state.step, state.elapsed, tcfg)
     for g in optimizer.param_groups:
         g["lr"] = g["base_lr"] * f
     caseless = caseless_flags(len(entries), lowercase, tcfg.seed, state.epoch, state.batch_in_epoch)
-    batch = collate_train(
-        featurizer,
-        [items[i] for i, _ in entries],
-        [labs for _, labs in entries],
-        mcfg.max_width,
-        caseless,
-        hierarchy,
-    )
+    batch = soft.collate(featurizer, entries, mcfg.max_width, caseless) if soft else collate_train(
+        featurizer, [items[i] for i, _ in entries], [labs for _, labs in entries], mcfg.max_width,
+        caseless, hierarchy,
+    )  # fmt: skip
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in batch.items()}
-    targets = batch.pop("targets")
+    given = {k: batch.pop(k) for k in ("targets", "soft", "own") if k in batch}
     bf16 = resolve_bf16(tcfg.bf16, device.type)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(**batch)
-    loss = span_loss(
-        logits,
-        targets,
-        pair_mask(model, batch),
-        tcfg.loss,
-        tcfg.pos_weight,
-        tcfg.focal_gamma,
+    mask = pair_mask(model, batch)
+    loss = soft.loss(logits, given, mask, tcfg.pos_weight) if soft else span_loss(
+        logits, given["targets"], mask, tcfg.loss, tcfg.pos_weight, tcfg.focal_gamma,
         tcfg.focal_alpha,
-    )
+    )  # fmt: skip
     loss.backward()
     if tcfg.grad_clip:
         torch.nn.utils.clip_grad_norm_(
@@ -467,43 +450,6 @@ def _meta(run: RunConfig, state: TrainState, stats: PrepStats, epochs: float) ->
             "data": [dataclasses.asdict(s) for s in run.data.train],
         },
     }
-
-
-def load_sources(
-    sources: Sequence[DataSource], seed: int = 0, for_training: bool = True
-) -> list[Example]:
-    """Examples of the configured sources (see :class:`DataSource`).
-
-    Training sources may never be a zero-shot benchmark set (CrossNER, MIT), whatever the split:
-    a model reported as zero-shot must not see them. Dev sources may (their dev splits).
-    """
-    from uniner.data.readers import read_examples
-
-    out: list[Example] = []
-    for src in sources:
-        if src.dataset is not None:
-            from uniner.benchmark.loaders import load_split
-            from uniner.benchmark.registry import get
-
-            spec = get(src.dataset)
-            if for_training and spec.zero_shot:
-                raise ValueError(f"{spec.name} is a zero-shot test set and cannot be trained on")
-            exs = list(load_split(spec, src.split).examples)
-        elif src.source is not None:
-            from uniner.data.sources import training_examples
-
-            exs = list(training_examples((src.source,)))
-        else:
-            assert src.path is not None
-            exs = list(read_examples(src.path, format=None if src.format == "auto" else src.format))
-        exs = exs[src.skip :]
-        if src.limit is not None:
-            exs = exs[: src.limit]
-        if src.sample is not None and src.sample < len(exs):
-            keep = sorted(random.Random(seed).sample(range(len(exs)), src.sample))
-            exs = [exs[i] for i in keep]
-        out += exs
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:

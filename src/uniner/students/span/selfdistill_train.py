@@ -1,0 +1,163 @@
+"""Self-distillation, part two: training the span student on a teacher-score store.
+
+With ``[data] teacher_scores = "DIR"`` the span trainer reads its pieces from a store written by
+``uniner distill-scores`` (:mod:`.selfdistill`) instead of ``data.train``. Each piece is re-read
+with the student's tokenizer; each step asks it a subset of the labels the teacher was asked (the
+trainer's :class:`LabelSampler` with the stored labels as a closed set, so the few-type share
+applies too), and the loss is
+
+    soft_weight * BCE(student, teacher probability)   over every valid (span, asked label)
+    + (1 - soft_weight) * BCE(student, gold, pos_weight)   over the piece's own types only
+
+Why plain BCE for the soft part: its minimum is the teacher's probability itself, so the student
+learns the teacher's scale and the teacher's dev-chosen thresholds carry over; a positive weight
+would inflate it. Why gold on own types only: the types drawn from the Pile-NER distribution were
+never annotated on the piece, so "no gold mention" says nothing about them; the teacher does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from uniner.students.span.config import DataConfig, SpanModelConfig
+from uniner.students.span.data import LabelSampler, PrepStats, TrainItem, collate_train
+from uniner.students.span.features import Featurizer
+from uniner.students.span.model import span_loss
+from uniner.students.span.selfdistill_store import StoredPiece, read_store
+from uniner.students.span.words import word_shape
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SoftTargets:
+    """The store's pieces as training items (parallel to ``pieces``) and how to batch them."""
+
+    items: list[TrainItem]
+    pieces: list[StoredPiece]
+    stats: PrepStats
+    soft_weight: float = 1.0
+    too_long: int = 0  # pieces longer than the student's input budget, left out
+
+    @classmethod
+    def load(
+        cls, dcfg: DataConfig, featurizer: Featurizer, mcfg: SpanModelConfig, max_tokens: int
+    ) -> SoftTargets:
+        """Read ``dcfg.teacher_scores`` (its first ``teacher_max_pieces``) for this student."""
+        check_data_config(dcfg)
+        assert dcfg.teacher_scores is not None
+        out = cls([], [], PrepStats(), dcfg.soft_weight)
+        for sp in read_store(dcfg.teacher_scores, dcfg.teacher_max_pieces):
+            tokens = tuple(featurizer.encode_words(sp.words))
+            n_tokens = sum(len(t) for t in tokens)
+            if n_tokens > max_tokens:
+                out.too_long += 1
+                continue
+            spans = tuple((s, e, sp.labels[j]) for s, e, j in sp.gold if e - s <= mcfg.max_width)
+            out.items.append(
+                TrainItem(
+                    tokens=tokens,
+                    shapes=tuple(word_shape(w) for w in sp.words),
+                    spans=spans,
+                    known_labels=sp.labels,
+                    n_tokens=n_tokens,
+                )
+            )
+            out.pieces.append(sp)
+            out.stats.pieces += 1
+            out.stats.mentions += len(spans)
+        if out.too_long:
+            log.warning("%d stored pieces exceed the student's input budget", out.too_long)
+        return out
+
+    def sampler(self, dcfg: DataConfig) -> LabelSampler:
+        """The trainer's sampler over each piece's stored labels (a closed set)."""
+        return LabelSampler(
+            Counter(),
+            dcfg.min_labels,
+            dcfg.max_labels,
+            dcfg.min_negatives,
+            closed_sets=True,
+            few_share=dcfg.few_labels,
+            few_max=dcfg.few_labels_max,
+        )
+
+    def collate(
+        self,
+        featurizer: Featurizer,
+        entries: Sequence[tuple[int, list[str]]],
+        max_width: int,
+        caseless: Sequence[bool] | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """:func:`collate_train`'s batch plus ``soft`` (teacher probabilities, ``[B, W, K, L]``)
+        and ``own`` (``[B, L]``: the asked label is one of the piece's own types)."""
+        idx = [i for i, _ in entries]
+        asked = [labs for _, labs in entries]
+        batch = collate_train(featurizer, [self.items[i] for i in idx], asked, max_width, caseless)
+        soft = torch.zeros_like(batch["targets"])
+        own = torch.zeros(batch["label_mask"].shape, dtype=torch.bool)
+        for b, (i, labs) in enumerate(zip(idx, asked, strict=True)):
+            sp = self.pieces[i]
+            where = {lab: j for j, lab in enumerate(labs)}
+            pos = np.array([where.get(lab, -1) for lab in sp.labels], dtype=np.int64)
+            col = pos[sp.label.astype(np.int64)] if len(sp.label) else pos[:0]
+            keep = (col >= 0) & (sp.k.astype(np.int64) < max_width)
+            soft[
+                b,
+                torch.from_numpy(sp.start[keep].astype(np.int64)),
+                torch.from_numpy(sp.k[keep].astype(np.int64)),
+                torch.from_numpy(col[keep]),
+            ] = torch.from_numpy(sp.probabilities()[keep])
+            for j in sp.own:
+                if pos[j] >= 0:
+                    own[b, pos[j]] = True
+        batch["soft"] = soft
+        batch["own"] = own
+        return batch
+
+    def loss(
+        self,
+        logits: torch.Tensor,
+        batch: dict[str, torch.Tensor],
+        mask: torch.Tensor,
+        pos_weight: float,
+    ) -> torch.Tensor:
+        return soft_loss(logits, batch, mask, self.soft_weight, pos_weight)
+
+
+def soft_loss(
+    logits: torch.Tensor,
+    batch: dict[str, torch.Tensor],
+    mask: torch.Tensor,
+    soft_weight: float,
+    pos_weight: float,
+) -> torch.Tensor:
+    """The mixed loss of the module docstring; ``mask`` is :func:`pair_mask`'s."""
+    valid = mask.expand_as(logits)
+    x = logits[valid]
+    if x.numel() == 0:
+        return logits.sum() * 0.0
+    loss = soft_weight * F.binary_cross_entropy_with_logits(x, batch["soft"][valid])
+    if soft_weight < 1.0:
+        own = valid & batch["own"][:, None, None, :]
+        loss = loss + (1.0 - soft_weight) * span_loss(
+            logits, batch["targets"], own, "bce", pos_weight
+        )
+    return loss
+
+
+def check_data_config(dcfg: DataConfig) -> None:
+    """The data settings that cannot apply to stored pieces are refused, not ignored."""
+    if dcfg.train:
+        raise ValueError("data.teacher_scores replaces data.train: give one of them")
+    if dcfg.informal > 0.0:
+        raise ValueError("data.informal rewrites text before scoring: set it for the pool")
+    if dcfg.hierarchy is not None:
+        raise ValueError("data.hierarchy does not apply to teacher scores (the teacher decides)")

@@ -1,0 +1,223 @@
+"""Self-distillation (issue 23): the pool, the teacher-score store, resuming, soft-target training.
+
+Tiny random-init models throughout: the teacher is a tiny span model whose scores are whatever
+its random weights give (its bias starts at sigmoid(-4) ~ 0.018, so with a floor of 0.01 nearly
+every pair is stored, which exercises the store fully).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from uniner.data.types import Example
+from uniner.students.span.config import DataConfig, RunConfig, SpanModelConfig, TrainConfig
+from uniner.students.span.extractor import SpanExtractor
+from uniner.students.span.selfdistill import (
+    PoolSettings,
+    PoolSource,
+    build_scores,
+    pool_order,
+)
+from uniner.students.span.selfdistill_store import (
+    ScoreStore,
+    StoredPiece,
+    StoreError,
+    quantise,
+    read_manifest,
+    read_store,
+)
+from uniner.students.span.testing import TOY_CITIES, tiny_span_parts, toy_examples
+
+FREQ = Counter({"person": 10, "city": 8, "date": 5, "number": 4, "type": 4, "weather": 4})
+SETTINGS = PoolSettings(extra_types=2, floor=0.01, keep_empty=1.0, shard_pieces=4)
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory, one_torch_thread) -> SpanExtractor:
+    model, tok = tiny_span_parts(tmp_path_factory.mktemp("teacher"))
+    model.eval()
+    return SpanExtractor(model, tok, batch_size=4)
+
+
+def sources() -> list[PoolSource]:
+    toy = toy_examples(12, seed=1)
+    plain = [Example(ex.text, ex.entities, labels=None, id=ex.id) for ex in toy_examples(6, 2)]
+    return [PoolSource("toy-closed", "train", toy), PoolSource("toy-open", "train", plain)]
+
+
+def piece(i: int, n: int) -> StoredPiece:
+    rng = np.random.default_rng(i)
+    return StoredPiece(
+        source="s",
+        id=f"x#{i}",
+        words=("Alice", "lives", "in", "Paris", "."),
+        labels=("person", "city"),
+        own=(0,),
+        gold=((0, 1, 0),),
+        start=rng.integers(0, 5, n).astype(np.uint16),
+        k=rng.integers(0, 4, n).astype(np.uint8),
+        label=rng.integers(0, 2, n).astype(np.uint8),
+        prob=quantise(rng.random(n)),
+    )
+
+
+def same(a: StoredPiece, b: StoredPiece) -> bool:
+    arrays = all(np.array_equal(getattr(a, k), getattr(b, k)) for k in ("start", "k", "label"))
+    return a.record() == b.record() and arrays and np.array_equal(a.prob, b.prob)
+
+
+def test_store_roundtrip_and_settings_check(tmp_path: Path) -> None:
+    store = ScoreStore.open(tmp_path, {"floor": 0.01})
+    written = [piece(i, n) for i, n in enumerate((3, 0, 7))]
+    store.write_shard(written[:2], (1, 0), {})
+    store.write_shard(written[2:], (2, 1), {})
+    store.finish(True)
+    back = list(read_store(tmp_path))
+    assert len(back) == 3 and all(same(a, b) for a, b in zip(written, back, strict=True))
+    assert [p.id for p in read_store(tmp_path, max_pieces=2)] == ["x#0", "x#1"]
+    assert read_manifest(tmp_path)["entries"] == 10
+    assert ScoreStore.open(tmp_path, {"floor": 0.01}).cursor == (2, 1)
+    with pytest.raises(StoreError, match="other settings \\(floor\\)"):
+        ScoreStore.open(tmp_path, {"floor": 0.05})
+
+
+def test_quantise_steps() -> None:
+    q = quantise(np.array([0.0, 0.02, 0.5, 1.0]))
+    assert q.dtype == np.uint8 and q.tolist() == [0, 5, 128, 255]
+
+
+def test_pool_order_mixes_every_example_once() -> None:
+    order = pool_order([100, 4], mix=0.5, seed=3)
+    assert sorted(order) == [(0, i) for i in range(100)] + [(1, i) for i in range(4)]
+    assert order == pool_order([100, 4], mix=0.5, seed=3)
+    first = Counter(s for s, _ in order[:24])  # weights 10 : 2, so about 20 : 4
+    assert first[1] == 4
+    even = Counter(s for s, _ in pool_order([100, 4], mix=0.0, seed=3)[:8])
+    assert even == {0: 4, 1: 4}
+
+
+def test_build_scores_labels_and_gold(tmp_path: Path, teacher: SpanExtractor) -> None:
+    manifest = build_scores(teacher, sources(), tmp_path, SETTINGS, FREQ, progress=False)
+    pieces = list(read_store(tmp_path))
+    assert manifest["complete"] and manifest["pieces"] == len(pieces) == 18
+    for p in pieces:
+        own = {p.labels[j] for j in p.own}
+        assert len(p.labels) == len(own) + 2 and len(set(p.labels)) == len(p.labels)
+        if p.source == "toy-closed":
+            assert own == {"person", "city", "date"}
+        assert {p.labels[j] for _, _, j in p.gold} <= own
+        cities = [s for s, e, j in p.gold if p.labels[j] == "city"]
+        assert all(p.words[s] in " ".join(TOY_CITIES) for s in cities)
+        assert len(p.prob) and p.prob.min() >= 3  # >= floor, quantised
+        assert p.start.max() < len(p.words) and p.label.max() < len(p.labels)
+
+
+class Crash(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_to_the_same_store(
+    tmp_path: Path, teacher: SpanExtractor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    build_scores(teacher, sources(), whole, SETTINGS, FREQ, progress=False)
+    calls = {"n": 0}
+    real = teacher.score_items
+
+    def dies(items, encs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 4:  # inside the second shard
+            raise Crash
+        return real(items, encs)
+
+    monkeypatch.setattr(teacher, "score_items", dies)
+    with pytest.raises(Crash):
+        build_scores(teacher, sources(), cut, SETTINGS, FREQ, progress=False)
+    monkeypatch.undo()
+    partial = read_manifest(cut)
+    assert 0 < len(partial["shards"]) < len(read_manifest(whole)["shards"])
+    assert not partial["complete"]
+    build_scores(teacher, sources(), cut, SETTINGS, FREQ, progress=False)
+    a, b = read_manifest(whole), read_manifest(cut)
+    for m in (a, b):
+        for shard in m["shards"]:
+            shard.pop("seconds")
+    assert a == b
+    for shard in a["shards"]:
+        for ext in ("jsonl", "safetensors"):
+            name = f"{shard['name']}.{ext}"
+            assert (whole / name).read_bytes() == (cut / name).read_bytes()
+    assert not list(cut.glob(".tmp-*"))
+
+
+def test_max_pieces_then_continue_gives_the_same_pieces(
+    tmp_path: Path, teacher: SpanExtractor
+) -> None:
+    build_scores(teacher, sources(), tmp_path / "a", SETTINGS, FREQ, progress=False)
+    first = build_scores(
+        teacher, sources(), tmp_path / "b", SETTINGS, FREQ, max_pieces=5, progress=False
+    )
+    assert first["pieces"] == 5 and not first["complete"]
+    build_scores(teacher, sources(), tmp_path / "b", SETTINGS, FREQ, progress=False)
+    a, b = list(read_store(tmp_path / "a")), list(read_store(tmp_path / "b"))
+    assert len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+
+
+def student_run(store: Path, out: Path, backbone: Path, steps: int) -> RunConfig:
+    return RunConfig(
+        model=SpanModelConfig(backbone=str(backbone), hidden_dim=16, max_width=4),
+        data=DataConfig(teacher_scores=str(store), min_labels=2, max_labels=5, soft_weight=0.7),
+        train=TrainConfig(
+            output_dir=str(out),
+            max_steps=steps,
+            batch_size=4,
+            warmup_steps=2,
+            lr_encoder=1e-3,
+            lr_head=1e-2,
+            log_every=5,
+            checkpoint_every=0,
+            save_storage="full",
+            device="cpu",
+            bf16=False,
+        ),
+    )
+
+
+def test_student_learns_soft_targets_and_extracts(
+    tmp_path: Path, teacher: SpanExtractor, backbone: Path
+) -> None:
+    from uniner.students.span.train import train
+
+    build_scores(teacher, sources(), tmp_path / "scores", SETTINGS, FREQ, progress=False)
+    run = student_run(tmp_path / "scores", tmp_path / "run", backbone, 40)
+    res = train(run, [], progress=False)
+    losses = [v for _, v in res.state.losses]
+    assert losses[-1] < 0.7 * losses[0]
+    assert res.stats.pieces == 18
+    saved = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    assert saved["training"]["pieces"] == 18
+    m = SpanExtractor.load(tmp_path / "run" / "model")
+    ents = m.extract("Alice Smith lives in Paris .", ["person", "city"], threshold=0.0)
+    assert ents and all(e.label in ("person", "city") for e in ents)
+
+
+def test_teacher_max_pieces_and_refused_settings(
+    tmp_path: Path, teacher: SpanExtractor, backbone: Path
+) -> None:
+    from uniner.students.span.config import DataSource
+    from uniner.students.span.train import train
+
+    build_scores(teacher, sources(), tmp_path / "scores", SETTINGS, FREQ, progress=False)
+    run = student_run(tmp_path / "scores", tmp_path / "run", backbone, 1)
+    run.data.teacher_max_pieces = 7
+    assert train(run, [], progress=False).stats.pieces == 7
+    run.data.train = [DataSource(source="pile-ner")]
+    with pytest.raises(ValueError, match=r"replaces data\.train"):
+        train(run, [], progress=False)
+    with pytest.raises(ValueError, match="soft_weight"):
+        DataConfig(soft_weight=1.5)
