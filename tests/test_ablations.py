@@ -199,6 +199,7 @@ seeds = [5]
 [budget]
 steps = 3
 [eval]
+threshold = 0.01
 zero_shot_passages = 2
 dev_passages = 2
 dev_sets = ["conllpp"]
@@ -250,14 +251,18 @@ def test_rescoring_saved_predictions_gives_the_table(finished: tuple[Path, Path]
     run = folder / "half" / "seed-5"
     result = json.loads((run / "result.json").read_text())
     table = json.loads((folder / "table.json").read_text())
-    pred = run / "zero-shot" / "predictions" / "CrossNER_AI.test.jsonl"
+    sets = result["zero_shot"]["sets"]
+    name = max(sets, key=sets.get)
+    pred = run / "zero-shot" / "predictions" / f"{name}.test.jsonl"
     res = CliRunner().invoke(app, ["bench", "--predictions", str(pred)])
     assert res.exit_code == 0, res.output
     f1 = 100 * json.loads(res.output)["official"]["f1"]
-    assert math.isclose(f1, result["zero_shot"]["sets"]["CrossNER_AI"], abs_tol=1e-9)
-    assert math.isclose(f1, table["arms"][1]["zero_shot_sets"]["CrossNER_AI"], abs_tol=1e-9)
+    assert f1 > 0  # a low threshold: the random model finds some gold, so the check can fail
+    assert math.isclose(f1, sets[name], abs_tol=1e-9)
+    assert math.isclose(f1, table["arms"][1]["zero_shot_sets"][name], abs_tol=1e-9)
     cells = sorted((run / "dev" / "predictions").glob("*.jsonl"))
     dev = sum(100 * rescore(p).official.f1 for p in cells) / len(cells)
+    assert dev > 0
     assert math.isclose(dev, table["arms"][1]["dev"]["mean"], abs_tol=1e-9)
 
 

@@ -164,16 +164,18 @@ def markdown(table: dict[str, Any]) -> str:
     )  # fmt: skip
     ev = table["eval"]
     common = table["common"]
+    changes = ", ".join(f"{k} = {json.dumps(v)}" for k, v in common["set"].items())
+    dev_sets = "all sets" if ev["dev_sets"] == "all" else ", ".join(ev["dev_sets"])
     lines = [
         f"### Ablation `{table['ablation']}`: {table['title']}",
         "",
         f"Base `{table['base']}`"
-        + (f" with {common['set']}" if common["set"] else "")
+        + (f" with {changes}" if changes else "")
         + (f", without {', '.join(common['unset'])}" if common["unset"] else "")
         + f"; varies {', '.join(table['varies'])}; baseline arm `{table['baseline']}`. "
         f"Budget {budget} per run; seeds {', '.join(map(str, table['seeds']))}. Scored at "
         f"threshold {ev['threshold']}, {ev['zero_shot_passages'] or 'all'} passages per "
-        f"zero-shot set, {ev['dev_passages']} per dev-suite set ({ev['dev_sets']} sets). "
+        f"zero-shot set, {ev['dev_passages']} per dev-suite set ({dev_sets}). "
         "F1 is official, in percent, mean ± half the seed range.",
         "",
         "| arm | change | steps | zero-shot avg | Δ | paper | paper Δ | direction | vs seeds "
