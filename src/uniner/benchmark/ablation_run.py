@@ -228,13 +228,14 @@ class Recorder:
         return got
 
 
-def write_dev_predictions(result: Any, calls: dict, folder: Path) -> list[Path]:
+def write_dev_predictions(result: Any, calls: dict, folder: Path, strict: bool) -> list[Path]:
     """One predictions file per dev-suite cell, in ``uniner bench --save-predictions`` format
-    (:func:`uniner.benchmark.dump.rescore` gives back the cell's scores)."""
+    (:func:`uniner.benchmark.dump.rescore` gives back the cell's scores). ``strict`` as the
+    suite's run had it, so its cached preparation is reused rather than read again."""
     from uniner.benchmark.devsuite import prepare
     from uniner.benchmark.dump import write_predictions
 
-    per_set, _ = prepare(result.spec, None, strict=False)
+    per_set, _ = prepare(result.spec, None, strict=strict)
     paths = []
     for cells in per_set:
         for c in cells:
@@ -269,7 +270,7 @@ def evaluate_model(
         progress=progress,
     )
     if save_predictions:
-        write_dev_predictions(dev, rec.calls, folder / "dev" / "predictions")
+        write_dev_predictions(dev, rec.calls, folder / "dev" / "predictions", bool(plan_.dev_sets))
     zs = run_bench(
         folder.parent.name,
         extractor=model,
