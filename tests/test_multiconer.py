@@ -13,9 +13,8 @@ from uniner.benchmark.loaders import load_split
 from uniner.benchmark.registry import DatasetSpec, FileSet, get, suite
 from uniner.data.errors import DataFormatError
 from uniner.data.readers import detect_format, read_examples, read_records
+from uniner.data.sources import DataSource, load_sources
 from uniner.data.stats import file_stats
-from uniner.students.span.config import DataSource
-from uniner.students.span.train import load_sources
 
 # The layout of the shipped files: a blank first line, "# id <uuid>\tdomain=en", then
 # "token _ _ TAG" lines; "#" as a token (tagged) must stay a token.

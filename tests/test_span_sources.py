@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from uniner.students.span.config import DataSource
-from uniner.students.span.train import load_sources
+from uniner.data.sources import DataSource, load_sources
 
 
 def test_a_source_names_exactly_one_origin():

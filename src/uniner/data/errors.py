@@ -29,3 +29,11 @@ class DataFormatError(ValueError):
         if expected:
             text += f" (expected {expected})"
         super().__init__(text)
+
+
+class ZeroShotDataError(ValueError):
+    """Training data that is, or is read from, a zero-shot test set (CrossNER, MIT).
+
+    A model reported as zero-shot must never have seen them, in any split; the message names
+    the offending source so the config line can be found. Raised by :mod:`uniner.data.guard`.
+    """

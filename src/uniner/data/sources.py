@@ -1,20 +1,26 @@
-"""The training corpora of the default models, by name, from the shared data directory.
+"""Training data by configuration: :class:`DataSource` entries read into examples, behind the
+zero-shot guard.
 
-The paper's "Pile + supervised" setting: the Pile-NER annotations at hand plus the training
-splits of the supervised sets. CrossNER and MIT are excluded from every source of every split:
-they are the zero-shot test, and a zero-shot model must never see them. Everything that trains a
-default model (the gazetteer baseline, the span student) reads its data through here, so the
-exclusion is enforced in one place.
+Every trainer (the span and generative students, the gazetteer baseline, tools that prepare
+training data) reads its data through here, so the rule that CrossNER and MIT are never
+trained on (:mod:`uniner.data.guard`) holds in one place. The named corpora are the paper's
+"Pile + supervised" setting: the Pile-NER annotations at hand plus the training splits of the
+supervised sets.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from uniner.data.catalog import trainable_specs
+from uniner.data.guard import refuse_zero_shot_dataset, refuse_zero_shot_path
 from uniner.data.readers import read_examples
+from uniner.data.splits import load_split
 from uniner.data.types import Example
 from uniner.paths import data_dir as _data_dir
 
@@ -30,6 +36,99 @@ SOURCES = ("pile-ner", "supervised")
 PILE_NER_HELDOUT_PERCENT = 7
 
 PileNerPart = Literal["train", "heldout", "all"]
+
+
+@dataclass
+class DataSource:
+    """Where examples come from: exactly one of ``path``, ``dataset`` or ``source``.
+
+    * ``path`` (+ ``format``): any file the foundation readers understand, e.g. a UniNER
+      conversation file written by ``uniner distill`` (answers are aligned to offsets);
+    * ``dataset`` (+ ``split``): a catalogued data set, relabelled to natural-language types;
+    * ``source``: a named training corpus of this module ("pile-ner", "supervised").
+
+    ``skip`` drops the first examples, so one file can give a training part and a held-out
+    part (``limit = N`` for one, ``skip = N`` for the other); then ``limit`` keeps the first of
+    the rest and ``sample`` a seeded random subset of that many.
+    """
+
+    path: str | None = None
+    format: str = "auto"
+    dataset: str | None = None
+    split: str = "train"
+    source: str | None = None
+    limit: int | None = None
+    sample: int | None = None
+    skip: int = 0
+
+    def __post_init__(self) -> None:
+        for key in ("limit", "sample", "skip"):
+            value = getattr(self, key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ValueError(f"a data source's {key} must be an integer >= 0, got {value!r}")
+        given = [k for k in ("path", "dataset", "source") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a data source needs exactly one of path, dataset, source; got {given or 'none'}"
+            )
+        if self.source is not None and self.source not in SOURCES:
+            raise ValueError(f"unknown training source {self.source!r}; known: {SOURCES}")
+
+    def describe(self) -> str:
+        """The entry as a config line would name it (for messages)."""
+        if self.dataset is not None:
+            return f"dataset = {self.dataset!r} (split {self.split!r})"
+        if self.source is not None:
+            return f"source = {self.source!r}"
+        return f"path = {self.path!r}"
+
+
+def check_training_sources(
+    sources: Iterable[DataSource], data_dir: str | Path | None = None
+) -> None:
+    """Refuse (ZeroShotDataError) any source that is, or reads, zero-shot test data.
+
+    Called before anything is read, so a bad entry fails in a second, not after an hour of
+    loading; ``load_sources`` calls it, and a trainer that reads some entries itself (the
+    generative student's conversation files) calls it first.
+    """
+    for src in sources:
+        if src.dataset is not None:
+            refuse_zero_shot_dataset(src.dataset, what=src.describe())
+        elif src.path is not None:
+            refuse_zero_shot_path(src.path, data_dir, what=src.describe())
+
+
+def load_sources(
+    sources: Sequence[DataSource], seed: int = 0, for_training: bool = True
+) -> list[Example]:
+    """Examples of the configured sources (see :class:`DataSource`), in order.
+
+    Training sources may never be zero-shot test data (CrossNER, MIT), whatever the split, by
+    name or by path: a model reported as zero-shot must not see them. Sources read with
+    ``for_training=False`` (held-out data a run only scores) may be.
+    """
+    if for_training:
+        check_training_sources(sources)
+    out: list[Example] = []
+    for src in sources:
+        if src.dataset is not None:
+            exs = list(load_split(src.dataset, src.split).examples)
+        elif src.source is not None:
+            exs = list(training_examples((src.source,)))
+        else:
+            assert src.path is not None
+            exs = list(read_examples(src.path, format=None if src.format == "auto" else src.format))
+        exs = exs[src.skip :]
+        if src.limit is not None:
+            exs = exs[: src.limit]
+        if src.sample is not None and src.sample < len(exs):
+            keep = sorted(random.Random(seed).sample(range(len(exs)), src.sample))
+            exs = [exs[i] for i in keep]
+        out += exs
+    return out
 
 
 def in_pile_ner_heldout(text: str) -> bool:
@@ -57,12 +156,8 @@ def pile_ner_examples(
 
 def supervised_train_examples(data_dir: Path | None = None) -> Iterator[Example]:
     """Training splits of the supervised sets, labels renamed to natural language."""
-    from uniner.benchmark.loaders import load_split
-    from uniner.benchmark.registry import suite
-
-    for spec in suite("supervised-train", data_dir):
-        if spec.zero_shot:  # defence in depth: the suite already excludes them
-            raise AssertionError(f"{spec.name} is a zero-shot set and must not be trained on")
+    for spec in trainable_specs(data_dir):
+        refuse_zero_shot_dataset(spec, what="source = 'supervised'")  # already excluded
         yield from load_split(spec, "train", data_dir).examples
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uniner.students.span.config import DataSource
+from uniner.data.sources import DataSource
 
 KIND = "generative"
 

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from uniner.data.sources import check_training_sources, load_sources
 from uniner.data.types import Conversation
 from uniner.students.generative.config import GenRunConfig, dump_config, load_config
 from uniner.students.generative.data import (
@@ -94,23 +95,20 @@ def load_conversations(run: GenRunConfig) -> list[Conversation]:
 
     Conversation files (``path`` of a conversation format, e.g. ``uniner distill`` output or the
     UniNER/SLIMER files) are used as written, queries of a passage merged. ``dataset`` and
-    ``source`` entries go through the span student's loader, which refuses zero-shot test sets.
+    ``source`` entries go through the shared loader. Every entry passes the zero-shot guard
+    (:func:`uniner.data.sources.check_training_sources`) before anything is read.
     """
     from uniner.data.readers import FORMATS, detect_format, read_conversations
-    from uniner.paths import data_dir
-    from uniner.students.span.train import load_sources
 
     if not run.data.train:
         raise ValueError("data.train lists no source")
+    check_training_sources(run.data.train)
     seed = run.train.seed
     rng = random.Random(seed)
     convs: list[Conversation] = []
     for src in run.data.train:
         if src.path is not None:
             path = Path(src.path)
-            root = data_dir()
-            if root is not None and path.resolve().is_relative_to((root / "zero-shot").resolve()):
-                raise ValueError(f"{path} is zero-shot test data and cannot be trained on")
             fmt = detect_format(path) if src.format == "auto" else src.format
             if FORMATS[fmt].conversations is not None:
                 got = list(read_conversations(path, fmt, group=True))
@@ -324,6 +322,8 @@ def train(
     resume: bool = True,
 ) -> TrainResult:
     """Train (or resume) the run; conversations default to the configured sources."""
+    if conversations is None:  # zero-shot test data is refused before any folder or model
+        check_training_sources(run.data.train)
     import torch
     from transformers import Trainer, set_seed
     from transformers.trainer_utils import get_last_checkpoint

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from uniner.data.hierarchy import MIN_SHARE, MIN_SUPPORT
+from uniner.data.sources import DataSource  # a [data] entry; shared with every trainer
 
 T = TypeVar("T")
 
@@ -65,44 +66,6 @@ class SpanModelConfig:
             raise ValueError("max_prefix_tokens must hold at least one label")
         if self.train_top_layers is not None and self.train_top_layers < 1:
             raise ValueError(f"train_top_layers must be >= 1 or None, got {self.train_top_layers}")
-
-
-@dataclass
-class DataSource:
-    """Where examples come from: exactly one of ``path``, ``dataset`` or ``source``.
-
-    * ``path`` (+ ``format``): any file the foundation readers understand, e.g. a UniNER
-      conversation file written by ``uniner distill`` (answers are aligned to offsets);
-    * ``dataset`` (+ ``split``): a registered data set, relabelled to natural-language types;
-    * ``source``: a named training corpus of :mod:`uniner.data.sources` ("pile-ner",
-      "supervised").
-
-    ``skip`` drops the first examples, so one file can give a training part and a held-out
-    part (``limit = N`` for one, ``skip = N`` for the other); then ``limit`` keeps the first of
-    the rest and ``sample`` a seeded random subset of that many.
-    """
-
-    path: str | None = None
-    format: str = "auto"
-    dataset: str | None = None
-    split: str = "train"
-    source: str | None = None
-    limit: int | None = None
-    sample: int | None = None
-    skip: int = 0
-
-    def __post_init__(self) -> None:
-        for key in ("limit", "sample", "skip"):
-            value = getattr(self, key)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
-            ):
-                raise ValueError(f"a data source's {key} must be an integer >= 0, got {value!r}")
-        given = [k for k in ("path", "dataset", "source") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                f"a data source needs exactly one of path, dataset, source; got {given or 'none'}"
-            )
 
 
 @dataclass

@@ -18,7 +18,6 @@ import dataclasses
 import json
 import logging
 import math
-import random
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -31,10 +30,10 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from uniner.data.hierarchy import TypeHierarchy
+from uniner.data.sources import load_sources
 from uniner.data.types import Example
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import (
-    DataSource,
     RunConfig,
     SpanModelConfig,
     TrainConfig,
@@ -451,43 +450,6 @@ def _meta(run: RunConfig, state: TrainState, stats: PrepStats, epochs: float) ->
             "data": [dataclasses.asdict(s) for s in run.data.train],
         },
     }
-
-
-def load_sources(
-    sources: Sequence[DataSource], seed: int = 0, for_training: bool = True
-) -> list[Example]:
-    """Examples of the configured sources (see :class:`DataSource`).
-
-    Training sources may never be a zero-shot benchmark set (CrossNER, MIT), whatever the split:
-    a model reported as zero-shot must not see them. Dev sources may (their dev splits).
-    """
-    from uniner.data.readers import read_examples
-
-    out: list[Example] = []
-    for src in sources:
-        if src.dataset is not None:
-            from uniner.benchmark.loaders import load_split
-            from uniner.benchmark.registry import get
-
-            spec = get(src.dataset)
-            if for_training and spec.zero_shot:
-                raise ValueError(f"{spec.name} is a zero-shot test set and cannot be trained on")
-            exs = list(load_split(spec, src.split).examples)
-        elif src.source is not None:
-            from uniner.data.sources import training_examples
-
-            exs = list(training_examples((src.source,)))
-        else:
-            assert src.path is not None
-            exs = list(read_examples(src.path, format=None if src.format == "auto" else src.format))
-        exs = exs[src.skip :]
-        if src.limit is not None:
-            exs = exs[: src.limit]
-        if src.sample is not None and src.sample < len(exs):
-            keep = sorted(random.Random(seed).sample(range(len(exs)), src.sample))
-            exs = [exs[i] for i in keep]
-        out += exs
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
