@@ -170,6 +170,40 @@ def test_uniner_train_reports_one_line_naming_the_source(data_dir: Path, tmp_pat
     assert "zero-shot test data" in lines[0]
 
 
+def test_other_builders_of_training_data_refuse_too(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A distillation corpus (its annotations become training data), ``uniner instruct build``
+    inputs and the self-distillation pool go through the same guard."""
+    from uniner.cli import _register, app
+    from uniner.distill.corpus import expand_sources
+
+    ways = _ways_to_reach(data_dir, tmp_path, monkeypatch)
+    for path in ways:
+        with pytest.raises(ZeroShotDataError, match="corpus file"):
+            expand_sources([path])
+    with pytest.raises(ZeroShotDataError):  # a folder that holds one
+        expand_sources([str(data_dir)])
+    _register()
+    res = CliRunner().invoke(app, ["instruct", "build", ways[3], "-o", str(tmp_path / "i.json")])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.stderr.startswith("error: ") and "zero-shot test data" in res.stderr
+    assert not (tmp_path / "i.json").exists()
+
+
+def test_the_self_distillation_pool_refuses_a_zero_shot_set(monkeypatch: pytest.MonkeyPatch):
+    """Even if the catalog's list of trainable sets were wrong, the pool refuses the set."""
+    import uniner.data.catalog
+    from uniner.data.catalog import get
+    from uniner.students.span.selfdistill import default_pool_sources
+
+    monkeypatch.setattr(
+        uniner.data.catalog, "trainable_specs", lambda data_dir=None: (get("CrossNER AI"),)
+    )
+    with pytest.raises(ZeroShotDataError, match="CrossNER_AI"):
+        default_pool_sources(names=["supervised"])
+
+
 def _span_config(tmp_path: Path, train: str) -> Path:
     cfg = tmp_path / "span.toml"
     cfg.write_text(

@@ -67,6 +67,7 @@ def build(
 ) -> None:
     """Write INPUTS as conversations: one question per type, negatives, seeded order."""
     from uniner.data.errors import DataFormatError
+    from uniner.data.guard import refuse_zero_shot_path
     from uniner.data.readers._common import load_json_object
     from uniner.instruct import BuildConfig, build_records, type_frequencies, write_records
 
@@ -81,6 +82,8 @@ def build(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    for path in inputs:  # instruction data is training data: never CrossNER/MIT
+        refuse_zero_shot_path(path, what=str(path))
     if not out.parent.is_dir():  # refused before the inputs are read, not after
         raise UserError(f"{out}: folder {out.parent} does not exist (--out)", RUNTIME)
     if out.is_dir():

@@ -18,6 +18,7 @@ another name is not detected (only its path is checked).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from uniner.data.catalog import get, zero_shot_specs
@@ -48,8 +49,12 @@ def protected_paths(data_dir: str | Path | None = None) -> tuple[Path, ...]:
     data (``data_dir`` or the default one, when present) and every file the catalog registers
     for a zero-shot set."""
     root = Path(data_dir) if data_dir is not None else _default_data_dir()
-    if root is None:
-        return ()
+    return () if root is None else _protected_under(root.resolve())
+
+
+@functools.lru_cache(maxsize=8)
+def _protected_under(root: Path) -> tuple[Path, ...]:
+    """Cached per data directory: a corpus of thousands of files is checked file by file."""
     out = [(root / ZERO_SHOT_FOLDER).resolve()]
     for spec in zero_shot_specs():
         for fs in spec.files.values():

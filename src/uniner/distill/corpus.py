@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from uniner.data.errors import DataFormatError
+from uniner.data.guard import refuse_zero_shot_path
 from uniner.data.readers._common import iter_json_lines, open_text
 from uniner.distill.runner import Passage
 
@@ -72,7 +73,10 @@ def expand_sources(sources: Iterable[str | Path]) -> list[Path]:
             out.append(p)
         else:
             raise FileNotFoundError(f"corpus source {s!r} does not exist")
-    return list(dict.fromkeys(out))
+    found = list(dict.fromkeys(out))
+    for f in found:  # a teacher's annotations of a zero-shot test text would be training data
+        refuse_zero_shot_path(f, what=f"corpus file {f}")
+    return found
 
 
 def _get_field(rec: object, dotted: str) -> object:

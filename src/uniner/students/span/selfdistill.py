@@ -93,14 +93,15 @@ def default_pool_sources(
     """Every text we may distil on: Pile-NER's training part and the supervised train splits.
 
     ``names`` keeps some: ``pile-ner``, ``supervised`` (all supervised sets) or set names.
-    Zero-shot sets are refused whatever is asked (the registry's ``supervised-train`` suite
-    already leaves them out; this checks again).
+    Zero-shot sets are refused whatever is asked (``trainable_specs`` already leaves them out;
+    the shared guard checks again).
     """
-    from uniner.benchmark.loaders import load_split
-    from uniner.benchmark.registry import suite
+    from uniner.data.catalog import trainable_specs
+    from uniner.data.guard import refuse_zero_shot_dataset
     from uniner.data.sources import pile_ner_examples
+    from uniner.data.splits import load_split
 
-    specs = suite("supervised-train", data_dir)
+    specs = trainable_specs(data_dir)
     wanted = set(names) if names is not None else {PILE_NER, SUPERVISED}
     unknown = wanted - {PILE_NER, SUPERVISED} - {s.name for s in specs}
     if unknown:
@@ -111,8 +112,7 @@ def default_pool_sources(
         out.append(PoolSource(PILE_NER, "train", tuple(pile_ner_examples(data_dir, "train"))))
     for spec in specs:
         if SUPERVISED in wanted or spec.name in wanted:
-            if spec.zero_shot:
-                raise AssertionError(f"{spec.name} is a zero-shot set and must not be trained on")
+            refuse_zero_shot_dataset(spec, what="the self-distillation pool")
             out.append(PoolSource(spec.name, "train", load_split(spec, "train", data_dir).examples))
     return out
 
