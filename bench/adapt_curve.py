@@ -21,12 +21,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from uniner.data.sources import load_sources
 from uniner.models import resolve_model
 from uniner.students.span.config import load_run_config
 from uniner.students.span.evaluate import evaluate
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.io import load_model
-from uniner.students.span.train import load_sources
 
 
 def main() -> None:

@@ -23,9 +23,9 @@ from select_threshold import DEV_SETS  # a sibling script (bench/ is on sys.path
 from uniner import load
 from uniner.benchmark.loaders import load_split
 from uniner.benchmark.runner import score_split
+from uniner.data.sources import load_sources
 from uniner.data.types import Example
 from uniner.students.span.config import load_run_config
-from uniner.students.span.train import load_sources
 
 
 def scores(model, name: str, labels: list[str], examples: list[Example], threshold) -> dict:

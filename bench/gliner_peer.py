@@ -86,8 +86,8 @@ def train(args: argparse.Namespace) -> None:
     from gliner import GLiNER, GLiNERConfig
     from transformers import TrainerCallback
 
+    from uniner.data.sources import load_sources
     from uniner.students.span.config import load_run_config
-    from uniner.students.span.train import load_sources
 
     run = load_run_config(args.config)
     examples = load_sources(run.data.train, seed=run.train.seed)

@@ -30,8 +30,8 @@ log = logging.getLogger("mine_hierarchy")
 
 def training_mix(config: Path, seed: int | None = None) -> tuple[list[Example], list[str]]:
     """The config's training examples plus the extra data sets that are registered."""
+    from uniner.data.sources import load_sources
     from uniner.students.span.config import load_run_config
-    from uniner.students.span.train import load_sources
 
     run = load_run_config(config)
     examples = load_sources(run.data.train, seed=run.train.seed if seed is None else seed)

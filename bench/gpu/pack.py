@@ -27,9 +27,9 @@ from pathlib import Path
 def traced_data_files(config: str, test_suite: str | None = None) -> list[Path]:
     """Every file under the data root that loading the run config's sources opens, plus the
     test splits of ``test_suite`` (the gliner peer is scored on the GPU machine)."""
+    from uniner.data.sources import load_sources
     from uniner.paths import data_dir
     from uniner.students.span.config import load_run_config
-    from uniner.students.span.train import load_sources
 
     root = data_dir(required=True)
     opened: set[Path] = set()
