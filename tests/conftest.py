@@ -82,6 +82,21 @@ def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_backbone(tmp_path_factory.mktemp("tiny-backbone"))
 
 
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray with 2 CPUs for every tests/test_ray_*.py: a start costs seconds. The
+    ``--engine ray`` code finds it initialised and uses it as it is."""
+    ray = require("ray", "ray")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        object_store_memory=200 * 2**20,
+        logging_level="WARNING",
+    )
+    yield ray
+    ray.shutdown()
+
+
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 

@@ -25,8 +25,16 @@ from uniner.cli.extract_file import (
 )
 from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
 from uniner.data.types import Entity
+from uniner.scale.options import (
+    ActorsOption,
+    AddressOption,
+    Engine,
+    EngineOption,
+    OutputFormatOption,
+    ThreadsPerActorOption,
+)
 
-__all__ = ["extract", "highlight", "read_inputs"]
+__all__ = ["extract", "highlight", "read_inputs", "span_rows"]
 
 console = Console()
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta")
@@ -89,6 +97,11 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead")] = False,
     runtime: RuntimeOption = Runtime.torch,
     onnx_dir: OnnxDirOption = None,
+    engine: EngineOption = Engine.local,
+    address: AddressOption = None,
+    actors: ActorsOption = None,
+    threads_per_actor: ThreadsPerActorOption = None,
+    output_format: OutputFormatOption = None,
 ) -> None:
     """Find entities of the given types in TEXT, or in every record of --input."""
     labels = _check_arguments(text, label, input, output)
@@ -98,6 +111,11 @@ def extract(
         raise typer.BadParameter(
             "the generative student runs on torch only", param_hint="--runtime"
         )
+    if engine is Engine.ray:  # shards in a folder or glob, on Ray (uniner.scale)
+        from uniner.scale.cli import extract_with_ray
+
+        extract_with_ray(locals())
+        return
     job = None
     if input is not None:  # every record checked before the (slow) model load
         settings = {
@@ -121,21 +139,11 @@ def extract(
     mode = "nested" if nested else "flat"
     if job is not None:
 
-        def span_rows(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def rows(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
             with WindowProgress(extractor.batch_size) as progress:
-                res = extractor.extract_each(
-                    [r["text"] for r in chunk],
-                    [r["labels"] for r in chunk],
-                    threshold,
-                    mode,
-                    multi_label,
-                    progress=progress,
-                )
-            return [
-                {"entities": [e.to_dict() for e in r.entities], "windowed": r.windowed} for r in res
-            ]
+                return span_rows(extractor, chunk, threshold, mode, multi_label, progress)
 
-        run_job(job, batch_size, span_rows)
+        run_job(job, batch_size, rows)
         console.print(f"[green]wrote[/green] {job.out} ({job.total} texts)")
         return
     assert text is not None
@@ -148,6 +156,27 @@ def extract(
     shown = _print_entities(text, ents, labels, as_json, scores=True, threshold=res[0].threshold)
     if shown and res[0].windowed:
         console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
+
+
+def span_rows(
+    extractor: Any,
+    chunk: list[dict[str, Any]],
+    threshold: float | None,
+    mode: str,
+    multi_label: bool | None,
+    progress: Any = None,
+) -> list[dict[str, Any]]:
+    """The fields the span student adds to each input record: one definition for every engine
+    (this process, or the actors of ``--engine ray``), so their outputs are the same."""
+    res = extractor.extract_each(
+        [r["text"] for r in chunk],
+        [r["labels"] for r in chunk],
+        threshold,
+        mode,
+        multi_label,
+        progress=progress,
+    )
+    return [{"entities": [e.to_dict() for e in r.entities], "windowed": r.windowed} for r in res]
 
 
 def _check_arguments(
