@@ -162,7 +162,10 @@ def fingerprint(extractor: Any) -> str:
         raise RuntimeError("the torch weights were released (use_onnx(..., release_torch=True))")
     model = extractor.model
     h = hashlib.sha256()
-    h.update(json.dumps(dataclasses.asdict(model.config), sort_keys=True, default=str).encode())
+    config = dataclasses.asdict(model.config)
+    if config.get("label_encoding") == "joint":  # the default: exports made before the key exist
+        del config["label_encoding"]
+    h.update(json.dumps(config, sort_keys=True, default=str).encode())
     for name, tensor in sorted(model.state_dict().items()):
         h.update(name.encode())
         h.update(str(tensor.dtype).encode())
