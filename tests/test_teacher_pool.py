@@ -150,22 +150,30 @@ def test_a_stalling_endpoint_is_failed_over(tmp_path):
     assert len(good.requests) == N  # the stalled ones were asked once more, here
 
 
-def test_an_endpoint_comes_back_after_a_probe(tmp_path):
-    """A 503 marks the endpoint down; its probe reopens it and it answers again."""
-    script = {
-        **SCRIPT,
-        "by_hash": {
-            **SCRIPT["by_hash"],
-            sha(TEXTS[0]): [{"status": 503}, *SCRIPT["by_hash"][sha(TEXTS[0])]],
-        },
-    }
-    with ScriptedServer(script) as only:
+def test_bad_answers_in_a_row_take_an_endpoint_down_until_a_probe(tmp_path):
+    """Every passage's first two answers are 503s: three in a row mark the endpoint down, its
+    probe reopens it (one request at a time until one answers) and every passage is answered."""
+    first_503 = {h: [{"status": 503}] * 2 + acts for h, acts in SCRIPT["by_hash"].items()}
+    with ScriptedServer({**SCRIPT, "by_hash": first_503}) as only:
         pool = _pool([only])
         stats = asyncio.run(_distill(pool, tmp_path, "back"))
     assert stats.asked == N and stats.failed == 0
     (ep,) = pool.last_report["endpoints"]
-    assert ep["errors"] == {"http_503": 1} and ep["down_events"] == 1 and ep["probes"] >= 1
-    assert ep["state"] == "up" and ep["ok"] == N and ep["failed_over"] == 0
+    assert ep["errors"] == {"http_503": 2 * N} and ep["ok"] == N and ep["sent"] == 3 * N
+    assert ep["down_events"] >= 1 and ep["probes"] >= ep["down_events"]
+    assert ep["state"] == "up" and ep["failed_over"] == 0  # one endpoint: nowhere else to go
+
+
+def test_one_bad_answer_does_not_take_an_endpoint_down(tmp_path):
+    one_503 = dict(SCRIPT["by_hash"])
+    one_503[sha(TEXTS[3])] = [{"status": 503}, *one_503[sha(TEXTS[3])]]
+    with ScriptedServer({**SCRIPT, "by_hash": one_503}) as only:
+        pool = _pool([only], probe_backoff=600)  # were it marked down, the run would hang
+        stats = asyncio.run(_distill(pool, tmp_path, "one"))
+    assert stats.asked == N and stats.failed == 0
+    (ep,) = pool.last_report["endpoints"]
+    assert ep["errors"] == {"http_503": 1} and ep["down_events"] == 0 and ep["probes"] == 0
+    assert ep["sent"] == N + 1 and ep["ok"] == N
 
 
 def test_a_misconfigured_endpoint_is_skipped_and_all_bad_stops(tmp_path):

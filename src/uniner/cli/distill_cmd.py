@@ -7,6 +7,11 @@ on the command line. Everything lands in ``--out``:
 re-run with the same settings asks nothing again, a killed run resumes), ``passages.jsonl`` (the
 sampled passages), ``report.{json,md}``, ``type_frequency.png`` and, with ``--instruct``,
 ``instruct.json`` in the released Pile-NER-type layout.
+
+Several teacher endpoints serving the same model: repeat ``--teacher-url URL[,concurrency=N,
+rpm=R,tpm=T,name=S]`` or give ``[[endpoints]]`` tables in the config (see
+:mod:`uniner.distill.teachers.endpoints`); the run then fails over between them and ends with a
+per-endpoint table (also in ``report.json`` under ``run.endpoints`` and in ``report.md``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import typer
 from tqdm import tqdm
 
 from uniner.cli import app
+from uniner.scale.options import AddressOption, DistillEngineOption, ShardSizeOption
 
 DEFAULTS: dict[str, Any] = {
     "inputs": [],
@@ -55,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "n_negatives": 2,
     "out": None,
     "report_only": False,
+    "engine": "local",  # or "ray": shards of passages on Ray (uniner.scale.ray_distill)
+    "address": None,
+    "shard_size": 1000,
 }
 
 
@@ -190,6 +199,9 @@ def distill(
         bool | None,
         typer.Option("--report-only", help="rebuild the report from --out, ask nothing"),
     ] = None,
+    engine: DistillEngineOption = None,
+    address: AddressOption = None,
+    shard_size: ShardSizeOption = None,
 ) -> None:
     """Annotate a corpus with a teacher LLM (resumable), report, build instruction data."""
     given = {k: v for k, v in locals().items() if k != "config"}
@@ -263,7 +275,13 @@ def distill(
                 await teach.aclose()
 
         try:
-            stats = asyncio.run(go())
+            if s["engine"] == "ray":  # the same runner, per shard of passages, on Ray
+                from uniner.scale.ray_distill import annotate_on_ray
+
+                asyncio.run(teach.aclose())  # each shard task makes its own teacher
+                stats = annotate_on_ray(passages, s, _teacher, tmpl, out_dir, progress)
+            else:
+                stats = asyncio.run(go())
         except FatalTeacherError as exc:
             bar.close()
             typer.echo(f"error: {exc}", err=True)

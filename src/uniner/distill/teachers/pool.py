@@ -7,12 +7,15 @@ store keys, the cache and the output are those of a single-endpoint run).
 * **Dispatch**: each request takes a slot on the least-loaded usable endpoint (in flight /
   its ``concurrency``) and waits on that endpoint's own RPM/TPM limiter.
 * **Health**: :meth:`TeacherPool.check` validates every endpoint (``GET /models``) before any
-  passage is sent. A *fault* (connection refused or reset, a stall past the per-request
-  ``timeout``, a retryable 5xx, a malformed body) marks the endpoint down: nothing new is sent
-  there, and a background probe (``GET /models``, exponential backoff with jitter, tenacity)
-  brings it back, at first with one request in flight (half-open) until an answer arrives. The
-  wait before the first probe doubles with each fault in a row, so a flapping endpoint gets
-  less and less work. A 429 only pauses the endpoint for its ``Retry-After``.
+  passage is sent. An endpoint that does not answer (connection refused or reset, a stall past
+  the per-request ``timeout``) is marked down at once; one that answers badly (a retryable
+  5xx, a malformed body) after ``fault_threshold`` such answers in a row, since one 503 among
+  thousands of answers is the request's bad luck, not the endpoint's. Nothing new is sent to a
+  down endpoint; a background probe (``GET /models``, exponential backoff with jitter,
+  tenacity) brings it back, at first with one request in flight (half-open) until an answer
+  arrives. The wait before the first probe doubles each time it goes down again without an
+  answer in between, so a flapping endpoint gets less and less work. A 429 only pauses the
+  endpoint for its ``Retry-After``.
 * **Failover**: a request whose endpoint faults is re-asked on another usable endpoint; each
   request has one attempt in flight at a time (never a hedged duplicate) and returns one
   answer, so the runner stores one answer per passage. Attempts per request are bounded by
@@ -58,7 +61,8 @@ class Endpoint:
     state: str = "up"  # up | down | disabled
     trial: bool = False  # back from down: one request at a time until one answers
     paused_until: float = 0.0  # a 429's Retry-After
-    faults_in_row: int = 0
+    faults_in_row: int = 0  # faults since the last answer
+    downs_in_row: int = 0  # times marked down since the last answer
     down_since: float = 0.0
     reason: str = ""  # the last fault or the fatal error
     probe: asyncio.Task | None = None
@@ -83,6 +87,7 @@ class TeacherPool:
         max_retries: int = 6,
         probe_backoff: float = 1.0,
         probe_backoff_max: float = 60.0,
+        fault_threshold: int = 3,
         down_timeout: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
         **client_kw: Any,
@@ -93,6 +98,7 @@ class TeacherPool:
         self.max_retries = max_retries
         self.probe_backoff, self.probe_backoff_max = probe_backoff, probe_backoff_max
         self.down_timeout = down_timeout
+        self.fault_threshold = fault_threshold
         self._clock = clock
         self.endpoints = [
             Endpoint(
@@ -157,20 +163,28 @@ class TeacherPool:
             why = "; ".join(f"{e.cfg.label}: {e.reason}" for e in self.endpoints)
             raise FatalTeacherError(f"no usable teacher endpoint: {why}")
 
+    def _fault(self, ep: Endpoint, exc: TransientError) -> None:
+        """Called holding the condition: count a fault; mark ``ep`` down when it means the
+        endpoint, not the request (see the module docstring)."""
+        ep.faults_in_row += 1
+        silent = exc.kind in ("connection", "timeout")
+        if silent or ep.trial or ep.faults_in_row >= self.fault_threshold:
+            self._mark_down(ep, f"{exc.kind}: {exc}")
+
     def _mark_down(self, ep: Endpoint, reason: str) -> None:
         """Called holding the condition: stop sending to ``ep`` and start probing it."""
-        ep.faults_in_row += 1
         ep.reason = reason
         ep.trial = False
         if ep.state != "up":
             return
+        ep.downs_in_row += 1
         ep.state, ep.down_since = "down", self._clock()
         ep.stats.down_events += 1
         ep.probe = asyncio.create_task(self._revive(ep))
 
     async def _revive(self, ep: Endpoint) -> None:
         """Probe ``ep`` with exponential backoff and jitter until it answers, then reopen it."""
-        first = min(self.probe_backoff_max, self.probe_backoff * 2 ** (ep.faults_in_row - 1))
+        first = min(self.probe_backoff_max, self.probe_backoff * 2 ** (ep.downs_in_row - 1))
 
         async def probe() -> str | None:
             ep.stats.probes += 1
@@ -238,13 +252,13 @@ class TeacherPool:
                     wait = exc.retry_after if exc.retry_after is not None else self.probe_backoff
                     ep.paused_until = max(ep.paused_until, self._clock() + wait)
                 else:
-                    self._mark_down(ep, f"{exc.kind}: {exc}")
+                    self._fault(ep, exc)
             elif isinstance(exc, FatalTeacherError):
                 self._disable(ep, exc)
             elif isinstance(exc, RequestFailed):
                 ep.stats.errors[f"http_{exc.status}" if exc.status else "failed"] += 1
             elif exc is None:
-                ep.faults_in_row, ep.trial = 0, False
+                ep.faults_in_row, ep.downs_in_row, ep.trial = 0, 0, False
             self._cond.notify_all()
 
     # --- requests ----------------------------------------------------------------------------
