@@ -221,3 +221,26 @@ def test_teacher_max_pieces_and_refused_settings(
         train(run, [], progress=False)
     with pytest.raises(ValueError, match="soft_weight"):
         DataConfig(soft_weight=1.5)
+
+
+def test_pool_curve_trains_each_size_once(
+    tmp_path: Path, teacher: SpanExtractor, backbone: Path, bench_script
+) -> None:
+    mod = bench_script("fast_pool_curve")
+    build_scores(teacher, sources(), tmp_path / "scores", SETTINGS, FREQ, progress=False)
+    base = student_run(tmp_path / "scores", tmp_path / "unused", backbone, 1)
+    calls: list[int] = []
+
+    def fake_eval(model_dir: Path) -> dict:
+        pieces = json.loads((model_dir / "config.json").read_text())["training"]["pieces"]
+        calls.append(pieces)
+        return {"summary": pieces / 100}
+
+    out = tmp_path / "curve"
+    args = (base, str(tmp_path / "scores"), [4, 9], 3, out, fake_eval)
+    rows = mod.curve(*args, progress=False)
+    assert [(r["pieces"], r["steps"], r["summary"]) for r in rows] == [(4, 3, 0.04), (9, 3, 0.09)]
+    assert mod.curve(*args, progress=False) == rows and calls == [4, 9]  # reused, not retrained
+    mod.write_report(rows, out, {"config": "c", "scores": "s", "steps": 3})
+    assert "| 9 | 3 | 9.0 |" in (out / "curve.md").read_text()
+    assert (out / "curve.png").stat().st_size > 0

@@ -22,6 +22,7 @@ import typer
 
 from uniner.cli import app
 from uniner.cli.errors import RUNTIME, USAGE, UserError
+from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
 
 
 def config_kind(raw: dict) -> str:
@@ -120,6 +121,8 @@ def distill_scores(
     shard_pieces: Annotated[int, typer.Option(min=1, help="pieces per shard")] = 1024,
     batch_size: Annotated[int, typer.Option(min=1, help="teacher inputs per batch")] = 16,
     threads: Annotated[int | None, typer.Option(min=1, help="torch threads")] = None,
+    runtime: RuntimeOption = Runtime.torch,
+    onnx_dir: OnnxDirOption = None,
 ) -> None:
     """Score the self-distillation pool with a teacher, once (issue 23); reruns continue.
 
@@ -129,9 +132,11 @@ def distill_scores(
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from uniner.students.span.selfdistill import PoolSettings, run_pool
+    from uniner import load
+    from uniner.students.span.selfdistill import PoolSettings, score_training_pool, teacher_id
     from uniner.students.span.selfdistill_store import StoreError
 
+    check_runtime(runtime, onnx_dir)
     try:
         settings = PoolSettings(
             max_words=64,
@@ -146,16 +151,38 @@ def distill_scores(
     except ValueError as exc:
         raise UserError(str(exc), USAGE) from None
     try:
-        manifest = run_pool(
-            teacher,
+        name = teacher_id(teacher, runtime.value)
+        model = apply_runtime(
+            load(teacher, threads=threads, batch_size=batch_size), runtime, onnx_dir
+        )
+        manifest = score_training_pool(
+            model,
+            name,
             out,
             settings,
             max_pieces=max_pieces,
             sources=source or None,
-            batch_size=batch_size,
-            threads=threads,
+            exclude_texts=dev_suite_texts(),
         )
     except (StoreError, ValueError) as exc:
         raise UserError(str(exc), RUNTIME) from None
     summary = {k: manifest[k] for k in ("pieces", "entries", "complete")}
     typer.echo(json.dumps({**summary, "shards": len(manifest["shards"]), "out": str(out)}))
+
+
+def dev_suite_texts(data_dir: Path | None = None) -> set[str]:
+    """Every text the dev suite may ask (its sets' dev splits and the held-out Pile-NER part),
+    folded (``selfdistill.fold_text``): the self-distillation pool leaves them out."""
+    from uniner.benchmark.devsuite import DEV_SUITE, PILE_NER_HELDOUT
+    from uniner.benchmark.loaders import load_split
+    from uniner.benchmark.registry import get
+    from uniner.data.sources import pile_ner_examples
+    from uniner.students.span.selfdistill import fold_text
+
+    texts = {fold_text(ex.text) for ex in pile_ner_examples(data_dir, "heldout")}
+    for name in DEV_SUITE.sets:
+        spec = None if name == PILE_NER_HELDOUT else get(name)
+        if spec is not None and DEV_SUITE.split in spec.splits() and spec.present(data_dir):
+            split = load_split(spec, DEV_SUITE.split, data_dir)
+            texts |= {fold_text(ex.text) for ex in split.examples}
+    return texts

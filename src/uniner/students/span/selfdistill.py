@@ -33,7 +33,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,13 +88,17 @@ class PoolSource:
 
 
 def default_pool_sources(
-    data_dir: Path | None = None, names: Sequence[str] | None = None
+    data_dir: Path | None = None,
+    names: Sequence[str] | None = None,
+    exclude_texts: Collection[str] = (),
 ) -> list[PoolSource]:
     """Every text we may distil on: Pile-NER's training part and the supervised train splits.
 
     ``names`` keeps some: ``pile-ner``, ``supervised`` (all supervised sets) or set names.
     Zero-shot sets are refused whatever is asked (``trainable_specs`` already leaves them out;
-    the shared guard checks again).
+    the shared guard checks again). ``exclude_texts`` (:func:`fold_text` forms) are left out:
+    the CLI passes every text of the dev suite, because some train splits repeat dev sentences
+    word for word (11 of MultiCoNER II's 871 English dev sentences are in its train split).
     """
     from uniner.data.catalog import trainable_specs
     from uniner.data.guard import refuse_zero_shot_dataset
@@ -114,7 +118,19 @@ def default_pool_sources(
         if SUPERVISED in wanted or spec.name in wanted:
             refuse_zero_shot_dataset(spec, what="the self-distillation pool")
             out.append(PoolSource(spec.name, "train", load_split(spec, "train", data_dir).examples))
-    return out
+    if not exclude_texts:
+        return out
+    return [
+        dataclasses.replace(
+            s, examples=tuple(x for x in s.examples if fold_text(x.text) not in exclude_texts)
+        )
+        for s in out
+    ]
+
+
+def fold_text(text: str) -> str:
+    """A text case- and space-folded, to find the same sentence written twice."""
+    return " ".join(text.casefold().split())
 
 
 def type_frequencies(examples: Iterable[Example]) -> Counter[str]:
@@ -331,29 +347,32 @@ def build_scores(
     return store.manifest
 
 
-def run_pool(
-    teacher_ref: str,
+def teacher_id(teacher_ref: str, runtime: str = "torch") -> str:
+    """How the manifest names a teacher: the reference, its released version, the runtime
+    (an int8 ONNX teacher scores slightly differently, so a store never mixes the two)."""
+    from uniner.models import resolve_model
+    from uniner.students.span.io import read_config
+
+    version = read_config(resolve_model(teacher_ref)).get("version")
+    return " ".join(str(x) for x in (teacher_ref, version, runtime) if x)
+
+
+def score_training_pool(
+    teacher: SpanExtractor,
+    name: str,
     out: str | Path,
     settings: PoolSettings,
     *,
     max_pieces: int | None = None,
     sources: Sequence[str] | None = None,
-    batch_size: int = 16,
-    threads: int | None = None,
+    exclude_texts: Collection[str] = (),
     data_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """``uniner distill-scores``: load the teacher and the pool from the shared data, score."""
+    """``uniner distill-scores``: the pool from the shared data, scored by a loaded teacher
+    (``name``: :func:`teacher_id`)."""
     from uniner.data.sources import pile_ner_examples
-    from uniner.models import resolve_model
-    from uniner.students.span.io import read_config
 
-    pool = default_pool_sources(data_dir, sources)
+    pool = default_pool_sources(data_dir, sources, exclude_texts)
     freq = type_frequencies(pile_ner_examples(data_dir, "train"))
-    folder = resolve_model(teacher_ref)
-    teacher = SpanExtractor.load(folder, batch_size=batch_size, threads=threads)
-    version = read_config(folder).get("version")
-    teacher_id = f"{teacher_ref} {version}" if version else str(teacher_ref)
     log.info("pool: %s", ", ".join(f"{s.name} {len(s.examples)}" for s in pool))
-    return build_scores(
-        teacher, pool, out, settings, freq, max_pieces=max_pieces, teacher_id=teacher_id
-    )
+    return build_scores(teacher, pool, out, settings, freq, max_pieces=max_pieces, teacher_id=name)
