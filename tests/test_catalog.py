@@ -119,6 +119,10 @@ def test_a_minimal_file_loads():
         (_one(files='[[dataset.files]]\nsource = "s"\nformat = "bio"\n'), "missing paths"),
         (_one() + '\n[aliases]\nfoo = "bar"\n', "aliases name unknown data set(s) ['bar']"),
         (_one() + '\n[[dataset]]\nname = "toy"\ndomain = "General"\nn_types = 1\n', "duplicate"),
+        (_one("labels = [1]\n"), "data set 'toy', labels: 1 (expected str)"),
+        (_one("paper_sizes = { test = true }\n"), "paper_sizes: True (expected int)"),
+        (_one(files='[[dataset.files]]\nsource = "s"\nformat = "bio"\n[dataset.files.paths]\n'
+                    'test = ["a", 2]\n'), "files[0], paths.test: 2 (expected str)"),
         ("[dataset\n", "catalog.toml"),
         ('[datasets]\nname = "x"\n', "unknown top-level key(s) ['datasets']"),
     ],

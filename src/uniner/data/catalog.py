@@ -28,7 +28,7 @@ from uniner.data.errors import DataFormatError
 
 CATALOG_FILE = "catalog.toml"
 
-_SPEC_KEYS: dict[str, type | tuple[type, ...]] = {
+_SPEC_KEYS: dict[str, type] = {
     "name": str,
     "domain": str,
     "n_types": int,
@@ -46,7 +46,7 @@ _SPEC_KEYS: dict[str, type | tuple[type, ...]] = {
     "label_map": dict,
     "files": list,
 }
-_FILE_KEYS: dict[str, type | tuple[type, ...]] = {
+_FILE_KEYS: dict[str, type] = {
     "source": str,
     "format": str,
     "sentences": dict,
@@ -75,7 +75,7 @@ class Catalog:
         object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
 
 
-def _check(entry: dict[str, Any], schema: dict, where: str, origin: str) -> None:
+def _check(entry: dict[str, Any], schema: dict[str, type], where: str, origin: str) -> None:
     for key, value in entry.items():
         want = schema.get(key)
         if want is None:
@@ -83,8 +83,14 @@ def _check(entry: dict[str, Any], schema: dict, where: str, origin: str) -> None
             raise DataFormatError(origin, f"{where}: unknown key {key!r}", expected=known)
         bad_bool = isinstance(value, bool) and want is not bool
         if bad_bool or not isinstance(value, want):
-            name = want.__name__ if isinstance(want, type) else "/".join(t.__name__ for t in want)
-            raise DataFormatError(origin, f"{where}: {key} = {value!r}", expected=name)
+            raise DataFormatError(origin, f"{where}: {key} = {value!r}", expected=want.__name__)
+
+
+def _items(values: Any, want: type, where: str, origin: str) -> None:
+    """Every item of a list (or value of a table) is a ``want`` (no bool for int)."""
+    for v in values.values() if isinstance(values, dict) else values:
+        if isinstance(v, bool) is not (want is bool) or not isinstance(v, want):
+            raise DataFormatError(origin, f"{where}: {v!r}", expected=want.__name__)
 
 
 def _fileset(entry: dict[str, Any], where: str, origin: str) -> tuple[str, FileSet]:
@@ -92,6 +98,9 @@ def _fileset(entry: dict[str, Any], where: str, origin: str) -> tuple[str, FileS
     missing = [k for k in ("source", "format", "paths") if k not in entry]
     if missing:
         raise DataFormatError(origin, f"{where}: missing {', '.join(missing)}")
+    _items(entry.get("sentences", {}), int, f"{where}, sentences", origin)
+    for split, p in entry["paths"].items():
+        _items([p] if isinstance(p, str) else p, str, f"{where}, paths.{split}", origin)
     kw = {k: v for k, v in entry.items() if k != "source"}
     kw["paths"] = {s: p if isinstance(p, str) else tuple(p) for s, p in kw["paths"].items()}
     try:
@@ -103,6 +112,8 @@ def _fileset(entry: dict[str, Any], where: str, origin: str) -> tuple[str, FileS
 def _spec(entry: dict[str, Any], licences: Mapping[str, str], origin: str) -> DatasetSpec:
     where = f"data set {entry.get('name', '?')!r}"
     _check(entry, _SPEC_KEYS, where, origin)
+    for key, want in (("labels", str), ("dropped", str), ("label_map", str), ("paper_sizes", int)):
+        _items(entry.get(key, ()), want, f"{where}, {key}", origin)
     kw = dict(entry)
     for key in ("labels", "dropped"):
         if key in kw:

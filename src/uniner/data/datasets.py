@@ -15,8 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 from uniner.paths import data_dir as _default_data_dir
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 DOMAINS: tuple[str, ...] = (
     "General",
@@ -37,7 +41,7 @@ FORMATS: tuple[str, ...] = ("bio", "bio-tag-first", "conllu", "instructuie")
 """Formats of :func:`uniner.data.readers.read_examples` that the catalog uses."""
 
 
-def _frozen(d: Mapping) -> Mapping:
+def _frozen(d: Mapping[K, V]) -> Mapping[K, V]:
     return d if isinstance(d, MappingProxyType) else MappingProxyType(dict(d))
 
 
