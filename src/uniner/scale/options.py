@@ -44,3 +44,13 @@ OutputFormatOption = Annotated[
     OutputFormat | None,
     typer.Option(help="--engine ray: output shard format [default: each input shard's own]"),
 ]
+DistillEngineOption = Annotated[
+    Engine | None,
+    typer.Option(
+        help="local: this process; ray: shards of passages as Ray tasks, each a local run on "
+        "its own store, merged on completion [default: local]"
+    ),
+]
+ShardSizeOption = Annotated[
+    int | None, typer.Option(min=1, help="--engine ray: passages per shard [default: 1000]")
+]
