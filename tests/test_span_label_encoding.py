@@ -236,3 +236,29 @@ def test_a_separate_model_trains(backbone: Path, tmp_path: Path) -> None:
     assert dataclasses.asdict(back.config)["label_encoding"] == "separate"
     found = back.extract("Bob lives in Rome .", ["person", "city"], threshold=0.3)
     assert {e.label for e in found} <= {"person", "city"}
+
+
+def test_onnx_export_of_a_separate_model(backbone: Path, tmp_path: Path) -> None:
+    """Text graph + label graph: the fp32 graphs give torch's scores on other shapes, int8 stays
+    close, and with the torch weights released the label graph encodes each label set once."""
+    from conftest import require
+
+    require("onnxruntime", "onnx")
+    from uniner.students.span.onnx_runtime import FP32_NAME, LABELS_INT8_NAME, export
+
+    ext = make(backbone)
+    ref = scores(ext, LABELS)
+    path = export(ext, tmp_path, int8=True)
+    assert (tmp_path / LABELS_INT8_NAME).is_file()
+    ext.use_onnx(tmp_path / FP32_NAME)
+    torch.testing.assert_close(scores(ext, LABELS), ref, atol=1e-4, rtol=1e-3)
+    ext.use_onnx(path, release_torch=True)
+    assert (scores(ext, LABELS) - ref).abs().max() < 0.05  # label vectors from the int8 graph
+    cache = ext.label_cache
+    assert cache is not None
+    calls = cache.encoder_calls
+    assert entities(ext, LABELS) == entities(ext, LABELS) and cache.encoder_calls == calls
+    joint = make(backbone, encoding="joint")
+    export(joint, tmp_path / "joint", int8=False)
+    with pytest.raises(ValueError, match="joint-encoding model"):
+        ext.use_onnx(tmp_path / "joint" / FP32_NAME)

@@ -254,8 +254,12 @@ class SpanExtractor:
         if path is None:
             self._require_torch_weights("use_onnx(None)")
             self.onnx = None
+            if self.label_cache is not None:
+                self.label_cache.use_graph(None)
             return self
         self.onnx = OnnxScorer(path, threads or torch.get_num_threads())
+        if self.label_cache is not None:  # label names through the export's label graph
+            self.label_cache.use_graph(self.onnx)
         if release_torch:
             with torch.no_grad():
                 for param in self.model.parameters():
@@ -439,7 +443,7 @@ class SpanExtractor:
             plan.encs.append(enc)
             own = tuple(check_labels(label_lists[ti]))
             plan.asked.append(frozenset(own))
-            plan.thresholds.append(cfg.threshold_for(len(own)))
+            plan.thresholds.append(cfg.raw_threshold(len(own)))  # model scale
             key = self.with_context(own, cfg)
             if key not in group_cache:
                 group_cache[key] = self.label_groups(key)
@@ -516,7 +520,9 @@ class SpanExtractor:
                 own = prefer_specific(own, plan.generic[ti], thr, floor, cfg.multi_label, broad)
             own = [s for s in own if s.score >= thr]
             spans = decode(own, mode=cfg.mode, multi_label=cfg.multi_label)  # type: ignore[arg-type]
-            ents = tuple(self._entity(text, enc, sp) for sp in spans)
+            n = len(plan.asked[ti])
+            ents = tuple(self._entity(text, enc, sp, cfg.calibrated(sp.score, n)) for sp in spans)
+            thr = cfg.threshold_for(n)  # as the caller reads it (calibrated scores)
             out.append(Extraction(ents, len(enc), plan.windows[ti], plan.passes[ti], thr))
         return out
 
@@ -624,10 +630,10 @@ class SpanExtractor:
             candidates[it.text_index].append(Span(start, start + k + 1, it.labels[lab], p))
 
     @staticmethod
-    def _entity(text: str, enc: EncodedText, sp: Span) -> Entity:
+    def _entity(text: str, enc: EncodedText, sp: Span, score: float) -> Entity:
         start = enc.offsets[sp.start][0]
         end = enc.offsets[sp.end - 1][1]
-        return Entity(start, end, text[start:end], sp.label, float(sp.score))
+        return Entity(start, end, text[start:end], sp.label, float(score))
 
 
 def check_threshold(value: float, what: str = "threshold") -> float:

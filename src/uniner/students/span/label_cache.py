@@ -47,6 +47,17 @@ class LabelCache:
         """Forget every label set (after the model's weights change)."""
         self._sets.clear()
 
+    def use_graph(self, scorer: Any) -> None:
+        """Encode names with an ONNX scorer's label graph (``OnnxScorer.encode_labels``), or
+        with torch again (``None``); cached vectors of the other runtime are dropped."""
+        if scorer is not None and getattr(scorer, "labels_session", None) is None:
+            raise ValueError(
+                f"{scorer.path} was exported from a joint-encoding model; "
+                "this model encodes labels separately: export it again"
+            )
+        self.encode = self._encode_torch if scorer is None else scorer.encode_labels
+        self.clear()
+
     def vectors(self, labels: Sequence[str]) -> torch.Tensor:
         """``[L, d]`` vectors of ``labels`` in the order given, from the cache when possible."""
         key = tuple(labels)

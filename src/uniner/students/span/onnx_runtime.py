@@ -58,7 +58,23 @@ _AXES = {
 }
 FP32_NAME = "model.onnx"
 INT8_NAME = "model.int8.onnx"
+# separate label encoding (config label_encoding): the graph above takes the text and label
+# vectors; this one makes the vectors from label names (LabelCache calls it once per label set)
+TEXT_INPUTS = ("input_ids", "attention_mask", "shape_ids", "word_pos", "label_vectors")
+LABEL_INPUTS = ("label_ids", "label_attention")
+LABELS_FP32_NAME = "labels.onnx"
+LABELS_INT8_NAME = "labels.int8.onnx"
+_TEXT_AXES = {
+    **{k: v for k, v in _AXES.items() if k in (*TEXT_INPUTS, "logits")},
+    "label_vectors": {0: "batch", 1: "labels"},
+}
+_LABEL_AXES = {
+    "label_ids": {0: "names", 1: "tokens"},
+    "label_attention": {0: "names", 1: "tokens"},
+    "vectors": {0: "names"},
+}
 INT8_RECIPES = ("mixed", "all")
+GRAPH_NAMES = (FP32_NAME, INT8_NAME, LABELS_FP32_NAME, LABELS_INT8_NAME)
 STAMP_NAME = "export.json"  # what was exported from which weights; written last
 CACHE_ENV = "UNINER_ONNX_CACHE"
 # a block's feed-forward output projection (BERT and MPNet names), not the attention output
@@ -77,6 +93,29 @@ class _Forward(torch.nn.Module):
         return self.model(
             input_ids, attention_mask, shape_ids, word_pos, word_mask, label_bounds, label_mask
         )
+
+
+class _TextForward(torch.nn.Module):
+    """A separate-encoding model's forward on text and given label vectors."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, shape_ids, word_pos, label_vectors):  # type: ignore[no-untyped-def]
+        hidden = self.model.encode(input_ids, attention_mask, shape_ids)
+        return self.model.score(self.model.spans(hidden, word_pos), label_vectors)
+
+
+class _LabelForward(torch.nn.Module):
+    """A separate-encoding model's label encoder: ``[CLS] name [SEP]`` rows to vectors."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, label_ids, label_attention):  # type: ignore[no-untyped-def]
+        return self.model.encode_labels(label_ids, label_attention)
 
 
 def _require_onnxruntime() -> Any:
@@ -113,37 +152,66 @@ def _export(extractor: Any, out: Path, stamp: dict[str, Any]) -> Path:
     int8, opset = stamp["int8_recipe"] is not None, stamp["opset"]
     out.mkdir(parents=True, exist_ok=True)
     (out / STAMP_NAME).unlink(missing_ok=True)  # from here on the folder is not what it said
-    fz = extractor.featurizer
-    enc = fz.encode_text("Ada Lovelace wrote the first program in London .")
-    feats = [
-        fz.build(["person", "city"], enc.tokens, enc.shapes),
-        fz.build(["person"], enc.tokens[:3], enc.shapes[:3]),
-    ]
-    batch = fz.collate(feats)
     model = extractor.model
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), warnings.catch_warnings():
-            # tracing warns about every advanced-indexing op and data-dependent branch of the
-            # encoder; the graph's logits are checked against torch's in the tests instead
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _Forward(model),
-                tuple(batch[k] for k in INPUTS),
-                str(out / FP32_NAME),
-                input_names=list(INPUTS),
-                output_names=["logits"],
-                dynamic_axes=_AXES,
-                opset_version=opset,
-                dynamo=False,  # the TorchScript exporter handles the dynamic axes above
-            )
+        for module, args, names, axes, path in _graphs(extractor, out):
+            with torch.no_grad(), warnings.catch_warnings():
+                # tracing warns about every advanced-indexing op and data-dependent branch of
+                # the encoder; the graph's logits are checked against torch's in the tests
+                warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    module,
+                    args,
+                    str(path),
+                    input_names=list(names[:-1]),
+                    output_names=[names[-1]],
+                    dynamic_axes=axes,
+                    opset_version=opset,
+                    dynamo=False,  # the TorchScript exporter handles the dynamic axes above
+                )
     finally:
         model.train(was_training)
     if int8:
         quantize_int8(out / FP32_NAME, out / INT8_NAME, stamp["int8_recipe"])
+        if (out / LABELS_FP32_NAME).is_file():
+            quantize_int8(out / LABELS_FP32_NAME, out / LABELS_INT8_NAME, stamp["int8_recipe"])
     (out / STAMP_NAME).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
     return out / stamp["file"]
+
+
+def _graphs(extractor: Any, out: Path) -> list[tuple[Any, tuple, tuple[str, ...], dict, Path]]:
+    """(module, example inputs, input names + output name, dynamic axes, file) of each graph:
+    the joint forward, or a separate model's text graph and label graph."""
+    fz = extractor.featurizer
+    enc = fz.encode_text("Ada Lovelace wrote the first program in London .")
+    model = extractor.model
+    if model.config.label_encoding == "joint":
+        feats = [
+            fz.build(["person", "city"], enc.tokens, enc.shapes),
+            fz.build(["person"], enc.tokens[:3], enc.shapes[:3]),
+        ]
+        batch = fz.collate(feats)
+        args = tuple(batch[k] for k in INPUTS)
+        return [(_Forward(model), args, (*INPUTS, "logits"), _AXES, out / FP32_NAME)]
+    from uniner.students.span.label_cache import LabelCache
+
+    text = [fz.build((), enc.tokens, enc.shapes), fz.build((), enc.tokens[:3], enc.shapes[:3])]
+    batch = fz.collate(text)
+    vectors = torch.randn(2, 3, model.config.hidden_dim)
+    text_args = (*(batch[k] for k in TEXT_INPUTS[:-1]), vectors)
+    names = LabelCache(model, fz).token_batch(["person", "programming language"])
+    return [
+        (_TextForward(model), text_args, (*TEXT_INPUTS, "logits"), _TEXT_AXES, out / FP32_NAME),
+        (
+            _LabelForward(model),
+            (names["ids"], names["mask"]),
+            (*LABEL_INPUTS, "vectors"),
+            _LABEL_AXES,
+            out / LABELS_FP32_NAME,
+        ),
+    ]
 
 
 def default_cache_dir() -> Path:
@@ -228,9 +296,10 @@ def ensure_export(
         _export(extractor, tmp, want)
         if int8 and not keep_fp32:
             (tmp / FP32_NAME).unlink()
+            (tmp / LABELS_FP32_NAME).unlink(missing_ok=True)
         out.mkdir(parents=True, exist_ok=True)
         (out / STAMP_NAME).unlink(missing_ok=True)
-        for name in (FP32_NAME, INT8_NAME):  # a graph this export did not write is stale
+        for name in GRAPH_NAMES:  # a graph this export did not write is stale
             if (tmp / name).exists():
                 os.replace(tmp / name, out / name)
             else:
@@ -315,9 +384,26 @@ class OnnxScorer:
             str(path), sess_options=opts, providers=["CPUExecutionProvider"]
         )
         self.inputs = [i.name for i in self.session.get_inputs()]
-        missing = set(self.inputs) - set(INPUTS)
+        missing = set(self.inputs) - set(INPUTS) - set(TEXT_INPUTS)
         if missing:
             raise ValueError(f"{path}: unexpected graph inputs {sorted(missing)}")
+        # a separate-encoding export: the label graph beside the text graph, same precision
+        self.labels_session: Any = None
+        if "label_vectors" in self.inputs:
+            int8 = path.name == INT8_NAME
+            labels = path.with_name(LABELS_INT8_NAME if int8 else LABELS_FP32_NAME)
+            if not labels.is_file():
+                raise FileNotFoundError(f"{path} takes label vectors but {labels} is missing")
+            self.labels_session = ort.InferenceSession(
+                str(labels), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+
+    def encode_labels(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Label vectors ``[N, d]`` of ``[CLS] name [SEP]`` rows (``LabelCache.token_batch``)."""
+        if self.labels_session is None:
+            raise ValueError(f"{self.path} is a joint-encoding graph: it has no label encoder")
+        feed = {"label_ids": batch["ids"].numpy(), "label_attention": batch["mask"].numpy()}
+        return torch.from_numpy(self.labels_session.run(["vectors"], feed)[0])
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         feed = {name: batch[name].cpu().numpy() for name in self.inputs}
