@@ -14,8 +14,11 @@ for reference only since that list was chosen on CrossNER dev), keeping every ca
 ``--floor``; each threshold policy is then applied to those candidates. That is exact for
 greedy flat decoding: a candidate above a higher threshold is blocked only by a kept candidate
 with a higher score, which is above that threshold too. The type rule (``prefer_specific``)
-holds label names and is always off here. A policy is a threshold for calls of more than
-``few`` types and one for calls of at most ``few`` types (``few`` = 0: one threshold for all).
+holds label names and is always off here. A policy is either a threshold for calls of more
+than ``few`` types and one for calls of at most ``few`` types (``few`` = 0: one threshold for
+all), or one threshold read on scores calibrated by the number of types asked (``slope``:
+``DecodingConfig.type_slope`` with ``reference_types`` = ``REFERENCE_TYPES``), which a call is
+then filtered at through ``DecodingConfig.raw_threshold`` (exact too: one cut per call).
 Writes ``selection.json`` and ``selection.md`` (best policy per padding, by shape and variant).
 """
 
@@ -36,6 +39,9 @@ from uniner.inference.decoding import DecodingConfig
 
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 FEW_TYPES = (0, 1, 3, 4)
+SLOPES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
+#: The calibration's reference: the fewest types a training input asks outside few-type pieces.
+REFERENCE_TYPES = 8
 
 
 @dataclass(frozen=True)
@@ -45,13 +51,21 @@ class Policy:
     many: float
     few: int = 0
     few_threshold: float | None = None
+    slope: float = 0.0
+
+    def decoding(self) -> DecodingConfig:
+        """The policy as a model's decoding settings (released as its ``config.json``)."""
+        few = {"few_types": self.few, "few_type_threshold": self.few_threshold} if self.few else {}
+        cal = {"type_slope": self.slope, "reference_types": REFERENCE_TYPES} if self.slope else {}
+        return DecodingConfig(threshold=self.many, **few, **cal)
 
     def threshold_for(self, n_types: int) -> float:
-        if self.few and self.few_threshold is not None and n_types <= self.few:
-            return self.few_threshold
-        return self.many
+        """The least model score kept in a call of ``n_types`` types."""
+        return self.decoding().raw_threshold(n_types)
 
     def label(self) -> str:
+        if self.slope:
+            return f"{self.many:.2f} calibrated, slope {self.slope:g}"
         if not self.few:
             return f"{self.many:.2f}"
         return f"{self.many:.2f}, <= {self.few} types: {self.few_threshold:.2f}"
@@ -92,6 +106,10 @@ def policies(floor: float) -> list[Policy]:
     for few, many, low in itertools.product(FEW_TYPES[1:], grid, grid):
         if low != many:
             out.append(Policy(many, few, low))
+    for slope, thr in itertools.product(SLOPES, THRESHOLDS):
+        pol = Policy(thr, slope=slope)
+        if min(pol.threshold_for(n) for n in range(1, 41)) >= floor:  # exact only above floor
+            out.append(pol)
     return out
 
 
@@ -136,16 +154,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         sweeper = SweepExtractor(model, base, args.floor)
         results = sweep(sweeper, args.max_passages, args.seed)
         ranked = sorted(results, key=lambda pr: -pr[1].summary)
-        single = [pr for pr in ranked if not pr[0].few]
+        single = [pr for pr in ranked if not pr[0].few and not pr[0].slope]
+        calibrated = [pr for pr in ranked if pr[0].slope]
         report[padding] = {
             "best": describe(*ranked[0]),
+            "best_decoding": ranked[0][0].decoding().to_json(),
             "best_single_threshold": describe(*single[0]),
+            "best_calibrated": describe(*calibrated[0]) if calibrated else None,
             "single_thresholds": [describe(*pr) for pr in results if not pr[0].few],
         }
         lines.append(f"padding {padding}:\n")
         lines.append("| policy | summary | 1 type | 3 types | all | cased | lower | informal |")
         lines.append("|---|---|---|---|---|---|---|---|")
-        for pol, res in [*ranked[:5], *(pr for pr in results if not pr[0].few)]:
+        shown = [*ranked[:5], *calibrated[:5], *single]
+        seen: set[Policy] = set()
+        for pol, res in shown:
+            if pol in seen:
+                continue
+            seen.add(pol)
             d = describe(pol, res)
             s, v = d["by_shape"], d["by_variant"]
             lines.append(

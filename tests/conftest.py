@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
@@ -68,6 +69,7 @@ def bench_script():
         spec = importlib.util.spec_from_file_location(name, root / "bench" / f"{name}.py")
         assert spec and spec.loader
         mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod  # dataclasses look their module up while the class is made
         spec.loader.exec_module(mod)
         return mod
 

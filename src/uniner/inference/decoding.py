@@ -12,6 +12,7 @@ JSON form (the keys of a span model's ``config.json``; settings that are off are
     {"threshold": 0.6, "multi_label": false, "mode": "nested",
      "min_labels": 8, "context_labels": [...], "max_context_labels": 3,
      "few_types_threshold": {"max_types": 4, "threshold": 0.75},
+     "calibration": {"type_slope": 0.5, "reference_types": 8},
      "prefer_specific": {"generic": ["person"], "min_score": 0.05,
                          "broad": ["organization"], "min_types": 5}}
 
@@ -40,6 +41,7 @@ JSON_KEYS: tuple[str, ...] = (
     "max_context_labels",
     "few_types_threshold",
     "prefer_specific",
+    "calibration",
 )
 
 
@@ -66,6 +68,15 @@ def _count(field: str, value: Any, least: int) -> int:
     if value < least:
         raise _fail(field, f"an integer >= {least}", value)
     return int(value)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 def _labels(field: str, value: Any) -> tuple[str, ...]:
@@ -108,6 +119,13 @@ class DecodingConfig:
     specific_min_score: float = 0.05
     broad_labels: tuple[str, ...] = ()
     specific_min_types: int = 2
+    #: Score calibration by the number of types a call asks: a model trained on many types per
+    #: input scores higher when asked few, so a call of ``n`` types has its scores moved by
+    #: ``type_slope * ln(n / reference_types)`` in logit space. Reported scores are the moved
+    #: ones, and one threshold then means the same for calls of 1 or 20 types (the caller's
+    #: own threshold included, unlike the few-types rule). 0: off.
+    type_slope: float = 0.0
+    reference_types: int = 8
 
     def __post_init__(self) -> None:
         """Validate and normalise every field; the first bad one raises, naming itself."""
@@ -132,6 +150,8 @@ class DecodingConfig:
         put(self, "specific_min_score", _number("specific_min_score", self.specific_min_score))
         put(self, "broad_labels", _labels("broad_labels", self.broad_labels))
         put(self, "specific_min_types", _count("specific_min_types", self.specific_min_types, 2))
+        put(self, "type_slope", _number("type_slope", self.type_slope, -5.0, 5.0))
+        put(self, "reference_types", _count("reference_types", self.reference_types, 1))
 
     # -- use ------------------------------------------------------------------------------------
 
@@ -145,6 +165,26 @@ class DecodingConfig:
             return self.few_type_threshold
         return self.threshold
 
+    def score_shift(self, n_types: int) -> float:
+        """The logit shift of every score in a call asking ``n_types`` types (calibration)."""
+        if not self.type_slope or n_types < 1:
+            return 0.0
+        return self.type_slope * math.log(n_types / self.reference_types)
+
+    def calibrated(self, score: float, n_types: int) -> float:
+        """``score`` (the model's probability) as reported for a call of ``n_types`` types."""
+        shift = self.score_shift(n_types)
+        return _sigmoid(_logit(score) + shift) if shift else score
+
+    def raw_threshold(self, n_types: int) -> float:
+        """The least *model* probability kept in a call of ``n_types`` types: the threshold
+        (few-types rule included) taken back through the calibration."""
+        thr = self.threshold_for(n_types)
+        shift = self.score_shift(n_types)
+        if not shift or thr <= 0.0 or thr >= 1.0:
+            return thr
+        return _sigmoid(_logit(thr) - shift)
+
     def replace(self, **changes: Any) -> DecodingConfig:
         """A new value with ``changes`` (validated); this one is unchanged."""
         return dataclasses.replace(self, **changes)
@@ -156,7 +196,8 @@ class DecodingConfig:
         multi_label: bool | None = None,
     ) -> DecodingConfig:
         """The settings of one call: ``None`` keeps the model's; a given ``threshold`` holds for
-        any number of types (it replaces the few-types rule); ``flat=False`` is ``nested``."""
+        any number of types (it replaces the few-types rule; the calibration stays, so it is
+        read on the calibrated scores); ``flat=False`` is ``nested``."""
         changes: dict[str, Any] = {}
         if threshold is not None:
             changes.update(threshold=threshold, few_types=0, few_type_threshold=None)
@@ -188,6 +229,11 @@ class DecodingConfig:
                 "min_score": self.specific_min_score,
                 "broad": list(self.broad_labels),
                 "min_types": self.specific_min_types,
+            }
+        if self.type_slope:
+            out["calibration"] = {
+                "type_slope": self.type_slope,
+                "reference_types": self.reference_types,
             }
         return out
 
@@ -232,4 +278,20 @@ class DecodingConfig:
             c["specific_min_types"] = _count(
                 "prefer_specific.min_types", specific.get("min_types", 2), 2
             )
+        c.update(_calibration_json(data.get("calibration")))
         return dataclasses.replace(base, **c)
+
+
+def _calibration_json(value: Any) -> dict[str, Any]:
+    """The fields of a ``calibration`` JSON entry (None: none), each checked by name."""
+    if value is None:
+        return {}
+    shape = '{"type_slope": A, "reference_types": N}'
+    if not isinstance(value, Mapping) or "type_slope" not in value:
+        raise _fail("calibration", shape, value)
+    if set(value) - {"type_slope", "reference_types"}:
+        raise _fail("calibration", shape, value)
+    out = {"type_slope": _number("calibration.type_slope", value["type_slope"], -5.0, 5.0)}
+    if value.get("reference_types") is not None:
+        out["reference_types"] = _count("calibration.reference_types", value["reference_types"], 1)
+    return out

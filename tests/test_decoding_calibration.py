@@ -1,0 +1,102 @@
+"""Score calibration by the number of types a call asks (``calibration`` in a model's config):
+scores move by ``type_slope * ln(n / reference_types)`` in logit space, one threshold reads the
+moved scores for any number of types, and a caller's own threshold keeps the calibration."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from uniner.inference import DecodingConfig, DecodingError
+from uniner.students.span.testing import FirstWordScorer, tiny_span_parts
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+CAL = DecodingConfig(threshold=0.6, multi_label=True, type_slope=0.5, reference_types=4)
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory: pytest.TempPathFactory):
+    return tiny_span_parts(tmp_path_factory.mktemp("bb-calibration"))
+
+
+def test_json_round_trip_and_off_by_default() -> None:
+    assert CAL.to_json()["calibration"] == {"type_slope": 0.5, "reference_types": 4}
+    assert DecodingConfig.from_json(CAL.to_json()) == CAL
+    assert "calibration" not in DecodingConfig().to_json()
+    assert DecodingConfig().calibrated(0.7, 1) == 0.7
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"type_slope": "big"}, "calibration.type_slope"),
+        ({"type_slope": 9.0}, "calibration.type_slope"),
+        ({"reference_types": 8}, "calibration"),
+        ({"type_slope": 0.5, "reference_types": 0}, "calibration.reference_types"),
+        ({"type_slope": 0.5, "slope": 1}, "calibration"),
+        ([0.5], "calibration"),
+    ],
+)
+def test_bad_calibration_names_its_field(entry, field) -> None:
+    with pytest.raises(DecodingError, match=rf"m/config.json: {field}"):
+        DecodingConfig.from_json({"calibration": entry}, source="m/config.json")
+
+
+def test_shift_is_zero_at_the_reference_and_grows_with_the_log_of_types() -> None:
+    assert CAL.score_shift(4) == 0.0
+    assert CAL.score_shift(1) == pytest.approx(0.5 * math.log(1 / 4))
+    assert CAL.score_shift(16) == pytest.approx(-CAL.score_shift(1))
+    # fewer types asked: the same model score reads lower
+    assert CAL.calibrated(0.7, 1) < CAL.calibrated(0.7, 4) == 0.7 < CAL.calibrated(0.7, 16)
+
+
+@pytest.mark.parametrize("n_types", [1, 2, 3, 4, 7, 20])
+def test_raw_threshold_is_the_calibrated_threshold_taken_back(n_types: int) -> None:
+    raw = CAL.raw_threshold(n_types)
+    assert CAL.calibrated(raw, n_types) == pytest.approx(CAL.threshold)
+    # a model score above the raw threshold is above the threshold once calibrated
+    assert CAL.calibrated(raw + 1e-3, n_types) > CAL.threshold
+
+
+def test_a_callers_threshold_keeps_the_calibration() -> None:
+    call = CAL.override(threshold=0.5)
+    assert call.type_slope == CAL.type_slope and call.threshold_for(1) == 0.5
+    assert call.raw_threshold(1) > 0.5 > call.raw_threshold(20)
+
+
+def test_extractor_reports_calibrated_scores_and_keeps_by_them(parts) -> None:
+    """The oracle scores the first word 0.7 for every asked label: asked alone (one type, four
+    below the reference) that reads 0.7 moved down by 0.5 * ln 4 = 0.69 in logits -> 0.54, below
+    0.6; asked with seven others it reads higher and is kept."""
+    ext = FirstWordScorer(*parts, decoding=CAL)
+    text = "Oslo is cold."
+    assert ext.extract(text, ["city"]) == []
+    many = ["city", "place", "town", "capital", "port", "area", "region", "site"]
+    res = ext.extract_each([text, text], [["city"], many])
+    assert [len(r.entities) for r in res] == [0, len(many)]
+    assert [r.threshold for r in res] == [0.6, 0.6]  # one threshold for every call
+    scores = [e.score for e in res[1].entities]
+    assert scores == [pytest.approx(CAL.calibrated(0.7, len(many)))] * len(many)
+    # the caller's threshold is read on the calibrated scores too
+    low = ext.extract(text, ["city"], threshold=0.5)
+    assert [e.label for e in low] == ["city"]
+    assert low[0].score == pytest.approx(CAL.calibrated(0.7, 1))
+
+
+def test_dev_selection_sweeps_calibrated_policies_exactly(bench_script) -> None:
+    """bench/select_decoding_dev.py: a calibrated policy is the released decoding it names, and
+    is swept only where its cut stays above the floor the model was run at (exactness)."""
+    sel = bench_script("select_decoding_dev")
+    floor = 0.3
+    pols = [p for p in sel.policies(floor) if p.slope]
+    assert pols, "no calibrated policy swept"
+    for pol in pols:
+        assert min(pol.threshold_for(n) for n in range(1, 41)) >= floor
+        released = DecodingConfig.from_json(pol.decoding().to_json())
+        assert released.type_slope == pol.slope and released.threshold == pol.many
+        assert released.raw_threshold(3) == pytest.approx(pol.threshold_for(3))
+    plain = sel.Policy(0.6, few=1, few_threshold=0.8)
+    assert [plain.threshold_for(n) for n in (1, 2)] == [0.8, 0.6]
