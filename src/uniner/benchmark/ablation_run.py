@@ -151,12 +151,13 @@ def training_examples(
 ) -> list[Example]:
     """The span run's training examples with the arm's data-side options applied.
 
-    Sources are read one at a time (each seeded as :func:`load_sources` seeds it, so the
-    examples are those of the config) so that the dataset tag knows each one's data set.
+    Sources are read one at a time (each seeded as
+    :func:`uniner.data.sources.load_sources` seeds it, so the examples are those of the config)
+    so that the dataset tag knows each one's data set.
     """
     from uniner.data.relabel import SLIMER_DEFINITIONS, definition_labels, relabel, tag_dataset
+    from uniner.data.sources import load_sources
     from uniner.paths import data_dir as find_data
-    from uniner.students.span.train import load_sources
 
     out: list[Example] = []
     for src in cfg.data.train:
