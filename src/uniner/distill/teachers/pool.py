@@ -86,7 +86,7 @@ class TeacherPool:
         timeout: float = 60.0,
         max_retries: int = 6,
         probe_backoff: float = 1.0,
-        probe_backoff_max: float = 60.0,
+        probe_backoff_max: float = 10.0,  # a probe is one GET: cheap enough to keep trying
         fault_threshold: int = 3,
         down_timeout: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
