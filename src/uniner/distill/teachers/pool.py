@@ -243,7 +243,8 @@ class TeacherPool:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._cond.wait(), self._next_wake())
 
-    async def _release(self, ep: Endpoint, exc: BaseException | None) -> None:
+    async def _release(self, ep: Endpoint, exc: BaseException | None, answered: bool) -> None:
+        """Free the slot and learn from the outcome (nothing, when the task was cancelled)."""
         async with self._cond:
             ep.in_flight -= 1
             if isinstance(exc, TransientError):
@@ -257,7 +258,7 @@ class TeacherPool:
                 self._disable(ep, exc)
             elif isinstance(exc, RequestFailed):
                 ep.stats.errors[f"http_{exc.status}" if exc.status else "failed"] += 1
-            elif exc is None:
+            elif answered:
                 ep.faults_in_row, ep.downs_in_row, ep.trial = 0, 0, False
             self._cond.notify_all()
 
@@ -291,12 +292,14 @@ class TeacherPool:
                 faulted[-1].stats.failed_over += 1
                 self.failovers += 1
             err: BaseException | None = None
+            answered = False
             try:
                 c = await self._attempt(ep, messages, log)
+                answered = True
             except (TransientError, RequestFailed, FatalTeacherError) as exc:
                 err = exc
             finally:
-                await self._release(ep, err)
+                await self._release(ep, err, answered)
             if err is None:
                 return replace(
                     c, attempts=len(log), latency=self._clock() - started, log=tuple(log)
