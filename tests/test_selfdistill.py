@@ -142,6 +142,10 @@ def test_interrupted_run_resumes_to_the_same_store(
     partial = read_manifest(cut)
     assert 0 < len(partial["shards"]) < len(read_manifest(whole)["shards"])
     assert not partial["complete"]
+    # what a kill while writing leaves: a half-written file, a shard not yet in the manifest
+    following = f"shard-{len(partial['shards']):05d}"
+    (cut / f".tmp-{following}.safetensors").write_bytes(b"half")
+    (cut / f"{following}.jsonl").write_text("not recorded\n")
     build_scores(teacher, sources(), cut, SETTINGS, FREQ, progress=False)
     a, b = read_manifest(whole), read_manifest(cut)
     for m in (a, b):
@@ -244,3 +248,18 @@ def test_pool_curve_trains_each_size_once(
     mod.write_report(rows, out, {"config": "c", "scores": "s", "steps": 3})
     assert "| 9 | 3 | 9.0 |" in (out / "curve.md").read_text()
     assert (out / "curve.png").stat().st_size > 0
+
+
+def test_train_cli_refuses_a_bad_store_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from uniner.cli import _register, app
+
+    _register()
+    config = Path(__file__).resolve().parents[1] / "configs" / "span-minilm-fast.toml"
+    missing = tmp_path / "nowhere"
+    res = CliRunner().invoke(
+        app, ["train", "--config", str(config), "--set", f'data.teacher_scores="{missing}"']
+    )
+    assert res.exit_code == 1 and f"{missing}: no manifest.json" in res.stderr
+    assert "Traceback" not in res.output

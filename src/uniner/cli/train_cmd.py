@@ -71,6 +71,10 @@ def train(
             from uniner.students.span.config import RunConfig
 
             merged = RunConfig.from_dict(apply_overrides(raw, overrides))
+            if merged.data.teacher_scores is not None:  # self-distillation: checked up front
+                from uniner.students.span.selfdistill_train import check_data_config
+
+                check_data_config(merged.data)
     except (ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError is a ValueError
         raise UserError(f"{config}: {exc}", RUNTIME) from None
     if kind == "generative":

@@ -246,7 +246,7 @@ def score_pieces(
         chunk = work[b : b + teacher.batch_size]
         probs = teacher.score_items([item for item, _ in chunk], encs).numpy()
         finished = 0
-        for row, (item, offset) in zip(probs, chunk, strict=False):
+        for row, (item, offset) in zip(probs, chunk, strict=True):
             sub = row[: item.window.num_words, :, : len(item.labels)]
             i, k, lab = np.nonzero(sub >= floor)
             found[item.text_index].append((i, k, lab + offset, sub[i, k, lab]))
@@ -343,7 +343,7 @@ def build_scores(
             bar.total = round(store.pieces * len(order) / max(end[0] + 1, 1))
             bar.refresh()
     bar.close()
-    store.finish(complete)
+    store.finish(complete or bool(store.manifest["complete"]))
     return store.manifest
 
 

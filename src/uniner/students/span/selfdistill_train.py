@@ -30,7 +30,7 @@ from uniner.students.span.config import DataConfig, SpanModelConfig
 from uniner.students.span.data import LabelSampler, PrepStats, TrainItem, collate_train
 from uniner.students.span.features import Featurizer
 from uniner.students.span.model import span_loss
-from uniner.students.span.selfdistill_store import StoredPiece, read_store
+from uniner.students.span.selfdistill_store import StoredPiece, read_manifest, read_store
 from uniner.students.span.words import word_shape
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,10 @@ def soft_loss(
 
 
 def check_data_config(dcfg: DataConfig) -> None:
-    """The data settings that cannot apply to stored pieces are refused, not ignored."""
+    """The data settings that cannot apply to stored pieces are refused, not ignored, and the
+    store must be one (:class:`StoreError`, a ValueError, names the folder)."""
+    if dcfg.teacher_scores is not None:
+        read_manifest(dcfg.teacher_scores)
     if dcfg.train:
         raise ValueError("data.teacher_scores replaces data.train: give one of them")
     if dcfg.informal > 0.0:
