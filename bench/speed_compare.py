@@ -1,6 +1,6 @@
 """Side by side with the field: sentences/s against batch size and number of labels, peak memory.
 
-    python bench/speed_compare.py [--quick] [--seconds 10] [--rounds 2] [--threads 2]
+    python bench/speed_compare.py [--quick] [--seconds 10] [--rounds 1] [--threads 2]
 
 One run measures, on CrossNER-AI test sentences (a seeded shuffle, so a time-capped prefix is a
 fair sample) with 2 threads, each model in its own process (clean peak RSS, and gliner needs its
@@ -354,6 +354,7 @@ def table(results: list[dict[str, Any]], key: str = "sent_s") -> str:
 
 def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -371,6 +372,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(LABEL_COUNTS, [str(n) for n in LABEL_COUNTS])
+    ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     ax.set_xlabel("entity types asked per call")
     ax.set_ylabel("sentences / s (batch 8, 2 threads)")
     ax.set_title("CrossNER-AI test sentences, one process per model")
@@ -386,7 +388,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=10.0, help="time cap per cell")
     ap.add_argument("--limit", type=int, default=0, help="sentences (0: all 431)")
-    ap.add_argument("--rounds", type=int, default=2, help="runs of every model; best cell kept")
+    ap.add_argument("--rounds", type=int, default=1, help="runs of every model; best cell kept")
     ap.add_argument("--quick", action="store_true", help="16 sentences, 2 s per cell: a check")
     ap.add_argument("--only", default="", help="comma-separated workers (default: all)")
     ap.add_argument("--out", help="default: bench/figures/speed_compare.json (--quick: runs/)")
