@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,19 @@ def test_dev_selection_sweeps_calibrated_policies_exactly(bench_script) -> None:
         assert released.raw_threshold(3) == pytest.approx(pol.threshold_for(3))
     plain = sel.Policy(0.6, few=1, few_threshold=0.8)
     assert [plain.threshold_for(n) for n in (1, 2)] == [0.8, 0.6]
+
+
+def test_types_curve_reads_policies_and_plots(bench_script, tmp_path: Path, monkeypatch) -> None:
+    """bench/types_curve.py: the command-line policies, the released decoding among them."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    curve = bench_script("types_curve")
+    released = DecodingConfig(threshold=0.6, few_types=1, few_type_threshold=0.8)
+    assert curve.parse_policy("released", released).threshold_for(1) == 0.8
+    assert curve.parse_policy("0.6:1:0.8", released) == curve.parse_policy("released", released)
+    cal = curve.parse_policy("0.55@0.5", released)
+    assert cal.decoding().type_slope == 0.5 and cal.threshold_for(8) == pytest.approx(0.55)
+    with pytest.raises(SystemExit, match="expected T"):
+        curve.parse_policy("high", released)
+    rows = {"0.60": {n: 0.5 for n in curve.COUNTS}}
+    curve.plot(rows, tmp_path / "curve.png")
+    assert (tmp_path / "curve.png").stat().st_size > 0
