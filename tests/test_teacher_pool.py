@@ -146,6 +146,7 @@ def test_a_stalling_endpoint_is_failed_over(tmp_path):
     rep = {e["name"]: e for e in pool.last_report["endpoints"]}
     assert rep["ep1"]["sent"] == 2 and rep["ep1"]["errors"] == {"timeout": 2}
     assert rep["ep1"]["failed_over"] == 2 and rep["ep1"]["ok"] == 0
+    assert rep["ep1"]["failed_seconds"] > 0 and rep["ep1"]["answer_seconds"] == 0
     assert rep["ep0"]["ok"] == N and rep["ep0"]["error_total"] == 0
     assert len(good.requests) == N  # the stalled ones were asked once more, here
 

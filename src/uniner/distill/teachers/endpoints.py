@@ -143,6 +143,8 @@ class EndpointStats:
     down_seconds: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    answer_seconds: float = 0.0  # slot time spent on attempts that were answered
+    failed_seconds: float = 0.0  # slot time spent on attempts that failed (a stall: a timeout)
     latencies: list[float] = field(default_factory=list)
     _rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
 
@@ -181,5 +183,7 @@ class EndpointStats:
             "answers_per_s": round(per_s, 3),
             "tokens_in": self.prompt_tokens,
             "tokens_out": self.completion_tokens,
+            "answer_seconds": round(self.answer_seconds, 3),
+            "failed_seconds": round(self.failed_seconds, 3),
             "latency_s": self.latency_summary(),
         }

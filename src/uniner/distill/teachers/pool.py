@@ -43,6 +43,7 @@ from uniner.distill.teachers.base import (
     Completion,
     FatalTeacherError,
     RequestFailed,
+    TeacherError,
     TransientError,
 )
 from uniner.distill.teachers.endpoints import EndpointConfig, EndpointStats
@@ -272,8 +273,13 @@ class TeacherPool:
         await ep.limiter.acquire(estimate_tokens(messages, max_tokens))
         ep.stats.sent += 1
         t0 = self._clock()
-        c = await ep.client.attempt(messages, log)
+        try:
+            c = await ep.client.attempt(messages, log)
+        except TeacherError:
+            ep.stats.failed_seconds += self._clock() - t0
+            raise
         ep.stats.ok += 1
+        ep.stats.answer_seconds += self._clock() - t0
         ep.stats.add_latency(self._clock() - t0)
         ep.stats.prompt_tokens += c.prompt_tokens
         ep.stats.completion_tokens += c.completion_tokens
