@@ -192,14 +192,47 @@ def student_run(store: Path, out: Path, backbone: Path, steps: int) -> RunConfig
     )
 
 
-def test_student_learns_soft_targets_and_extracts(
-    tmp_path: Path, teacher: SpanExtractor, backbone: Path
-) -> None:
-    from uniner.students.span.train import train
+def excess_loss(model, tokenizer, run: RunConfig) -> float:
+    """BCE of the student against the stored probabilities minus their entropy (the KL part):
+    0 when the student gives exactly the teacher's probabilities, on every stored label."""
+    import torch
+    import torch.nn.functional as F
 
+    from uniner.students.span.features import Featurizer
+    from uniner.students.span.model import pair_mask
+    from uniner.students.span.selfdistill_train import SoftTargets
+
+    feat = Featurizer(tokenizer, run.model.max_word_tokens, run.model.max_label_tokens)
+    soft = SoftTargets.load(run.data, feat, run.model, 10**6)
+    entries = [(i, list(it.known_labels or ())) for i, it in enumerate(soft.items)]
+    batch = soft.collate(feat, entries, run.model.max_width)
+    p_all = batch.pop("soft")
+    for key in ("targets", "own"):
+        batch.pop(key)
+    model.eval()
+    with torch.no_grad():
+        logits = model(**batch)
+    valid = pair_mask(model, batch).expand_as(logits)
+    p, x = p_all[valid], logits[valid]
+    return float(F.binary_cross_entropy_with_logits(x, p) - F.binary_cross_entropy(p, p))
+
+
+def test_student_learns_soft_targets_and_extracts(tmp_path: Path, backbone: Path) -> None:
+    """A teacher set by hand (0.7 for every asked label on each piece's first word, nothing
+    elsewhere; a random teacher gives ~sigmoid(bias) everywhere, which the student matches
+    at its start): the student's distance to it must shrink, and the student loads and runs."""
+    from uniner.students.span.testing import FirstWordScorer
+    from uniner.students.span.train import build_model, train
+
+    model, tok = tiny_span_parts(tmp_path / "teacher")
+    teacher = FirstWordScorer(model, tok, batch_size=4)
     build_scores(teacher, sources(), tmp_path / "scores", SETTINGS, FREQ, progress=False)
+    assert all(p.prob.tolist() == [178] * len(p.labels) for p in read_store(tmp_path / "scores"))
     run = student_run(tmp_path / "scores", tmp_path / "run", backbone, 40)
+    run.data.soft_weight = 1.0
+    start = excess_loss(*build_model(run.model, run.train.seed), run)
     res = train(run, [], progress=False)
+    assert excess_loss(res.model, res.tokenizer, run) < 0.3 * start
     losses = [v for _, v in res.state.losses]
     assert losses[-1] < 0.7 * losses[0]
     assert res.stats.pieces == 18
@@ -208,6 +241,29 @@ def test_student_learns_soft_targets_and_extracts(
     m = SpanExtractor.load(tmp_path / "run" / "model")
     ents = m.extract("Alice Smith lives in Paris .", ["person", "city"], threshold=0.0)
     assert ents and all(e.label in ("person", "city") for e in ents)
+
+
+def test_soft_loss_mixes_teacher_and_own_gold() -> None:
+    import torch
+    import torch.nn.functional as F
+
+    from uniner.students.span.model import span_loss
+    from uniner.students.span.selfdistill_train import soft_loss
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 3, 2, 4, generator=g)
+    mask = torch.rand(2, 3, 2, 4, generator=g) > 0.2
+    own = torch.tensor([[True, False, True, False], [False, False, False, True]])
+    batch = {
+        "soft": torch.rand(2, 3, 2, 4, generator=g),
+        "targets": (torch.rand(2, 3, 2, 4, generator=g) > 0.8).float(),
+        "own": own,
+    }
+    pure = F.binary_cross_entropy_with_logits(logits[mask], batch["soft"][mask])
+    assert torch.isclose(soft_loss(logits, batch, mask, 1.0, 5.0), pure)
+    gold = span_loss(logits, batch["targets"], mask & own[:, None, None, :], "bce", 5.0)
+    assert torch.isclose(soft_loss(logits, batch, mask, 0.0, 5.0), gold)
+    assert torch.isclose(soft_loss(logits, batch, mask, 0.25, 5.0), 0.25 * pure + 0.75 * gold)
 
 
 def test_teacher_max_pieces_and_refused_settings(
