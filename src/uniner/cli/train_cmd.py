@@ -127,6 +127,7 @@ def distill_scores(
     threads: Annotated[int | None, typer.Option(min=1, help="torch threads")] = None,
     runtime: RuntimeOption = Runtime.torch,
     onnx_dir: OnnxDirOption = None,
+    device: Annotated[str, typer.Option(help="torch teacher on cpu, cuda or auto")] = "auto",
 ) -> None:
     """Score the self-distillation pool with a teacher, once (issue 23); reruns continue.
 
@@ -137,6 +138,7 @@ def distill_scores(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from uniner import load
+    from uniner.students.span.config import resolve_device
     from uniner.students.span.selfdistill import PoolSettings, score_training_pool, teacher_id
     from uniner.students.span.selfdistill_store import StoreError
 
@@ -156,9 +158,14 @@ def distill_scores(
         raise UserError(str(exc), USAGE) from None
     try:
         name = teacher_id(teacher, runtime.value)
-        model = apply_runtime(
-            load(teacher, threads=threads, batch_size=batch_size), runtime, onnx_dir
-        )
+        model = load(teacher, threads=threads, batch_size=batch_size)
+        model = apply_runtime(model, runtime, onnx_dir)
+        on = resolve_device(device)
+        if runtime is Runtime.torch and on != "cpu":  # a lent GPU scores the pool in minutes
+            import torch
+
+            model.model.to(on)
+            model.device = torch.device(on)
         manifest = score_training_pool(
             model,
             name,
