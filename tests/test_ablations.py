@@ -326,3 +326,35 @@ def test_an_unscored_run_is_scored_without_training_again(
                                                     save_predictions=True))  # fmt: skip
     again = json.loads(done.read_text())
     assert again["zero_shot"] == json.loads(kept)["zero_shot"]
+
+
+def test_table_marks_direction_and_seed_spread() -> None:
+    from uniner.benchmark.ablation_report import build_table, markdown
+    from uniner.benchmark.ablations import Budget
+
+    ab = REGISTRY["negatives"]  # baseline "frequency" (53.4); none 31.5, uniform 47.7
+
+    def run(arm: str, seed: int, zs: float, dev: float) -> dict:
+        sets = {"CrossNER_AI": zs}
+        return {"arm": arm, "seed": seed, "zero_shot": {"avg": zs, "sets": sets},
+                "dev": {"summary": dev}, "train": {"steps": 10}}  # fmt: skip
+
+    results = [
+        run("frequency", 1, 40.0, 50.0), run("frequency", 2, 42.0, 52.0),
+        run("none", 1, 30.0, 51.0), run("none", 2, 31.0, 53.0),  # far below: agrees, beyond
+        run("uniform", 1, 42.0, 50.0), run("uniform", 2, 42.5, 50.5),  # +1.25 < range 2
+    ]  # fmt: skip
+    table = build_table(ab, results, Budget(steps=10), (1, 2))
+    rows = {a["arm"]: a for a in table["arms"]}
+    assert rows["frequency"]["paper_delta"] is None and "effect" not in rows["frequency"]
+    none = rows["none"]["effect"]["zero_shot"]
+    assert none["delta"] == pytest.approx(-10.5) and none["paper_delta"] == pytest.approx(-21.9)
+    assert none["agrees"] is True and none["beyond_noise"] is True
+    uni = rows["uniform"]["effect"]["zero_shot"]
+    assert uni["agrees"] is False and uni["beyond_noise"] is False and uni["noise"] == 2.0
+    assert rows["none"]["effect"]["dev"]["beyond_noise"] is False  # +1.0 against a range of 2
+    md = markdown(table)
+    none_line = next(x for x in md.splitlines() if x.startswith("| none |"))
+    uniform_line = next(x for x in md.splitlines() if x.startswith("| uniform |"))
+    assert "agrees | beyond seed spread" in none_line and "30.5 ± 0.5" in none_line
+    assert "disagrees | within seed spread" in uniform_line

@@ -57,7 +57,8 @@ def _effect(arm: dict, base: dict, paper_delta: float | None) -> dict[str, Any]:
     zs = out.get("zero_shot")
     if zs is not None and paper_delta is not None and paper_delta != 0:
         zs["paper_delta"] = paper_delta
-        zs["agrees"] = _sign(zs["delta"]) == _sign(paper_delta)
+        # no change at all points nowhere: neither agreeing nor disagreeing
+        zs["agrees"] = None if zs["delta"] == 0 else _sign(zs["delta"]) == _sign(paper_delta)
     return out
 
 
@@ -83,7 +84,8 @@ def build_table(
         for metric in METRICS:
             row[metric] = _stats([_value(r, metric) for r in mine])
         row["paper_delta"] = arm.paper_delta
-        if row["paper_delta"] is None and arm.paper is not None and base_paper is not None:
+        is_base = arm.name == ab.baseline
+        if not is_base and row["paper_delta"] is None and None not in (arm.paper, base_paper):
             row["paper_delta"] = arm.paper - base_paper
         arms.append(row)
     base_row = next(a for a in arms if a["arm"] == ab.baseline)
@@ -152,6 +154,8 @@ def _noise(e: dict[str, Any] | None) -> str:
 def _direction(e: dict[str, Any] | None) -> str:
     if e is None or "agrees" not in e:
         return "no paper figure"
+    if e["agrees"] is None:
+        return "no change"
     return "agrees" if e["agrees"] else "disagrees"
 
 
