@@ -358,3 +358,74 @@ def test_table_marks_direction_and_seed_spread() -> None:
     uniform_line = next(x for x in md.splitlines() if x.startswith("| uniform |"))
     assert "agrees | beyond seed spread" in none_line and "30.5 ± 0.5" in none_line
     assert "disagrees | within seed spread" in uniform_line
+
+
+class _SaysNothing:
+    """A stand-in extractor for a trained generative arm (its scoring path is the span one's)."""
+
+    name = "says-nothing"
+
+    def extract_batch(self, texts, labels, **kw):  # type: ignore[no-untyped-def]
+        return [[] for _ in texts]
+
+
+def test_a_generative_ablation_trains_each_arm_on_the_cpu_when_allowed(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uniner.students.generative.testing import make_tiny_causal_lm
+    from uniner.students.span.testing import toy_examples
+
+    lm = make_tiny_causal_lm(tmp_path / "lm")
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in toy_examples(8)))
+    base = _write(tmp_path / "gen.toml", f"""
+kind = "generative"
+[model]
+base = "{lm}"
+lora = false
+[data]
+train = [{{ path = "{data}", format = "offsets" }}]
+max_length = 128
+[train]
+batch_size = 2
+lr = 1e-3
+warmup = 0
+save_steps = 1
+logging_steps = 1
+threads = 1
+""")  # fmt: skip
+    spec = _write(tmp_path / "gen-neg.toml", f"""
+title = "tiny generative"
+student = "generative"
+needs_gpu = true
+base = "{base}"
+varies = ["data.negatives"]
+baseline = "two"
+seeds = [7]
+[budget]
+steps = 2
+[eval]
+zero_shot_passages = 1
+dev_passages = 1
+dev_sets = ["conllpp"]
+[[arm]]
+name = "none"
+set = {{ "data.negatives" = 0 }}
+[[arm]]
+name = "two"
+set = {{ "data.negatives" = 2 }}
+""")  # fmt: skip
+    trained = []
+
+    def fake_load(ab, model_dir):  # type: ignore[no-untyped-def]
+        assert (model_dir / "config.json").is_file()
+        trained.append(model_dir)
+        return _SaysNothing()
+
+    monkeypatch.setattr(ablation_run, "load_trained", fake_load)
+    opts = AblateOptions(out=tmp_path / "runs", progress=False, allow_cpu=True)
+    table, _ = run_ablation(read_ablation(spec), opts)
+    assert len(trained) == 2 and len(set(trained)) == 2
+    assert [a["arm"] for a in table["arms"]] == ["none", "two"]
+    run = json.loads((tmp_path / "runs" / "gen-neg" / "none" / "seed-7" / "arm.json").read_text())
+    assert run["config"]["data"]["negatives"] == 0 and run["config"]["train"]["max_steps"] == 2
