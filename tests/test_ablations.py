@@ -158,6 +158,9 @@ def test_a_malformed_registry_file_names_file_and_field(tmp_path: Path) -> None:
     stray = head + '[[arm]]\nname = "a"\n[[arm]]\nname = "b"\nset = { "data.informal" = 0.1 }\n'
     with pytest.raises(AblationError, match=r"arm b changes data\.informal, not in varies"):
         read_ablation(_write(tmp_path / "y.toml", stray))
+    res = CliRunner().invoke(app, ["ablate", str(bad)])
+    assert res.exit_code == 1 and "x.toml: arm[1] (b): unknown field(s) colour" in res.output
+    assert len(res.output.strip().splitlines()) == 1
 
 
 # -- the data-side options ---------------------------------------------------------------------

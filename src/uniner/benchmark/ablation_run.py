@@ -83,7 +83,8 @@ def seeds_of(ab: Ablation, opts: AblateOptions) -> tuple[int, ...]:
 
 
 def plan(ab: Ablation, opts: AblateOptions) -> list[PlannedRun]:
-    """Every (arm, seed) run, seeds innermost (the arms' first seeds come first)."""
+    """Every (arm, seed) run: every arm of the first seed, then of the next, so an ablation
+    stopped part way has comparable runs of all its arms."""
     root = opts.out / ab.name
     return [
         PlannedRun(arm, seed, root / arm.name / f"seed-{seed}")

@@ -73,18 +73,20 @@ def ablate(
     from uniner.benchmark.ablation_run import AblateOptions, run_ablation
     from uniner.benchmark.ablations import AblationError, get_ablation
 
-    if list_:
-        _list()
-        return
-    if name is None:
-        raise UserError("give an ablation NAME, or --list", USAGE)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: is a file; --out takes a folder", USAGE)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
+        if list_:
+            _list()
+            return
+        if name is None:
+            raise UserError("give an ablation NAME, or --list", USAGE)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"{out}: is a file; --out takes a folder", USAGE)
         ab = get_ablation(name)
     except KeyError as exc:
         raise UserError(str(exc.args[0]), USAGE) from None
+    except AblationError as exc:  # a malformed registry file: names the file and field
+        raise UserError(str(exc)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     opts = AblateOptions(
         out=out,
         seeds=_seeds(seeds),
