@@ -127,7 +127,7 @@ def test_malformed_json_reports_its_line(tmp_path: Path) -> None:
     f = write(tmp_path / "bad.json", text)
     check(error_of(f, "instructuie"), f, 3, "malformed JSON in element 1")
     g = write(tmp_path / "sep.json", '[{"sentence": "a", "entities": []}\n;{}]')
-    check(error_of(g, "instructuie"), g, 2, "found ';'")
+    check(error_of(g, "instructuie"), g, 2, "malformed JSON list after 1 element", "',' or ']'")
 
 
 def test_malformed_json_lines_report_their_line(tmp_path: Path) -> None:
@@ -278,3 +278,27 @@ def test_json_lines_stream_gzip_empty_and_lenient(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError) as err:
         list(iter_json_lines(broken))
     assert err.value.line == 2
+
+
+def test_json_list_elements_start_lines_and_refusals(tmp_path: Path) -> None:
+    """Each element's line is where it starts, also in an indented list; what the streaming
+    parser refuses is a format error on the right line."""
+    from uniner.data.readers._common import iter_json_array
+
+    f = write(tmp_path / "ind.json", json.dumps([{"a": 1}, [2, 3], "s"], indent=2))
+    assert list(iter_json_array(f)) == [(2, {"a": 1}), (5, [2, 3]), (9, "s")]
+    # yajl's reading of a lone high surrogate escape: "?", the text's length kept
+    lone = write(tmp_path / "lone.json", '["x\\ud800y"]')
+    assert list(iter_json_array(lone)) == [(1, "x?y")]
+    cases = [
+        ("[1]\n x", 2, "extra data after the JSON list", "end of file"),
+        ("[1,\n 99999999999999999999]", 2, "too large to decode", "64"),
+        ("[0,\n" + "[" * 600 + "]" * 600 + "]", 2, "too large to decode", "nesting"),
+        ('[\n"a",\n"\\udfff"]', 3, "\\u escape", "an element"),
+        ('[\n"a", NaN]', 2, "malformed JSON list after 1 element", "',' or ']'"),
+    ]
+    for text, line, *fragments in cases:
+        g = write(tmp_path / "bad.json", text)
+        with pytest.raises(DataFormatError) as info:
+            list(iter_json_array(g))
+        check(info.value, g, line, *fragments)

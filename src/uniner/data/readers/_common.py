@@ -14,10 +14,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import ijson
+
 from uniner.data.errors import DataFormatError
 
 PathLike = str | Path
-CHUNK = 1 << 20  # characters read at a time when streaming a JSON list
+CHUNK = 1 << 16  # at most this many characters go to the JSON parser at a time
 
 
 def open_text(path: PathLike, errors: str = "strict") -> io.TextIOBase:
@@ -121,128 +123,141 @@ def load_json_object(path: PathLike, expected: str) -> dict[str, Any]:
     return data
 
 
-class _Cursor:
-    """A growing window over a text file with line accounting, for incremental JSON decoding."""
+class _LineChunks:
+    """A binary file object for ijson that hands out at most one line (and at most ``CHUNK``
+    characters) per read, so that every parse event comes from a known line.
+
+    ijson reports no positions; feeding it line by line is how an element's first line and an
+    error's line are known. Decoding happens here (UTF-8, a BOM skipped), so a bad byte is
+    reported with its line rather than as a parser error.
+    """
 
     def __init__(self, path: PathLike) -> None:
         self.path = path
         self.fh = open(path, encoding="utf-8-sig")  # noqa: SIM115 (closed in close())
-        self.buf = ""
-        self.pos = 0  # index into buf
-        self.line = 1  # line number of buf[pos]
-        self.offset = 0  # character offset in the file of buf[0]
+        self.line = 1  # line of the chunk handed out last
+        self.ends_line = False  # whether that chunk ended its line
         self.eof = False
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes the stream's type with read(0)
+            return b""
+        try:
+            chunk = self.fh.readline(CHUNK)
+        except UnicodeDecodeError as exc:
+            line = bad_utf8_line(self.path) or self.line
+            raise DataFormatError(self.path, f"not valid UTF-8 ({exc.reason})", line=line) from exc
+        self.line += self.ends_line
+        self.ends_line = chunk.endswith("\n")
+        self.eof = not chunk
+        return chunk.encode("utf-8")
 
     def close(self) -> None:
         self.fh.close()
 
-    def fill(self) -> bool:
-        """Read another chunk; False at end of file. Drops what was consumed to bound memory."""
-        if self.eof:
-            return False
-        try:
-            chunk = self.fh.read(CHUNK)
-        except UnicodeDecodeError as exc:
-            line = bad_utf8_line(self.path) or self.line
-            raise DataFormatError(self.path, f"not valid UTF-8 ({exc.reason})", line=line) from exc
-        if not chunk:
-            self.eof = True
-            return False
-        if self.pos > CHUNK:
-            self.offset += self.pos
-            self.buf = self.buf[self.pos :]
-            self.pos = 0
-        self.buf += chunk
-        return True
 
-    def advance(self, to: int) -> None:
-        self.line += self.buf.count("\n", self.pos, to)
-        self.pos = to
+MAX_DEPTH = 500  # nesting refused beyond this (the readers walk records recursively)
+_OPEN = ("start_map", "start_array")
+_CLOSE = ("end_map", "end_array")
 
-    def skip_ws(self) -> str:
-        """Skip whitespace; return the next character or "" at end of file."""
-        while True:
-            n = len(self.buf)
-            p = self.pos
-            while p < n and self.buf[p] in " \t\r\n":
-                p += 1
-            self.advance(p)
-            if p < n:
-                return self.buf[p]
-            if not self.fill():
-                return ""
 
-    def where(self) -> str:
-        return f"character {self.offset + self.pos}"
+def _list_too_big(path: PathLike, reason: str, line: int) -> DataFormatError:
+    """What the streaming parser refuses beyond syntax (its limits are not the stdlib's)."""
+    return DataFormatError(
+        path,
+        f"JSON value too large to decode ({reason})",
+        line=line,
+        expected=f"64-bit integers, finite numbers, at most {MAX_DEPTH} levels of nesting",
+    )
 
-    def error(self, message: str, expected: str | None = None) -> DataFormatError:
+
+class _ListState:
+    """Where the parse of a top-level JSON list stands, for error messages: elements complete,
+    nesting depth, whether the list has closed."""
+
+    def __init__(self, source: _LineChunks) -> None:
+        self.source = source
+        self.done = 0
+        self.depth = 0
+        self.closed = False
+
+    def elements(self, events: Iterator[tuple[str, Any]]) -> Iterator[tuple[int, Any]]:
+        """``(first line, value)`` of each element, built from ijson's basic events."""
+        builder: ijson.ObjectBuilder | None = None
+        start = 0
+        for kind, value in events:
+            if kind in _OPEN:
+                self.depth += 1
+                if self.depth > MAX_DEPTH:
+                    reason = f"nesting deeper than {MAX_DEPTH} levels"
+                    raise _list_too_big(self.source.path, reason, self.source.line)
+            elif kind in _CLOSE:
+                self.depth -= 1
+                self.closed = self.depth == 0
+            if self.depth == 0 or (self.depth == 1 and kind in _OPEN):
+                continue  # the list's own brackets
+            if builder is None:
+                builder, start = ijson.ObjectBuilder(), self.source.line
+            builder.event(kind, value)
+            if self.depth == 1:  # a scalar element, or a container element just closed
+                self.done += 1
+                yield start, builder.value
+                builder = None
+
+    def error(self, exc: Exception) -> DataFormatError:
+        """The parser's complaint as a format error naming the line and the element."""
+        path, line = self.source.path, self.source.line
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "overflow" in reason:  # a number past 64-bit integers or a double's range
+            return _list_too_big(path, reason, line)
+        if isinstance(exc, UnicodeError):  # a \u escape naming a lone low surrogate
+            reason = f"invalid \\u escape: {reason}"
+        if self.closed:
+            what = f"extra data after the JSON list ({reason})"
+            return DataFormatError(path, what, line=line, expected="end of file")
+        truncated = self.source.eof
+        if self.depth <= 1:
+            what = "truncated JSON list" if truncated else "malformed JSON list"
+            return DataFormatError(
+                path,
+                f"{what} after {self.done} element(s) ({reason})",
+                line=line,
+                expected="an element, ',' or ']'",
+            )
+        what = "truncated JSON" if truncated else "malformed JSON"
         return DataFormatError(
-            self.path, f"{message} at {self.where()}", line=self.line, expected=expected
+            path,
+            f"{what} in element {self.done} ({reason})",
+            line=line,
+            expected="a complete JSON value",
         )
 
 
 def iter_json_array(path: PathLike) -> Iterator[tuple[int, Any]]:
     """Stream the elements of a top-level JSON list as ``(line, element)``, one at a time.
 
-    Memory stays bounded by the largest element (plus a chunk), and errors carry the line and
-    character offset where the bad element starts.
+    ijson parses (its basic events: no per-event key paths, which grow with the nesting);
+    memory stays bounded by the largest element plus a chunk. The line is where the element
+    starts; errors carry the line where the parser stopped and the element it was in. Numbers
+    past 64-bit integers or a double's range, NaN/Infinity and a ``\\u`` escape of a lone low
+    surrogate are refused, and one of a lone high surrogate reads as "?" (ijson's yajl backend;
+    the stdlib decoder accepts all of them, and none is a valid record value here).
     """
-    decoder = json.JSONDecoder()
-    cur = _Cursor(path)
+    first = first_char(path)
+    if first == "":
+        raise DataFormatError(path, "file is empty", expected="a JSON list")
+    if first != "[":
+        raise DataFormatError(path, f"found {first!r}", expected="a JSON list starting with '['")
+    source = _LineChunks(path)
+    state = _ListState(source)
     try:
-        first = cur.skip_ws()
-        if first == "":
-            raise DataFormatError(path, "file is empty", expected="a JSON list")
-        if first != "[":
-            raise cur.error(f"found {first!r}", expected="a JSON list starting with '['")
-        cur.advance(cur.pos + 1)
-        index = 0
-        while True:
-            ch = cur.skip_ws()
-            if ch == "":
-                raise cur.error("truncated JSON list", expected="an element or ']'")
-            if ch == "]" and index == 0:
-                cur.advance(cur.pos + 1)
-                break
-            while True:
-                try:
-                    value, end = decoder.raw_decode(cur.buf, cur.pos)
-                except json.JSONDecodeError as exc:
-                    if cur.fill():
-                        continue
-                    # at end of file: a list that is never closed was cut off
-                    rest = cur.buf.rstrip()
-                    at_end = exc.pos >= len(rest) or not rest.endswith("]")
-                    what = "truncated JSON" if at_end else "malformed JSON"
-                    err_line = cur.line + cur.buf.count("\n", cur.pos, exc.pos)
-                    raise DataFormatError(
-                        path,
-                        f"{what} in element {index} ({exc.msg}, character {cur.offset + exc.pos})",
-                        line=err_line,
-                        expected="a complete JSON value",
-                    ) from exc
-                except (ValueError, RecursionError) as exc:
-                    raise too_big(path, exc, cur.line) from exc
-                if end >= len(cur.buf) and cur.fill():
-                    continue  # a number might go on in the next chunk
-                break
-            yield cur.line, value
-            cur.advance(end)
-            index += 1
-            ch = cur.skip_ws()
-            if ch == ",":
-                cur.advance(cur.pos + 1)
-                continue
-            if ch == "]":
-                cur.advance(cur.pos + 1)
-                break
-            if ch == "":
-                raise cur.error("truncated JSON list", expected="',' or ']'")
-            raise cur.error(f"found {ch!r} after element {index - 1}", expected="',' or ']'")
-        if cur.skip_ws() != "":
-            raise cur.error("extra data after the JSON list", expected="end of file")
+        yield from state.elements(ijson.basic_parse(source, use_float=True))
+    except DataFormatError:
+        raise
+    except (ijson.JSONError, ValueError) as exc:
+        raise state.error(exc) from exc
     finally:
-        cur.close()
+        source.close()
 
 
 def iter_json_lines(
