@@ -235,3 +235,20 @@ def test_resume_is_exact_with_the_hierarchy(backbone: Path, tmp_path: Path) -> N
     resumed = train(cfg, data, progress=False)
     a = dict(full.model.named_parameters())
     assert all(torch.equal(p, a[n]) for n, p in resumed.model.named_parameters())
+
+
+def test_negative_sampling_modes() -> None:
+    """data.negatives (the paper's Table 4 arms): "none" asks only the types present,
+    "uniform" draws absent types regardless of frequency, "frequency" (default) by frequency."""
+    it = item((0, 1, "writer"), (2, 3, "city"))
+    none = LabelSampler(frequencies(), 4, 6, 2, negatives="none")
+    rng = np.random.default_rng(0)
+    assert all(sorted(none.sample(it, rng)) == ["city", "writer"] for _ in range(50))
+    uniform = LabelSampler(frequencies(), 4, 6, 2, negatives="uniform")
+    assert np.allclose(uniform.probs, 1.0 / len(uniform.labels))
+    freq = LabelSampler(frequencies(), 4, 6, 2)
+    assert freq.probs.max() > 2 * freq.probs.min()
+    draws = [uniform.sample(it, rng) for _ in range(200)]
+    assert all({"writer", "city"} <= set(d) and 4 <= len(d) <= 6 for d in draws)
+    with pytest.raises(ValueError, match="negatives"):
+        LabelSampler(frequencies(), 4, 6, 2, negatives="random")

@@ -93,6 +93,8 @@ class DataConfig:
     hierarchy_min_share: float = MIN_SHARE
     # share of inputs asked a mention type's parent too, or instead (data.LabelSampler)
     hard_negative_share: float = 0.0
+    # how absent types are drawn as negatives: "frequency", "uniform" or "none" (data.NEGATIVES)
+    negatives: str = "frequency"
     # share of training examples rewritten in informal style (data.prepare_items)
     informal: float = 0.0
     dev_limit: int | None = 500
@@ -114,6 +116,10 @@ class DataConfig:
         for key in ("hard_negative_share", "informal", "hierarchy_min_share", "soft_weight"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ValueError(f"data.{key} must be in [0, 1], got {getattr(self, key)}")
+        if self.negatives not in ("frequency", "uniform", "none"):
+            raise ValueError(
+                f"data.negatives must be frequency, uniform or none, got {self.negatives!r}"
+            )
         if self.hard_negative_share > 0.0 and self.hierarchy is None:
             raise ValueError('data.hard_negative_share needs data.hierarchy ("mine" or a file)')
         if self.hierarchy_min_support < 1:

@@ -31,6 +31,10 @@ from uniner.data.types import Example
 from uniner.students.span.features import EncodedText, Featurizer
 from uniner.students.span.words import lowercased_shape
 
+#: How absent types are drawn as negatives: by frequency (the paper's best), uniformly, or
+#: not at all (each piece asked only the types it mentions; pieces without one are dropped).
+NEGATIVES = ("frequency", "uniform", "none")
+
 SENTENCE_END = {".", "!", "?", "。", "！", "？"}
 
 
@@ -268,7 +272,10 @@ class LabelSampler:
         few_max: int = 3,
         hierarchy: TypeHierarchy | None = None,
         hard_share: float = 0.0,
+        negatives: str = "frequency",
     ):
+        if negatives not in NEGATIVES:
+            raise ValueError(f"negatives must be one of {NEGATIVES}, got {negatives!r}")
         if not 1 <= min_labels <= max_labels:
             raise ValueError(f"need 1 <= min_labels <= max_labels, got {min_labels}, {max_labels}")
         if not 0.0 <= few_share <= 1.0:
@@ -282,6 +289,9 @@ class LabelSampler:
         self.labels = sorted(frequencies)
         counts = np.array([frequencies[lab] for lab in self.labels], dtype=np.float64)
         self.probs = counts / counts.sum() if counts.size else counts
+        if negatives == "uniform" and counts.size:  # the paper's middle arm (Table 4)
+            self.probs = np.full(counts.size, 1.0 / counts.size)
+        self.negatives = negatives
         self.min_labels = min_labels
         self.max_labels = max_labels
         self.min_negatives = min_negatives
@@ -353,6 +363,9 @@ class LabelSampler:
         if len(positives) > self.max_labels:
             keep = rng.choice(len(positives), size=self.max_labels, replace=False)
             positives = [positives[i] for i in sorted(keep.tolist())]
+        if self.negatives == "none":  # only the types present (the paper's first arm)
+            order = rng.permutation(len(positives)).tolist()
+            return [positives[i] for i in order]
         total = int(rng.integers(self.min_labels, self.max_labels + 1))
         n_neg = min(
             max(total - len(positives), self.min_negatives), self.max_labels - len(positives)

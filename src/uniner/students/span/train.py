@@ -271,7 +271,8 @@ def train(
     max_tokens = max(mcfg.max_length - prefix_budget - 1, mcfg.max_word_tokens)
     soft = SoftTargets.load(dcfg, featurizer, mcfg, max_tokens) if dcfg.teacher_scores else None
     items, stats = (soft.items, soft.stats) if soft else prepare_items(
-        train_examples, featurizer, dcfg.max_words, mcfg.max_width, max_tokens, dcfg.keep_empty,
+        train_examples, featurizer, dcfg.max_words, mcfg.max_width, max_tokens,
+        0.0 if dcfg.negatives == "none" else dcfg.keep_empty,  # nothing to ask an empty piece
         tcfg.seed, dcfg.informal,
     )  # fmt: skip
     if not items:
@@ -287,6 +288,7 @@ def train(
         label_frequencies(items), dcfg.min_labels, dcfg.max_labels, dcfg.min_negatives,
         closed_sets=dcfg.closed_label_sets, few_share=dcfg.few_labels,
         few_max=dcfg.few_labels_max, hierarchy=hierarchy, hard_share=dcfg.hard_negative_share,
+        negatives=dcfg.negatives,
     )  # fmt: skip
     optimizer = make_optimizer(model, tcfg)
     state = TrainState()
