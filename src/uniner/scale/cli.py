@@ -22,6 +22,9 @@ def extract_with_ray(args: dict[str, Any]) -> None:
         )
     if args["generative"]:
         raise UserError("--engine ray runs the span student only, not a generative model", USAGE)
+    from uniner.models import resolve_model
+
+    resolve_model(args["model"])  # a wrong -m is one line here, not an error in every actor
     runtime = args["runtime"].value
     settings = {  # the same job settings as the single-process resume key
         "labels": args["labels"],

@@ -43,6 +43,7 @@ def ray_session(address: str | None) -> Iterator[Any]:
             where = address or "a local cluster"
             raise UserError(f"cannot start or join Ray at {where}: {exc}", RUNTIME) from None
         started = True
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a line per dataset run
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # the command draws its own bar, over records
     ctx.verbose_stats_logs = False

@@ -20,7 +20,10 @@ def seed_store(shard: Path, main: Path, passage_hashes: Iterable[str]) -> None:
         if not main.exists():
             return
         st.conn.execute("ATTACH DATABASE ? AS src", (str(main),))
-        try:
+        try:  # one index, made once: seeding many shards must not scan the store each time
+            st.conn.execute(
+                "CREATE INDEX IF NOT EXISTS src.answers_passage_hash ON answers(passage_hash)"
+            )
             st.conn.execute("CREATE TEMP TABLE want (h TEXT PRIMARY KEY)")
             st.conn.executemany(
                 "INSERT OR IGNORE INTO want VALUES (?)", [(h,) for h in passage_hashes]
