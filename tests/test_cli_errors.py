@@ -330,3 +330,25 @@ def test_the_uniner_process_prints_one_line_and_no_traceback(tmp_path):
         assert "Traceback" not in proc.stderr + proc.stdout
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and needle in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--bogus"], "--bogus"),  # the group's own options are parsed before any sub-command
+        (["--bogus", "extract", "x", "-l", "city"], "--bogus"),
+        (["--version=3"], "--version"),
+        (["no-such-command"], "no-such-command"),
+    ],
+)
+def test_usage_errors_before_any_command_are_one_line(args, needle):
+    """``uniner --bogus`` was typer's boxed usage text; it is one line and exit 2 like the rest."""
+    line = one_error(run(*args), 2, needle)
+    assert "'uniner --help'" in line
+    assert "╭" not in line
+
+
+def test_uniner_alone_still_shows_the_help():
+    """No arguments is a request for help (typer's ``no_args_is_help``), not an error line."""
+    res = run()
+    assert "Usage" in res.output and "error:" not in res.output

@@ -86,6 +86,20 @@ class UninerGroup(TyperGroup):
     """The ``uniner`` group: each expected failure of a sub-command becomes one line (see
     :func:`report`); option parsing happens inside ``invoke`` too, so bad values are covered."""
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        """Parse the group's own options (``uniner --bogus``): before any sub-command runs, so
+        outside ``invoke``; a usage error here is the same one line and exit 2, not typer's box."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click_exc.UsageError as exc:
+            out = report(exc)
+            if out is None:  # no arguments at all: the help text is the answer
+                raise
+            sys.stderr.flush()
+            raise out from None
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
