@@ -4,6 +4,7 @@ import upper ones, the data layer imports nothing above it, and the two students
 The order that holds (issue 26), lowest first:
 
 0. ``paths``, ``backbones``, ``models``: where things are (data, backbone wheels, model folders);
+   ``extras``: what a missing optional extra reports;
 1. ``data``: formats, readers, the data-set catalog, training sources and the zero-shot guard;
 2. ``evaluation`` (metrics), ``inference`` (the extractor protocol, decoding settings and
    deadlines that every extractor implements, hence below the students), ``instruct``,
@@ -36,6 +37,7 @@ LAYERS: dict[str, int] = {
     "paths": 0,
     "backbones": 0,
     "models": 0,
+    "extras": 0,  # MissingExtra: the one line naming the extra a feature needs
     "data": 1,
     "evaluation": 2,
     "inference": 2,

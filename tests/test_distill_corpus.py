@@ -81,6 +81,38 @@ def test_sentences_and_chunks():
     ]
 
 
+def test_sentence_offsets_are_exact():
+    """Pieces are cut from the text itself: joined they give it back, character for character,
+    and each starts where a sentence, a paragraph or a list item starts. Hard-wrapped lines do
+    not end a sentence."""
+    text = (
+        "  Émile Zola wrote\nmany novels.  He died in 1902!\tThe end?\r\n"
+        "\n \n"
+        "Items:\n- first thing\n* second thing 🎉\n\n"
+        "Mr. Ünver met Prof. Li at 3 p.m. yesterday. They talked."
+    )
+    pieces = split_sentences(text)
+    assert "".join(pieces) == text and all(p.strip() for p in pieces[1:])
+    starts = [sum(map(len, pieces[:i])) for i in range(len(pieces))]
+    firsts = [text[s : s + 8] for s in starts]
+    assert firsts == [
+        "  Émile ",
+        "He died ",
+        "The end?",
+        "Items:\n-",
+        "- first ",
+        "* second",
+        "Mr. Ünve",
+        "They tal",
+    ]
+    rng = random.Random(5)
+    alphabet = ["Dr.", "U.S.", "word", "x", ".", "!", "?", "\n", "\n\n", " ", "  ", "- ", "é", '"']
+    for _ in range(200):
+        t = "".join(rng.choice(alphabet) + rng.choice(["", " "]) for _ in range(rng.randint(0, 40)))
+        got = split_sentences(t)
+        assert "".join(got) == t and all(got)
+
+
 def test_chunks_respect_limit_with_any_counter():
     rng = random.Random(0)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
@@ -133,6 +165,24 @@ def test_dedup_exact_and_near():
     assert d.dropped == {"exact": 1, "near": 1}
     d2 = Deduplicator(near_threshold=None)
     assert [p.id for p in dedup(ps, d2)] == ["a", "c", "d", "e"]
+
+
+def test_dedup_keeps_distinct_texts_and_is_seeded():
+    """Texts sharing half their words are not near-duplicates at 0.8; signatures depend only on
+    the seed and the text's words (case and spacing ignored)."""
+    words = _long_text(7).split()
+    half = " ".join([*words[:100], *_long_text(8).split()[:100]])
+    d = Deduplicator(near_threshold=0.8)
+    assert [p.id for p in dedup([Passage("a", " ".join(words)), Passage("b", half)], d)] == [
+        "a",
+        "b",
+    ]
+    assert d.dropped == {"exact": 0, "near": 0}
+    text = _long_text(9)
+    sig = Deduplicator(seed=3).signature(text).hashvalues
+    assert (sig == Deduplicator(seed=3).signature(f"  {text.upper()} ").hashvalues).all()
+    assert not (sig == Deduplicator(seed=4).signature(text).hashvalues).all()
+    assert not (sig == Deduplicator(seed=3).signature(_long_text(10)).hashvalues).all()
 
 
 def test_sampling_seeded_stable_and_uniformish():

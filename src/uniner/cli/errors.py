@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 from uniner.backbones import BackboneUnavailable
 from uniner.data.errors import DataFormatError, ZeroShotDataError
+from uniner.extras import MissingExtra
 
 FILE_ERRORS = (
     FileNotFoundError,
@@ -71,7 +72,7 @@ def report(exc: BaseException) -> typer.Exit | None:
         return fail(f"{exc.format_message()} (see '{cmd} --help')", USAGE)
     if isinstance(exc, UserError):
         return fail(str(exc), exc.code)
-    if isinstance(exc, (DataFormatError, ZeroShotDataError, BackboneUnavailable)):
+    if isinstance(exc, (DataFormatError, ZeroShotDataError, BackboneUnavailable, MissingExtra)):
         return fail(str(exc), RUNTIME)
     if isinstance(exc, UnicodeError):  # decoding outside a reader: no line to name
         return fail(f"text that is not valid UTF-8 ({exc})", RUNTIME)

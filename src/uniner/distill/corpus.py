@@ -7,24 +7,27 @@
   (``text_unit="paragraph"``), per line, or per file.
 * **Chunking** (:func:`chunk_text`): passages of at most ``max_tokens`` tokens of a configurable
   tokenizer (``"whitespace"`` or any transformers tokenizer: a backbone name, folder or hub id),
-  cut on sentence boundaries where possible; a single over-long sentence is cut between tokens.
+  cut on sentence boundaries (pysbd's) where possible; a single over-long sentence is cut
+  between tokens.
 * **De-duplication** (:class:`Deduplicator`): exact (case- and whitespace-insensitive hash) and
-  near-duplicate (MinHash over word 5-shingles with LSH banding; a pair is a duplicate when the
-  estimated Jaccard similarity reaches ``near_threshold``). The first occurrence is kept.
+  near-duplicate (datasketch's MinHash over word 5-shingles with LSH banding; a pair is a
+  duplicate when the estimated Jaccard similarity reaches ``near_threshold``). The first
+  occurrence is kept.
 * **Sampling** (:func:`sample_passages`): a seeded reservoir sample of N passages from the
   stream, returned in stream order, so the same corpus, seed and N give the same passages and ids.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import random
 import re
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +35,7 @@ from uniner.data.errors import DataFormatError
 from uniner.data.guard import refuse_zero_shot_path
 from uniner.data.readers._common import iter_json_lines, open_text
 from uniner.distill.runner import Passage
+from uniner.extras import require
 
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -147,30 +151,62 @@ def iter_documents(
 
 # --- chunking ---------------------------------------------------------------------------------
 
-_SENT_END = re.compile(
-    r"(?<=[.!?…])[\"')\]»”’]*\s+(?=[\"'(\[«“‘]?[A-Z0-9À-ÖØ-Þ])"  # end mark, space, capital
-    r"|\n\s*\n"  # blank line
-    r"|\n(?=\s*[-*•]\s)"  # list item
-)
-_ABBREV = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|etc|e\.g|i\.e|No|Fig|Vol|Inc|Ltd|Co|"
-    r"U\.S|[A-Z])\.$"
-)
+
+@functools.cache
+def _segmenter() -> Any:
+    """pysbd's English segmenter, built once (it compiles many patterns); without cleaning, so
+    the sentences are the text's own characters."""
+    pysbd = require("pysbd", "distill", "sentence splitting of a corpus")
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+# where a block of text ends for sure: blank lines, and a line break before a list item
+_BLOCK_END = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]*[-*•][ \t])")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences (with their trailing whitespace kept, so joining gives the text back)."""
-    pieces: list[str] = []
-    last = 0
-    for m in _SENT_END.finditer(text):
-        head = text[last : m.start()]
-        if _ABBREV.search(head.rstrip("\"')]»”’")):
-            continue  # "Dr. Smith", "U.S. Army": not a boundary
-        pieces.append(text[last : m.end()])
-        last = m.end()
-    if last < len(text):
-        pieces.append(text[last:])
-    return [p for p in pieces if p]
+    """Sentences (with their trailing whitespace kept, so joining gives the text back).
+
+    pysbd (the Golden Rules segmenter: "Dr. Smith", "U.S. Army", quotes) finds where sentences
+    start, block by block: paragraphs and list items are cut here, and pysbd sees each block
+    with its line breaks as spaces (same length), so hard-wrapped lines do not end sentences
+    and its abbreviation pass, quadratic in the length it is given, sees one paragraph at a
+    time. Only the starts come from pysbd; the pieces are cut from ``text`` itself, so offsets
+    are exact whatever pysbd does with whitespace.
+    """
+    if not text:
+        return []
+    starts = {0}
+    begin = 0
+    for m in _BLOCK_END.finditer(text):
+        starts |= _sentence_starts(text, begin, m.start())
+        starts.add(m.end())
+        begin = m.end()
+    starts |= _sentence_starts(text, begin, len(text))
+    cuts = sorted(c for c in starts if c < len(text))
+    pieces = [text[a:b] for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
+    return _merge_blank(pieces)
+
+
+def _sentence_starts(text: str, begin: int, end: int) -> set[int]:
+    """Offsets in ``text`` where pysbd starts a sentence inside ``text[begin:end]``."""
+    block = text[begin:end].replace("\n", " ")
+    lead = len(block) - len(block.lstrip())  # leading spaces stay with the first sentence
+    if lead == len(block):
+        return set()
+    spans = _segmenter().segment(block)
+    return {begin + sp.start for sp in spans if lead < sp.start < len(block)}
+
+
+def _merge_blank(pieces: list[str]) -> list[str]:
+    """Whitespace-only pieces (blank lines) joined to the sentence before them."""
+    out: list[str] = []
+    for p in pieces:
+        if out and not p.strip():
+            out[-1] += p
+        elif p:
+            out.append(p)
+    return out
 
 
 TokenCounter = Callable[[str], int]
@@ -220,6 +256,8 @@ def chunk_text(
     text: str, count: TokenCounter = whitespace_count, max_tokens: int = 256
 ) -> list[str]:
     """Passages of at most ``max_tokens`` tokens, packing whole sentences greedily."""
+    if count(text) <= max_tokens:  # what packing gives anyway, without splitting sentences
+        return [text.strip()] if text.strip() else []
     chunks: list[str] = []
     cur = ""
     for sent in split_sentences(text):
@@ -253,15 +291,18 @@ def iter_passages(
 
 # --- de-duplication ---------------------------------------------------------------------------
 
-_MERSENNE = (1 << 61) - 1
-
 
 def _normalise(text: str) -> str:
     return " ".join(text.lower().split())
 
 
 class Deduplicator:
-    """Exact and MinHash-LSH near-duplicate detection over a stream (first occurrence wins)."""
+    """Exact and MinHash-LSH near-duplicate detection over a stream (first occurrence wins).
+
+    datasketch's MinHash (its ``affine32`` permutations, seeded) over word ``shingle``-grams and
+    its LSH index with ``bands`` bands find candidates; a candidate is a duplicate when the
+    estimated Jaccard similarity reaches ``near_threshold``.
+    """
 
     def __init__(
         self,
@@ -277,25 +318,36 @@ class Deduplicator:
             raise ValueError("num_perm must be a multiple of bands")
         self.near_threshold = near_threshold
         self.shingle = shingle
-        self.bands = bands
-        self.rows = num_perm // bands
-        rng = np.random.default_rng(seed)
-        self.a = rng.integers(1, _MERSENNE, size=num_perm, dtype=np.uint64)
-        self.b = rng.integers(0, _MERSENNE, size=num_perm, dtype=np.uint64)
+        self.num_perm = num_perm
+        self.seed = seed
         self.exact: set[bytes] = set()
-        self.buckets: list[dict[bytes, list[int]]] = [{} for _ in range(bands)]
-        self.signatures: list[np.ndarray] = []
         self.dropped = {"exact": 0, "near": 0}
+        self.signatures: list[Any] = []  # hash values of every kept text, by LSH key
+        self._lsh: Any = None
+        self._permutations: Any = None
+        if near_threshold is not None:
+            datasketch = require("datasketch", "distill", "near-duplicate filtering")
+            template = datasketch.MinHash(num_perm=num_perm, seed=seed, scheme="affine32")
+            self._permutations = template.permutations  # shared: made once, not per text
+            self._lsh = datasketch.MinHashLSH(
+                threshold=near_threshold, num_perm=num_perm, params=(bands, num_perm // bands)
+            )
 
-    def signature(self, text: str) -> np.ndarray:
+    def signature(self, text: str) -> Any:
+        """The MinHash of ``text``'s word shingles (case and spacing ignored)."""
+        from datasketch import MinHash
+
         words = _normalise(text).split()
         n = self.shingle
         grams = {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
-        h = np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.uint64, count=len(grams))
-        # (a*h + b) mod p with 32-bit h stays exact in uint64 after reducing a below 2**32
-        a = self.a % (1 << 32)
-        vals = (np.outer(h, a) + self.b[None, :]) % np.uint64(_MERSENNE)
-        return vals.min(axis=0)
+        sig = MinHash(
+            num_perm=self.num_perm,
+            seed=self.seed,
+            permutations=self._permutations,
+            scheme="affine32",
+        )
+        sig.update_batch(g.encode() for g in sorted(grams))
+        return sig
 
     def is_duplicate(self, text: str) -> bool:
         """Whether ``text`` repeats an earlier one; remembers it when it does not."""
@@ -304,21 +356,15 @@ class Deduplicator:
             self.dropped["exact"] += 1
             return True
         self.exact.add(key)
-        if self.near_threshold is None:
+        if self._lsh is None:
             return False
         sig = self.signature(text)
-        band_keys = [sig[i * self.rows : (i + 1) * self.rows].tobytes() for i in range(self.bands)]
-        candidates: set[int] = set()
-        for bucket, k in zip(self.buckets, band_keys, strict=True):
-            candidates.update(bucket.get(k, ()))
-        for c in candidates:
-            if float(np.mean(self.signatures[c] == sig)) >= self.near_threshold:
+        for c in self._lsh.query(sig):
+            if float(np.mean(self.signatures[c] == sig.hashvalues)) >= self.near_threshold:
                 self.dropped["near"] += 1
                 return True
-        idx = len(self.signatures)
-        self.signatures.append(sig)
-        for bucket, k in zip(self.buckets, band_keys, strict=True):
-            bucket.setdefault(k, []).append(idx)
+        self._lsh.insert(len(self.signatures), sig)
+        self.signatures.append(sig.hashvalues)
         return False
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from uniner.distill.output import read_annotations
 from uniner.distill.runner import Pricing
 from uniner.distill.store import Store, text_hash
+from uniner.extras import pyplot
 
 BANDS = (("top 1%", 0.0, 0.01), ("1-10%", 0.01, 0.10), ("10-100%", 0.10, 1.0))
 
@@ -170,10 +171,9 @@ def endpoint_table(pool: dict[str, Any]) -> list[str]:
 
 
 def plot(rep: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     counts: Counter = rep["_type_counts"]
     ranked = [c for _, c in counts.most_common()]

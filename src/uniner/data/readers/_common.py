@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import ijson
 
@@ -298,7 +298,7 @@ def iter_json_records(path: PathLike) -> Iterator[tuple[int, Any]]:
     return iter_json_lines(path)
 
 
-def is_json_int(value: Any) -> bool:
+def is_json_int(value: Any) -> TypeGuard[int]:
     """An integer as JSON has it: ``true``/``false`` decode to bool, a subclass of int, and
     must not pass as offsets or counts."""
     return isinstance(value, int) and not isinstance(value, bool)

@@ -82,7 +82,8 @@ def record_to_conversation(path: PathLike, record: Any, line: int, index: int) -
                 line=line,
                 expected=f"a turn from {'/'.join(sorted(roles))} (turns alternate human, gpt)",
             )
-        return t["value"]
+        value: str = t["value"]  # checked above
+        return value
 
     if len(turns) < 2 or len(turns) % 2:
         raise DataFormatError(

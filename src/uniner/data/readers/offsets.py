@@ -51,8 +51,8 @@ def read_offsets(path: PathLike) -> Iterator[Example]:
         spans = require_key(path, rec, key, list, line, RECORD)
         entities = tuple(_entity(path, line, index, k, s, text) for k, s in enumerate(spans))
         labels = _labels(path, line, index, rec.get("labels"))
-        stray = sorted({e.label for e in entities} - set(labels)) if labels is not None else []
-        if stray:
+        stray = sorted({e.label for e in entities} - set(labels or ()))
+        if labels is not None and stray:
             raise DataFormatError(
                 path,
                 f"record {index}: span label(s) {stray} are not in its labels {list(labels)}",

@@ -126,7 +126,8 @@ def _unescape(value: str) -> str:
     """Decode JSON string escapes, tolerating a dangling backslash at a cut-off end."""
     for candidate in (value, value.rstrip("\\")):
         try:
-            return json.loads(f'"{candidate}"')
+            decoded: str = json.loads(f'"{candidate}"')  # a JSON string literal
+            return decoded
         except json.JSONDecodeError:
             continue
     return value
