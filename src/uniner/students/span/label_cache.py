@@ -11,6 +11,7 @@ so the vectors, and with them the results, do not depend on the order the labels
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -38,6 +39,7 @@ class LabelCache:
         self.encoder_calls = 0
         self.hits = 0
         self._sets: OrderedDict[tuple[str, ...], torch.Tensor] = OrderedDict()
+        self._lock = threading.Lock()  # server threads share one extractor
         self.encode = self._encode_torch
 
     def __len__(self) -> int:
@@ -45,7 +47,8 @@ class LabelCache:
 
     def clear(self) -> None:
         """Forget every label set (after the model's weights change)."""
-        self._sets.clear()
+        with self._lock:
+            self._sets.clear()
 
     def use_graph(self, scorer: Any) -> None:
         """Encode names with an ONNX scorer's label graph (``OnnxScorer.encode_labels``), or
@@ -61,20 +64,22 @@ class LabelCache:
     def vectors(self, labels: Sequence[str]) -> torch.Tensor:
         """``[L, d]`` vectors of ``labels`` in the order given, from the cache when possible."""
         key = tuple(labels)
-        found = self._sets.get(key)
-        if found is not None:
-            self._sets.move_to_end(key)
-            self.hits += 1
-            return found
+        with self._lock:
+            found = self._sets.get(key)
+            if found is not None:
+                self._sets.move_to_end(key)
+                self.hits += 1
+                return found
         names = sorted(set(key))
         self.encoder_calls += 1
         encoded = self.encode(self.token_batch(names))
         where = {name: i for i, name in enumerate(names)}
         out = encoded[[where[lab] for lab in key]].float().cpu()
         if self.size:
-            self._sets[key] = out
-            while len(self._sets) > self.size:
-                self._sets.popitem(last=False)
+            with self._lock:
+                self._sets[key] = out
+                while len(self._sets) > self.size:
+                    self._sets.popitem(last=False)
         return out
 
     def batch_inputs(

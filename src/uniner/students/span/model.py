@@ -161,6 +161,8 @@ class SpanModel(nn.Module):
     ) -> torch.Tensor:
         """``[B, L, d]`` from the distinct label names of a batch (:func:`split_joint`): each
         name encoded once however many inputs ask it."""
+        if ids.shape[0] == 0:  # no input asks any label
+            return torch.zeros(*inverse.shape, self.config.hidden_dim, device=ids.device)
         vectors = self.encode_labels(ids, mask)[inverse]
         return vectors * present[..., None].to(vectors.dtype)
 
