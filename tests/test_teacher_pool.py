@@ -259,3 +259,15 @@ def test_cli_many_endpoints_and_bad_settings(tmp_path):
     cfg.write_text('[[endpoints]]\nurl = "http://127.0.0.1:9/v1"\n[[endpoints]]\nurl = "x"\n')
     res = _invoke([str(corpus), "--out", str(out), "--config", str(cfg)])
     assert res.exit_code == 2 and "endpoints[1].url: must be an http(s):// URL" in res.output
+
+
+def test_every_endpoint_down_too_long_stops_with_one_message(tmp_path):
+    from uniner.distill.teachers import FatalTeacherError
+
+    with ScriptedServer(SCRIPT) as gone:
+        url = gone.base_url
+    eps = parse_endpoints([f"{url},name=gone"])
+    pool = TeacherPool(eps, "teacher-1", api_key_env=None, probe_backoff=600, down_timeout=0.2)
+    with pytest.raises(FatalTeacherError, match=r"down for over 0.2 s \(gone: probe failed"):
+        asyncio.run(_distill(pool, tmp_path, "gone"))
+    assert pool.last_report["endpoints"][0]["state"] == "down"
