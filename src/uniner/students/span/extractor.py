@@ -452,7 +452,7 @@ class SpanExtractor:
             if len(enc) == 0:
                 plan.windows.append(())
                 continue
-            prefix = [self._prefix_length(g) for g in groups]
+            prefix = [self.prefix_tokens(g) for g in groups]
             counts = enc.token_counts()
             wins = plan_windows(
                 enc.offsets,
@@ -609,7 +609,7 @@ class SpanExtractor:
         )
         return probs.masked_fill(~valid.cpu(), -1.0)
 
-    def _prefix_length(self, labels: Sequence[str]) -> int:
+    def prefix_tokens(self, labels: Sequence[str]) -> int:
         """Tokens before the text in an input: [CLS] alone when labels are encoded apart."""
         return 1 if self.label_cache is not None else self.featurizer.prefix_length(labels)
 
