@@ -117,3 +117,27 @@ def test_types_curve_reads_policies_and_plots(bench_script, tmp_path: Path, monk
     rows = {"0.60": {n: 0.5 for n in curve.COUNTS}}
     curve.plot(rows, tmp_path / "curve.png")
     assert (tmp_path / "curve.png").stat().st_size > 0
+
+
+def test_release_takes_a_dev_selection(parts, tmp_path: Path) -> None:
+    """``release --decoding selection.json`` writes the chosen calibrated policy, and load reads
+    it back; an inherited few-types rule is replaced, not kept."""
+    import json
+
+    from uniner.students.span.extractor import SpanExtractor
+    from uniner.students.span.release import read_decoding, release
+
+    src = tmp_path / "src"
+    FirstWordScorer(*parts, threshold=0.6, few_types=1, few_type_threshold=0.8).save(src)
+    chosen = {"threshold": 0.55, "multi_label": False, **{"calibration": {"type_slope": 0.5}}}
+    sel = tmp_path / "selection.json"
+    sel.write_text(json.dumps({"off": {"best_decoding": chosen}}), encoding="utf-8")
+    dest = release(src, tmp_path / "rel", "m", "0.3.1", decoding=read_decoding(sel))
+    cfg = json.loads((dest / "config.json").read_text(encoding="utf-8"))
+    assert cfg["calibration"] == {"type_slope": 0.5, "reference_types": 8}
+    assert "few_types_threshold" not in cfg and cfg["version"] == "0.3.1"
+    loaded = SpanExtractor.load(dest).decoding
+    assert (loaded.threshold, loaded.type_slope, loaded.few_type_threshold) == (0.55, 0.5, None)
+    sel.write_text(json.dumps({"calibration": {"type_slope": 99}}), encoding="utf-8")
+    with pytest.raises(DecodingError, match=r"selection\.json: calibration\.type_slope"):
+        read_decoding(sel)

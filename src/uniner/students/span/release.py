@@ -6,6 +6,12 @@
         --max-context 3] [--few-types 3 --few-type-threshold 0.75]
         [--generic-labels person --specific-min-score 0.05 --broad-labels organization,location
         --specific-min-types 5]
+    python -m uniner.students.span.release --source F --dest D --name N --version V \
+        --decoding runs/select-dev/selection.json
+
+``--decoding FILE`` takes the whole decoding from a JSON file instead of the single options:
+a model config's keys (``DecodingConfig.to_json``), or ``bench/select_decoding_dev.py``'s
+``selection.json``, whose ``off.best_decoding`` is the policy the dev suite chose.
 
 Copies the weights, and writes name, version and the default decoding (threshold and whether a
 span may carry several labels, chosen on dev data with ``bench/select_decoding.py``, never on a
@@ -104,13 +110,22 @@ def check_release(d: DecodingConfig) -> None:
         raise DecodingError("broad_labels only act with generic_labels")
 
 
+def read_decoding(path: Path) -> DecodingConfig:
+    """The decoding in ``path``: decoding keys, or a dev selection's chosen policy."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and "off" in data and "best_decoding" in data["off"]:
+        data = data["off"]["best_decoding"]
+    return DecodingConfig.from_json(data, source=str(path))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", type=Path, required=True)
     ap.add_argument("--dest", type=Path, required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--version", required=True)
-    ap.add_argument("--threshold", type=float, required=True)
+    ap.add_argument("--threshold", type=float, default=None, help="required without --decoding")
+    ap.add_argument("--decoding", type=Path, default=None, help="decoding JSON (see above)")
     ap.add_argument("--multi-label", action="store_true", help="a span may carry several labels")
     ap.add_argument("--min-labels", type=int, default=0, help="pad calls asking fewer types")
     ap.add_argument("--context-labels", default="", help="comma-separated padding types")
@@ -124,6 +139,11 @@ def main() -> None:
     ap.add_argument("--broad-labels", default="", help="comma-separated: never the specific type")
     ap.add_argument("--specific-min-types", type=int, default=2, help="fewest types asked")
     a = ap.parse_args()
+    if a.decoding is not None:
+        print(release(a.source, a.dest, a.name, a.version, decoding=read_decoding(a.decoding)))
+        return
+    if a.threshold is None:
+        ap.error("--threshold is required without --decoding")
     context = [c.strip() for c in a.context_labels.split(",") if c.strip()]
     generic = [c.strip() for c in a.generic_labels.split(",") if c.strip()]
     broad = [c.strip() for c in a.broad_labels.split(",") if c.strip()]
