@@ -19,59 +19,72 @@ from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runt
 console = Console()
 
 
+ExtractorOpt = Annotated[
+    str, typer.Option("--extractor", "-e", help="gazetteer, spacy, a model name or folder")
+]
+SuiteOpt = Annotated[
+    str,
+    typer.Option(
+        help="zero-shot (the 7 CrossNER/MIT sets), present, all, or dev (the development "
+        "suite: dev sets outside CrossNER/MIT in 3 call shapes and 3 variants)"
+    ),
+]
+DatasetOpt = Annotated[
+    list[str] | None, typer.Option("--dataset", "-d", help="data set name (repeatable)")
+]
+SplitOpt = Annotated[str, typer.Option(help="train, dev or test")]
+MaxQueriesOpt = Annotated[
+    int | None, typer.Option(min=1, help="seeded cap on (passage, type) pairs per data set")
+]
+MaxPassagesOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="seeded cap on passages per data set, each asked all its types"),
+]
+SeedOpt = Annotated[int, typer.Option(help="seed of the query or passage sample")]
+BatchSizeOpt = Annotated[int, typer.Option(min=1, help="texts per extractor call")]
+OutOpt = Annotated[Path, typer.Option(help="folder for JSON, CSV, markdown and PNG")]
+PredictionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="score a predictions file instead of running a model: UniNER-format "
+        "generations, or a file written by --save-predictions (rescored as the run did)"
+    ),
+]
+GoldOpt = Annotated[
+    Path | None, typer.Option(help="UniNER test file with the gold answers, joined by id")
+]
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="score threshold for every call (span models; default: the model's released one)",
+    ),
+]
+SavePredictionsOpt = Annotated[
+    bool,
+    typer.Option(
+        help="also write every scored passage with gold and predicted entities "
+        "(OUT/predictions/<data set>.<split>.jsonl) for error analysis and re-scoring",
+    ),
+]
+
+
 @app.command("bench")
 def bench(
-    extractor: Annotated[
-        str, typer.Option("--extractor", "-e", help="gazetteer, spacy, a model name or folder")
-    ] = "gazetteer",
-    suite: Annotated[
-        str,
-        typer.Option(
-            help="zero-shot (the 7 CrossNER/MIT sets), present, all, or dev (the development "
-            "suite: dev sets outside CrossNER/MIT in 3 call shapes and 3 variants)"
-        ),
-    ] = "zero-shot",
-    dataset: Annotated[
-        list[str] | None, typer.Option("--dataset", "-d", help="data set name (repeatable)")
-    ] = None,
-    split: Annotated[str, typer.Option(help="train, dev or test")] = "test",
-    max_queries: Annotated[
-        int | None, typer.Option(min=1, help="seeded cap on (passage, type) pairs per data set")
-    ] = None,
-    max_passages: Annotated[
-        int | None,
-        typer.Option(min=1, help="seeded cap on passages per data set, each asked all its types"),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="seed of the query or passage sample")] = 0,
-    batch_size: Annotated[int, typer.Option(min=1, help="texts per extractor call")] = 32,
-    out: Annotated[Path, typer.Option(help="folder for JSON, CSV, markdown and PNG")] = Path(
-        "runs/bench"
-    ),
-    predictions: Annotated[
-        Path | None,
-        typer.Option(
-            help="score a predictions file instead of running a model: UniNER-format "
-            "generations, or a file written by --save-predictions (rescored as the run did)"
-        ),
-    ] = None,
-    gold: Annotated[
-        Path | None, typer.Option(help="UniNER test file with the gold answers, joined by id")
-    ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            help="score threshold for every call (span models; default: the model's released one)",
-        ),
-    ] = None,
-    save_predictions: Annotated[
-        bool,
-        typer.Option(
-            help="also write every scored passage with gold and predicted entities "
-            "(OUT/predictions/<data set>.<split>.jsonl) for error analysis and re-scoring",
-        ),
-    ] = False,
+    extractor: ExtractorOpt = "gazetteer",
+    suite: SuiteOpt = "zero-shot",
+    dataset: DatasetOpt = None,
+    split: SplitOpt = "test",
+    max_queries: MaxQueriesOpt = None,
+    max_passages: MaxPassagesOpt = None,
+    seed: SeedOpt = 0,
+    batch_size: BatchSizeOpt = 32,
+    out: OutOpt = Path("runs/bench"),
+    predictions: PredictionsOpt = None,
+    gold: GoldOpt = None,
+    threshold: ThresholdOpt = None,
+    save_predictions: SavePredictionsOpt = False,
     runtime: RuntimeOption = Runtime.torch,
     onnx_dir: OnnxDirOption = None,
 ) -> None:
@@ -82,35 +95,15 @@ def bench(
     from uniner.benchmark.bench import resolve_extractor, run_bench
 
     check_runtime(runtime, onnx_dir)
-    if max_queries is not None and max_passages is not None:
-        raise typer.BadParameter("give --max-queries or --max-passages, not both")
-    if suite == "dev" and max_queries is not None:
-        raise typer.BadParameter("the dev suite samples passages: use --max-passages")
-    if split not in ("train", "dev", "test"):
-        raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
+    _check_sampling(suite, split, max_queries, max_passages)
     _check_bench_args(dataset, suite, split, out)  # before any model loads
     _check_extractor(extractor)
     with backbone_errors():  # a model extractor may need its backbone fetched first
-        model = None
-        if threshold is not None:  # a fixed threshold replaces the model's released decoding
-            model = resolve_extractor(extractor)
-            if not hasattr(model, "fixed_threshold"):
-                raise typer.BadParameter(
-                    f"{extractor} has no score threshold to set; only span-student models do",
-                    param_hint="--threshold",
-                )
-            model.fixed_threshold(threshold)
-        if runtime is Runtime.onnx:  # only the span student has a graph to export
-            model = model or resolve_extractor(extractor)
-            if not hasattr(model, "use_onnx"):
-                raise typer.BadParameter(
-                    f"{extractor} has no ONNX runtime; only span-student models do",
-                    param_hint="--runtime",
-                )
-            apply_runtime(model, runtime, onnx_dir)
+        model = _configured_model(extractor, threshold, runtime, onnx_dir)
         if suite == "dev":
             _dev_suite(model or resolve_extractor(extractor), dataset, max_passages, seed, out)
             return
+        meta = {"python": platform.python_version(), "runtime": runtime.value}
         summary = run_bench(
             extractor_name=extractor,
             extractor=model,
@@ -123,16 +116,50 @@ def bench(
             batch_size=batch_size,
             out=out,
             save_predictions=save_predictions,
-            meta={
-                **_run_meta(),
-                "python": platform.python_version(),
-                "runtime": runtime.value,
-                "threshold": threshold,
-            },
+            meta={**_run_meta(), **meta, "threshold": threshold},
         )
     typer.echo(summary.markdown)
     typer.echo(summary.errors_markdown)
     console.print(f"[green]wrote[/green] {', '.join(str(p) for p in summary.files)}")
+
+
+def _check_sampling(
+    suite: str, split: str, max_queries: int | None, max_passages: int | None
+) -> None:
+    """Option combinations that cannot run (exit 2)."""
+    if max_queries is not None and max_passages is not None:
+        raise typer.BadParameter("give --max-queries or --max-passages, not both")
+    if suite == "dev" and max_queries is not None:
+        raise typer.BadParameter("the dev suite samples passages: use --max-passages")
+    if split not in ("train", "dev", "test"):
+        raise typer.BadParameter(f"split must be train, dev or test, got {split!r}")
+
+
+def _configured_model(
+    extractor: str, threshold: float | None, runtime: Runtime, onnx_dir: Path | None
+) -> object | None:
+    """The extractor loaded here when an option changes it (a fixed threshold, the ONNX
+    runtime); None otherwise, and the runner loads it by name."""
+    from uniner.benchmark.bench import resolve_extractor
+
+    model = None
+    if threshold is not None:  # a fixed threshold replaces the model's released decoding
+        model = resolve_extractor(extractor)
+        if not hasattr(model, "fixed_threshold"):
+            raise typer.BadParameter(
+                f"{extractor} has no score threshold to set; only span-student models do",
+                param_hint="--threshold",
+            )
+        model.fixed_threshold(threshold)
+    if runtime is Runtime.onnx:  # only the span student has a graph to export
+        model = model or resolve_extractor(extractor)
+        if not hasattr(model, "use_onnx"):
+            raise typer.BadParameter(
+                f"{extractor} has no ONNX runtime; only span-student models do",
+                param_hint="--runtime",
+            )
+        apply_runtime(model, runtime, onnx_dir)
+    return model
 
 
 def _run_meta() -> dict[str, str]:

@@ -64,20 +64,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Format, count, tokens, mentions and types per file, as the data README counts them."""
-    root: Path | None
-    if paths:
-        root = data_dir()
-        files = expand_paths(paths)
-        if not files:
-            raise UserError(f"no data files in {', '.join(map(str, paths))}", RUNTIME)
-    else:
-        try:
-            root = data_dir(required=True)
-        except FileNotFoundError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from exc
-        assert root is not None
-        files = list(iter_data_files(root))
+    root, files = _files(paths)
     results: list[FileStats] = []
     errors: list[tuple[str, str]] = []
     for f in files:
@@ -86,37 +73,65 @@ def stats(
         except (DataFormatError, FileNotFoundError, ValueError) as exc:
             errors.append((_relative(f, root), str(exc)))
     if as_json:
-        rows = []
-        for s in results:
-            row = s.to_dict()
-            row["path"] = _relative(Path(s.path), root)
-            rows.append(row)
-        out = {"files": rows, "errors": [{"path": p, "error": e} for p, e in errors]}
-        typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        _print_json(results, errors, root)
     else:
-        console = Console()
-        if not console.is_terminal:  # piped to a file or a log: no reason to fold at 80 columns
-            console = Console(width=max(console.width, 200))
-        table = Table(title="data files", show_lines=False)
-        table.add_column("file", overflow="fold", min_width=24)
-        table.add_column("format", no_wrap=True)
-        for name in ("count", "queries", "tokens", "mentions", "types"):
-            table.add_column(name, justify="right")
-        table.add_column("note", overflow="fold")
-        for s in results:
-            table.add_row(
-                escape(_relative(Path(s.path), root)),
-                s.format,
-                _count(s),
-                _queries(s),
-                _cell(s.tokens),
-                _cell(s.mentions),
-                _cell(s.types),
-                escape(s.note or ""),
-            )
-        if results:  # every file failed: the error lines alone say it
-            console.print(table)
-        for p, e in errors:  # one line each on stderr; the reader's message names the file
-            typer.echo(f"error: {one_line(e if e.startswith(p) else f'{p}: {e}')}", err=True)
+        _print_table(results, errors, root)
     if errors:
         raise typer.Exit(1)
+
+
+def _files(paths: list[Path] | None) -> tuple[Path | None, list[Path]]:
+    """The data root (paths are shown relative to it) and the files to read: those named, or
+    every file of the shared data folder (exit 2 when there is none)."""
+    if paths:
+        files = expand_paths(paths)
+        if not files:
+            raise UserError(f"no data files in {', '.join(map(str, paths))}", RUNTIME)
+        return data_dir(), files
+    try:
+        root = data_dir(required=True)
+    except FileNotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    assert root is not None
+    return root, list(iter_data_files(root))
+
+
+def _print_json(results: list[FileStats], errors: list[tuple[str, str]], root: Path | None) -> None:
+    rows = []
+    for s in results:
+        row = s.to_dict()
+        row["path"] = _relative(Path(s.path), root)
+        rows.append(row)
+    out = {"files": rows, "errors": [{"path": p, "error": e} for p, e in errors]}
+    typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+def _print_table(
+    results: list[FileStats], errors: list[tuple[str, str]], root: Path | None
+) -> None:
+    """A rich table on stdout, then one ``error:`` line per failed file on stderr."""
+    console = Console()
+    if not console.is_terminal:  # piped to a file or a log: no reason to fold at 80 columns
+        console = Console(width=max(console.width, 200))
+    table = Table(title="data files", show_lines=False)
+    table.add_column("file", overflow="fold", min_width=24)
+    table.add_column("format", no_wrap=True)
+    for name in ("count", "queries", "tokens", "mentions", "types"):
+        table.add_column(name, justify="right")
+    table.add_column("note", overflow="fold")
+    for s in results:
+        table.add_row(
+            escape(_relative(Path(s.path), root)),
+            s.format,
+            _count(s),
+            _queries(s),
+            _cell(s.tokens),
+            _cell(s.mentions),
+            _cell(s.types),
+            escape(s.note or ""),
+        )
+    if results:  # every file failed: the error lines alone say it
+        console.print(table)
+    for p, e in errors:  # one line each on stderr; the reader's message names the file
+        typer.echo(f"error: {one_line(e if e.startswith(p) else f'{p}: {e}')}", err=True)

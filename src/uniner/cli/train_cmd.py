@@ -16,7 +16,7 @@ import json
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -58,39 +58,46 @@ def train(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if not config.is_file():
         raise typer.BadParameter(f"no config file {config}")
-    overrides = list(set_ or [])
-    try:  # a config that does not parse or names unknown fields: one line, before any training
+    kind, run = _load_run(config, list(set_ or []))
+    if kind == "generative":
+        _train_generative(run, stop_at_step, no_resume)
+    else:
+        _train_span(run, stop_at_step, no_resume)
+
+
+def _load_run(config: Path, overrides: list[str]) -> tuple[str, Any]:
+    """The student's kind and its parsed run config. A config that does not parse or names
+    unknown fields is one line (exit 1), said before any training starts."""
+    try:
         raw = tomllib.loads(config.read_text(encoding="utf-8"))
         kind = config_kind(raw)
         if kind == "generative":
             from uniner.students.generative.config import load_config
 
-            run = load_config(config, overrides)
-        else:
-            from uniner.students.generative.config import apply_overrides
-            from uniner.students.span.config import RunConfig
+            return kind, load_config(config, overrides)
+        from uniner.students.generative.config import apply_overrides
+        from uniner.students.span.config import RunConfig
 
-            merged = RunConfig.from_dict(apply_overrides(raw, overrides))
-            if merged.data.teacher_scores is not None:  # self-distillation: checked up front
-                from uniner.students.span.selfdistill_train import check_data_config
+        merged = RunConfig.from_dict(apply_overrides(raw, overrides))
+        if merged.data.teacher_scores is not None:  # self-distillation: checked up front
+            from uniner.students.span.selfdistill_train import check_data_config
 
-                check_data_config(merged.data)
+            check_data_config(merged.data)
+        return kind, merged
     except (ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError is a ValueError
         raise UserError(f"{config}: {exc}", RUNTIME) from None
-    if kind == "generative":
-        from uniner.students.generative.train import train as gen_train
 
-        res = gen_train(run, stop_at_step=stop_at_step, resume=not no_resume)
-        typer.echo(
-            json.dumps(
-                {
-                    "global_step": res.global_step,
-                    "complete": res.complete,
-                    "model": str(res.model_dir),
-                }
-            )
-        )
-        return
+
+def _train_generative(run: Any, stop_at_step: int | None, no_resume: bool) -> None:
+    from uniner.students.generative.train import train as gen_train
+
+    res = gen_train(run, stop_at_step=stop_at_step, resume=not no_resume)
+    result = {"global_step": res.global_step, "complete": res.complete, "model": str(res.model_dir)}
+    typer.echo(json.dumps(result))
+
+
+def _train_span(merged: Any, stop_at_step: int | None, no_resume: bool) -> None:
+    """The span trainer's own entry point, on the merged config written to a temporary file."""
     from uniner.students.span.config import dump_run_config
     from uniner.students.span.train import main as span_main
 
@@ -105,17 +112,20 @@ def train(
         span_main(argv)
 
 
+StoreOpt = Annotated[Path, typer.Option("--out", "-o", help="store folder (reruns continue it)")]
+TeacherOpt = Annotated[str, typer.Option(help="teacher model: shipped name or folder")]
+SourceOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="pool part: pile-ner, supervised or a set name (repeatable; all)"),
+]
+
+
 @app.command("distill-scores")
 def distill_scores(
-    out: Annotated[Path, typer.Option("--out", "-o", help="store folder (reruns continue it)")],
-    teacher: Annotated[str, typer.Option(help="teacher model: shipped name or folder")] = (
-        "uniner-span-mpnet"
-    ),
+    out: StoreOpt,
+    teacher: TeacherOpt = "uniner-span-mpnet",
     max_pieces: Annotated[int | None, typer.Option(min=1, help="stop at this many pieces")] = None,
-    source: Annotated[
-        list[str] | None,
-        typer.Option(help="pool part: pile-ner, supervised or a set name (repeatable; all)"),
-    ] = None,
+    source: SourceOpt = None,
     extra_types: Annotated[int, typer.Option(min=0, help="Pile-NER types drawn per piece")] = 8,
     floor: Annotated[float, typer.Option(help="scores below this are stored as 0")] = 0.02,
     keep_empty: Annotated[float, typer.Option(help="share of mention-less pieces kept")] = 0.3,
@@ -137,8 +147,6 @@ def distill_scores(
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from uniner import load
-    from uniner.students.span.config import resolve_device
     from uniner.students.span.selfdistill import PoolSettings, score_training_pool, teacher_id
     from uniner.students.span.selfdistill_store import StoreError
 
@@ -158,14 +166,7 @@ def distill_scores(
         raise UserError(str(exc), USAGE) from None
     try:
         name = teacher_id(teacher, runtime.value)
-        model = load(teacher, threads=threads, batch_size=batch_size)
-        model = apply_runtime(model, runtime, onnx_dir)
-        on = resolve_device(device)
-        if runtime is Runtime.torch and on != "cpu":  # a lent GPU scores the pool in minutes
-            import torch
-
-            model.model.to(on)
-            model.device = torch.device(on)
+        model = _teacher(teacher, threads, batch_size, runtime, onnx_dir, device)
         manifest = score_training_pool(
             model,
             name,
@@ -179,6 +180,30 @@ def distill_scores(
         raise UserError(str(exc), RUNTIME) from None
     summary = {k: manifest[k] for k in ("pieces", "entries", "complete")}
     typer.echo(json.dumps({**summary, "shards": len(manifest["shards"]), "out": str(out)}))
+
+
+def _teacher(
+    teacher: str,
+    threads: int | None,
+    batch_size: int,
+    runtime: Runtime,
+    onnx_dir: Path | None,
+    device: str,
+) -> Any:
+    """The teacher model on its runtime; a torch teacher moves to a lent GPU when there is
+    one (it scores the pool in minutes)."""
+    from uniner import load
+    from uniner.students.span.config import resolve_device
+
+    model = load(teacher, threads=threads, batch_size=batch_size)
+    model = apply_runtime(model, runtime, onnx_dir)
+    on = resolve_device(device)
+    if runtime is Runtime.torch and on != "cpu":
+        import torch
+
+        model.model.to(on)
+        model.device = torch.device(on)
+    return model
 
 
 def dev_suite_texts(data_dir: Path | None = None) -> set[str]:
