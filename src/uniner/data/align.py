@@ -174,6 +174,64 @@ def _identity(a: int, b: int) -> tuple[int, int] | None:
     return (a, b)
 
 
+class _Searcher:
+    """The strategies of one alignment call, strictest first, over views of one ``text``
+    (each normalised view is built once, on first use, and shared by all the mentions)."""
+
+    def __init__(
+        self, text: str, case_insensitive: bool, collapse_whitespace: bool, unicode_normalize: bool
+    ) -> None:
+        self.text = text
+        self.unicode_normalize = unicode_normalize
+        self.views: dict[tuple[bool, bool], _View] = {}
+        self.strategies: list[tuple[str, bool, bool]] = [("exact", False, False)]
+        if case_insensitive:
+            self.strategies.append(("casefold", True, False))
+        if collapse_whitespace:
+            self.strategies.append(("whitespace", False, True))
+            if case_insensitive:
+                self.strategies.append(("whitespace+casefold", True, True))
+
+    def view(self, fold: bool, collapse: bool) -> _View:
+        key = (fold, collapse)
+        if key not in self.views:
+            self.views[key] = _View(self.text, fold=fold, collapse=collapse)
+        return self.views[key]
+
+    def search(self, m: str) -> tuple[str, list[tuple[int, int]]] | None:
+        """The first strategy that places ``m``, and its spans."""
+        has_space = any(ch.isspace() for ch in m)
+        for name, fold, collapse in self.strategies:
+            if collapse:
+                if not has_space:
+                    continue  # without whitespace in the mention, collapsing changes nothing
+                needle = " ".join(m.split())
+            else:
+                needle = m
+            if fold:
+                needle = fold_case(needle)
+            if not fold and not collapse:
+                spans = _find_spans(self.text, self.text, needle, _identity)
+            else:
+                v = self.view(fold, collapse)
+                spans = _find_spans(self.text, v.norm, needle, v.to_original)
+            if spans:
+                return name, spans
+        return None
+
+    def find(self, m: str) -> tuple[str, list[tuple[int, int]]] | None:
+        """:meth:`search`, then (if allowed) the mention's NFC and NFD forms as a last resort."""
+        result = self.search(m)
+        if result is None and self.unicode_normalize:
+            for form in ("NFC", "NFD"):
+                alt = unicodedata.normalize(form, m)
+                if alt != m:
+                    result = self.search(alt)
+                    if result is not None:
+                        return "unicode:" + result[0], result[1]
+        return result
+
+
 def align_mentions(
     text: str,
     mentions: Sequence[str],
@@ -198,42 +256,7 @@ def align_mentions(
     if isinstance(mentions, str):
         raise TypeError("mentions must be a sequence of strings, not a single string")
 
-    views: dict[tuple[bool, bool], _View] = {}
-
-    def view(fold: bool, collapse: bool) -> _View:
-        key = (fold, collapse)
-        if key not in views:
-            views[key] = _View(text, fold=fold, collapse=collapse)
-        return views[key]
-
-    strategies: list[tuple[str, bool, bool]] = [("exact", False, False)]
-    if case_insensitive:
-        strategies.append(("casefold", True, False))
-    if collapse_whitespace:
-        strategies.append(("whitespace", False, True))
-        if case_insensitive:
-            strategies.append(("whitespace+casefold", True, True))
-
-    def search(m: str) -> tuple[str, list[tuple[int, int]]] | None:
-        has_space = any(ch.isspace() for ch in m)
-        for name, fold, collapse in strategies:
-            if collapse:
-                if not has_space:
-                    continue  # without whitespace in the mention, collapsing changes nothing
-                needle = " ".join(m.split())
-            else:
-                needle = m
-            if fold:
-                needle = fold_case(needle)
-            if not fold and not collapse:
-                spans = _find_spans(text, text, needle, _identity)
-            else:
-                v = view(fold, collapse)
-                spans = _find_spans(text, v.norm, needle, v.to_original)
-            if spans:
-                return name, spans
-        return None
-
+    searcher = _Searcher(text, case_insensitive, collapse_whitespace, unicode_normalize)
     found: set[tuple[int, int]] = set()
     unfound: list[str] = []
     matched_by: list[tuple[str, str]] = []
@@ -248,15 +271,7 @@ def align_mentions(
         if not m:
             unfound.append(mention)
             continue
-        result = search(m)
-        if result is None and unicode_normalize:
-            for form in ("NFC", "NFD"):
-                alt = unicodedata.normalize(form, m)
-                if alt != m:
-                    result = search(alt)
-                    if result is not None:
-                        result = ("unicode:" + result[0], result[1])
-                        break
+        result = searcher.find(m)
         if result is None:
             unfound.append(mention)
             continue

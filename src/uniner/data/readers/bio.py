@@ -84,6 +84,18 @@ def _comment(cols: list[str], lay: Layout) -> bool:
     return not (cols[lay.token_col].strip() and is_tag(cols[lay.tag_col].strip()))
 
 
+def _new_tag(path: PathLike, n: int, line: str, cols: list[str], tag: str, lay: Layout) -> bool:
+    """Check a tag not seen before in this file: False for a ``-DOCSTART-`` line (skipped),
+    True for a valid tag; a missing or malformed one raises :class:`DataFormatError`."""
+    if DOCSTART in (c.strip() for c in cols):
+        return False
+    if not tag:
+        raise DataFormatError(path, f"missing column in {line!r}", line=n, expected=lay.expected)
+    if not is_tag(tag):
+        raise DataFormatError(path, f"bad tag {tag!r}", line=n, expected=TAG_EXPECTED)
+    return True
+
+
 def iter_tagged_sentences(path: PathLike, layout: str = "bio") -> Iterator[TaggedSentence]:
     """Stream the sentences (blank-line separated blocks) of a column file.
 
@@ -122,15 +134,9 @@ def iter_tagged_sentences(path: PathLike, layout: str = "bio") -> Iterator[Tagge
         token, tag = cols[tok_i].strip(), cols[tag_i].strip()
         if token == DOCSTART:
             continue
-        if tag not in good_tags:
-            if DOCSTART in (c.strip() for c in cols):
-                continue
-            if not tag:
-                raise DataFormatError(
-                    path, f"missing column in {line!r}", line=n, expected=lay.expected
-                )
-            if not is_tag(tag):
-                raise DataFormatError(path, f"bad tag {tag!r}", line=n, expected=TAG_EXPECTED)
+        if tag not in good_tags:  # a tag's first sight only: the hot loop stays a lookup
+            if not _new_tag(path, n, line, cols, tag, lay):
+                continue  # a -DOCSTART- line
             good_tags.add(tag)
         if not token:
             raise DataFormatError(path, "empty token", line=n, expected=lay.expected)

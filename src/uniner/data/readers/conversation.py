@@ -65,65 +65,65 @@ def record_to_conversation(path: PathLike, record: Any, line: int, index: int) -
     rid = rec.get("id", f"{Path(path).name}:{index}")
     if not isinstance(rid, str | int) or isinstance(rid, bool):
         raise DataFormatError(path, f"record {index}: bad id {rid!r}", line=line, expected=RECORD)
+    where = _Where(path, line, index)
+    if len(turns) < 2 or len(turns) % 2:
+        raise where.error(
+            f"record {index} has {len(turns)} turns",
+            "an even number >= 2: text, acknowledgement, then question/answer pairs",
+        )
+    passage = split_passage_turn(where.turn(turns, 0, HUMAN))
+    if passage is None:
+        raise where.error(
+            f"record {index}: first turn does not start with 'Text:'",
+            "'Text: <passage>', optionally after a 'Dataset: <name>' line",
+        )
+    dataset, text = passage
+    where.turn(turns, 1, GPT)
+    queries = tuple(where.query(turns, k) for k in range(2, len(turns), 2))
+    return Conversation(str(rid), text, queries, dataset)
 
-    def turn(k: int, roles: frozenset[str]) -> str:
+
+class _Where:
+    """One record's place in its file, for the errors its turns raise."""
+
+    def __init__(self, path: PathLike, line: int, index: int) -> None:
+        self.path, self.line, self.index = path, line, index
+
+    def error(self, message: str, expected: str) -> DataFormatError:
+        return DataFormatError(self.path, message, line=self.line, expected=expected)
+
+    def turn(self, turns: list[Any], k: int, roles: frozenset[str]) -> str:
+        """The text of turn ``k``, which must be a ``{from, value}`` object from ``roles``."""
         t = turns[k]
         if not isinstance(t, dict) or not isinstance(t.get("value"), str):
-            raise DataFormatError(
-                path,
-                f"record {index}, turn {k} is not a {{from, value}} object",
-                line=line,
-                expected='{"from": str, "value": str}',
+            raise self.error(
+                f"record {self.index}, turn {k} is not a {{from, value}} object",
+                '{"from": str, "value": str}',
             )
         if t.get("from") not in roles:
-            raise DataFormatError(
-                path,
-                f"record {index}, turn {k} is from {t.get('from')!r}",
-                line=line,
-                expected=f"a turn from {'/'.join(sorted(roles))} (turns alternate human, gpt)",
+            raise self.error(
+                f"record {self.index}, turn {k} is from {t.get('from')!r}",
+                f"a turn from {'/'.join(sorted(roles))} (turns alternate human, gpt)",
             )
         value: str = t["value"]  # checked above
         return value
 
-    if len(turns) < 2 or len(turns) % 2:
-        raise DataFormatError(
-            path,
-            f"record {index} has {len(turns)} turns",
-            line=line,
-            expected="an even number >= 2: text, acknowledgement, then question/answer pairs",
-        )
-    passage = split_passage_turn(turn(0, HUMAN))
-    if passage is None:
-        raise DataFormatError(
-            path,
-            f"record {index}: first turn does not start with 'Text:'",
-            line=line,
-            expected="'Text: <passage>', optionally after a 'Dataset: <name>' line",
-        )
-    dataset, text = passage
-    turn(1, GPT)
-    queries = []
-    for k in range(2, len(turns), 2):
-        question = turn(k, HUMAN)
+    def query(self, turns: list[Any], k: int) -> Query:
+        """The question of turn ``k`` and its answer in turn ``k + 1``."""
+        question = self.turn(turns, k, HUMAN)
         m = QUESTION_RE.fullmatch(question.strip())
         if m is None or not m.group(1).strip():
-            raise DataFormatError(
-                path,
-                f"record {index}, turn {k}: question {question[:80]!r}",
-                line=line,
-                expected="'What describes <type> in the text?'",
+            raise self.error(
+                f"record {self.index}, turn {k}: question {question[:80]!r}",
+                "'What describes <type> in the text?'",
             )
-        raw = turn(k + 1, GPT)
+        raw = self.turn(turns, k + 1, GPT)
         answers = parse_answer(raw)
         if answers is None:
-            raise DataFormatError(
-                path,
-                f"record {index}, turn {k + 1}: answer {raw[:80]!r}",
-                line=line,
-                expected="a JSON list of strings",
+            raise self.error(
+                f"record {self.index}, turn {k + 1}: answer {raw[:80]!r}", "a JSON list of strings"
             )
-        queries.append(Query(m.group(1), answers, raw))
-    return Conversation(str(rid), text, tuple(queries), dataset)
+        return Query(m.group(1), answers, raw)
 
 
 def read_uniner_conversations(path: PathLike) -> Iterator[Conversation]:

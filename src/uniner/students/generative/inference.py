@@ -199,71 +199,84 @@ class GenerativeEngine:
         """Greedy continuations of ``prefixes[rows[i]] + suffixes[i]`` for every row ``i``."""
         import torch
 
+        with torch.inference_mode():
+            logits, cache, mask, last_pos = self._prefill(prefixes, suffixes, rows)
+            return self._decode(logits, cache, mask, last_pos)
+
+    def _prefill(
+        self, prefixes: list[list[int]], suffixes: list[list[int]], rows: list[int]
+    ) -> tuple[Any, Any, Any, Any]:
+        """Run each shared prefix once (its cache copied to every row that shares it), then
+        every row's suffix: the next-token logits, the cache, the attention mask and each
+        row's last position."""
+        import torch
+
         model = self.model
         dev = next(model.parameters()).device
-        n = len(suffixes)
-        with torch.inference_mode():
-            cache = None
-            p_len = max((len(p) for p in prefixes), default=0)
-            if p_len > 0:
-                pre, pmask = _left_pad(prefixes, self.pad_id)
-                pre, pmask = pre.to(dev), pmask.to(dev)
-                pos = (pmask.cumsum(-1) - 1).clamp(min=0)
-                cache = model(
-                    input_ids=pre,
-                    attention_mask=pmask,
-                    position_ids=pos,
-                    use_cache=True,
-                    logits_to_keep=1,
-                ).cache
-                index = torch.tensor(rows, device=dev)
-                cache.batch_select_indices(index)  # one copy of its passage's cache per row
-                mask = pmask[index]
-            else:
-                mask = torch.zeros((n, 0), dtype=torch.long, device=dev)
-            suf, smask = _left_pad(suffixes, self.pad_id)
-            mask = torch.cat([mask, smask.to(dev)], dim=1)
-            pos_all = (mask.cumsum(-1) - 1).clamp(min=0)
-            out = model(
-                input_ids=suf.to(dev),
-                attention_mask=mask,
-                position_ids=pos_all[:, p_len:],
-                cache=cache,
+        cache = None
+        p_len = max((len(p) for p in prefixes), default=0)
+        if p_len > 0:
+            pre, pmask = _left_pad(prefixes, self.pad_id)
+            pre, pmask = pre.to(dev), pmask.to(dev)
+            pos = (pmask.cumsum(-1) - 1).clamp(min=0)
+            cache = model(
+                input_ids=pre,
+                attention_mask=pmask,
+                position_ids=pos,
                 use_cache=True,
                 logits_to_keep=1,
+            ).cache
+            index = torch.tensor(rows, device=dev)
+            cache.batch_select_indices(index)  # one copy of its passage's cache per row
+            mask = pmask[index]
+        else:
+            mask = torch.zeros((len(suffixes), 0), dtype=torch.long, device=dev)
+        suf, smask = _left_pad(suffixes, self.pad_id)
+        mask = torch.cat([mask, smask.to(dev)], dim=1)
+        pos_all = (mask.cumsum(-1) - 1).clamp(min=0)
+        out = model(
+            input_ids=suf.to(dev),
+            attention_mask=mask,
+            position_ids=pos_all[:, p_len:],
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        return out.logits[:, -1, :], out.cache, mask, pos_all[:, -1]
+
+    def _decode(self, logits: Any, cache: Any, mask: Any, last_pos: Any) -> list[list[int]]:
+        """Greedy steps from the prefill's ``logits``: a row leaves the batch (and the cache)
+        when it emits a stop token; at most ``max_new_tokens`` each."""
+        import torch
+
+        model = self.model
+        dev = next(model.parameters()).device
+        n = int(logits.shape[0])
+        nxt = logits.argmax(-1)
+        active = torch.arange(n, device=dev)
+        gen: list[list[int]] = [[] for _ in range(n)]
+        stop = torch.tensor(sorted(self.stop_ids), device=dev)
+        for step in range(self.max_new_tokens):
+            done = torch.isin(nxt, stop)
+            for r, t, d in zip(active.tolist(), nxt.tolist(), done.tolist(), strict=True):
+                if not d:
+                    gen[r].append(t)
+            self.stats.generated_tokens += int(active.numel())
+            if step == self.max_new_tokens - 1 or bool(done.all()):
+                break
+            if bool(done.any()):
+                keep = (~done).nonzero().squeeze(-1)
+                cache.batch_select_indices(keep)
+                active, nxt, mask, last_pos = active[keep], nxt[keep], mask[keep], last_pos[keep]
+            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+            last_pos = last_pos + 1
+            out = model(
+                input_ids=nxt[:, None],
+                attention_mask=mask,
+                position_ids=last_pos[:, None],
+                cache=cache,
+                use_cache=True,
             )
             cache = out.cache
-            last_pos = pos_all[:, -1]
             nxt = out.logits[:, -1, :].argmax(-1)
-            active = torch.arange(n, device=dev)
-            gen: list[list[int]] = [[] for _ in range(n)]
-            stop = torch.tensor(sorted(self.stop_ids), device=dev)
-            for step in range(self.max_new_tokens):
-                done = torch.isin(nxt, stop)
-                for r, t, d in zip(active.tolist(), nxt.tolist(), done.tolist(), strict=True):
-                    if not d:
-                        gen[r].append(t)
-                self.stats.generated_tokens += int(active.numel())
-                if step == self.max_new_tokens - 1 or bool(done.all()):
-                    break
-                if bool(done.any()):
-                    keep = (~done).nonzero().squeeze(-1)
-                    cache.batch_select_indices(keep)
-                    active, nxt, mask, last_pos = (
-                        active[keep],
-                        nxt[keep],
-                        mask[keep],
-                        last_pos[keep],
-                    )
-                mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
-                last_pos = last_pos + 1
-                out = model(
-                    input_ids=nxt[:, None],
-                    attention_mask=mask,
-                    position_ids=last_pos[:, None],
-                    cache=cache,
-                    use_cache=True,
-                )
-                cache = out.cache
-                nxt = out.logits[:, -1, :].argmax(-1)
         return gen
