@@ -127,12 +127,6 @@ def run_bench(
                 ),
             )
         )
-    out.mkdir(parents=True, exist_ok=True)
-    display = {v: k for k, v in paper.ZERO_SHOT_DATASETS.items()}
-    rows = paper_rows_for(specs)
-    md = f"### {ext.name} on {split} ({', '.join(s.name for s in specs)})\n\n"
-    md += markdown_table(results, ext.name, rows, display)
-    md += "\nPer-domain averages:\n\n" + domain_table(results, {s.name: s.domain for s in specs})
     meta_all = {
         "extractor": ext.name,
         "split": split,
@@ -141,6 +135,25 @@ def run_bench(
         "seed": seed,
         **(meta or {}),
     }
+    return write_outputs(results, specs, ext.name, split, meta_all, out)
+
+
+def write_outputs(
+    results: list[DatasetResult],
+    specs: Sequence[DatasetSpec],
+    name: str,
+    split: str,
+    meta: dict[str, Any],
+    out: Path,
+) -> BenchSummary:
+    """Write the run's tables and charts to ``out``: results.json and .csv, table.md beside
+    the paper's rows, f1.png, and errors.md and errors.png (where the extractor goes wrong)."""
+    out.mkdir(parents=True, exist_ok=True)
+    display = {v: k for k, v in paper.ZERO_SHOT_DATASETS.items()}
+    rows = paper_rows_for(specs)
+    md = f"### {name} on {split} ({', '.join(s.name for s in specs)})\n\n"
+    md += markdown_table(results, name, rows, display)
+    md += "\nPer-domain averages:\n\n" + domain_table(results, {s.name: s.domain for s in specs})
     files = (
         out / "results.json",
         out / "results.csv",
@@ -149,13 +162,13 @@ def run_bench(
         out / "errors.md",
         out / "errors.png",
     )
-    write_json(results, files[0], meta_all)
+    write_json(results, files[0], meta)
     write_csv(results, files[1])
     files[2].write_text(md, encoding="utf-8")
     reference = rows.get("UniNER-7B")
-    bar_chart(results, files[3], ext.name, reference=reference, display=display)
-    errors_md = f"### Where {ext.name} goes wrong ({split}, offsets)\n\n"
+    bar_chart(results, files[3], name, reference=reference, display=display)
+    errors_md = f"### Where {name} goes wrong ({split}, offsets)\n\n"
     errors_md += errors_table(results, display)
     files[4].write_text(errors_md, encoding="utf-8")
-    errors_chart(results, files[5], ext.name, display=display)
+    errors_chart(results, files[5], name, display=display)
     return BenchSummary(tuple(results), md, files, errors_md)

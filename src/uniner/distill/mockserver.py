@@ -253,17 +253,8 @@ class ScriptedServer:
     ) -> tuple[int, Any, dict[str, str]]:
         route = path.split("?")[0].rstrip("/")
         if method == "GET" and route.endswith("/models"):
-            return self._unauthorised(headers) or (
-                200,
-                {
-                    "object": "list",
-                    "data": [
-                        {"id": m, "object": "model"}
-                        for m in self.script.get("models", ["scripted"])
-                    ],
-                },
-                {},
-            )
+            models = [{"id": m, "object": "model"} for m in self.script.get("models", ["scripted"])]
+            return self._unauthorised(headers) or (200, {"object": "list", "data": models}, {})
         if method != "POST" or not route.endswith("/chat/completions"):
             return 404, {"error": {"message": f"no route {method} {path}"}}, {}
         denied = self._unauthorised(headers)
@@ -276,16 +267,13 @@ class ScriptedServer:
             return 400, {"error": {"message": "bad request body"}}, {}
         model = body.get("model")
         if model not in self.script.get("models", ["scripted"]):
-            return (
-                404,
-                {
-                    "error": {
-                        "message": f"The model `{model}` does not exist",
-                        "code": "model_not_found",
-                    }
-                },
-                {},
-            )
+            error = {"message": f"The model `{model}` does not exist", "code": "model_not_found"}
+            return 404, {"error": error}, {}
+        return await self._complete(model, messages)
+
+    async def _complete(self, model: str, messages: list[Any]) -> tuple[int, Any, dict[str, str]]:
+        """The scripted action for this passage's next attempt: its delay, then its error or
+        its answer (recorded by :meth:`record` either way)."""
         text = passage_of(messages)
         h = sha(text)
         with self.lock:
@@ -303,40 +291,35 @@ class ScriptedServer:
             await asyncio.sleep(delay)
         if status != 200:
             extra = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
-            return (
-                status,
-                {
-                    "error": {
-                        "message": action.get("message", f"scripted {status}"),
-                        "type": "scripted",
-                    }
-                },
-                extra,
-            )
-        content = action.get("content", "[]")
-        prompt = sum(len(str(m.get("content", "")).split()) for m in messages)
-        completion = len(content.split())
-        return (
-            200,
+            message = action.get("message", f"scripted {status}")
+            return status, {"error": {"message": message, "type": "scripted"}}, extra
+        return 200, _chat_completion(f"chatcmpl-{h[:12]}-{attempt}", model, action, messages), {}
+
+
+def _chat_completion(
+    cid: str, model: str, action: dict[str, Any], messages: list[Any]
+) -> dict[str, Any]:
+    """An OpenAI chat completion answering ``action["content"]`` (words counted as tokens)."""
+    content = action.get("content", "[]")
+    prompt = sum(len(str(m.get("content", "")).split()) for m in messages)
+    completion = len(content.split())
+    return {
+        "id": cid,
+        "object": "chat.completion",
+        "model": model,
+        "choices": [
             {
-                "id": f"chatcmpl-{h[:12]}-{attempt}",
-                "object": "chat.completion",
-                "model": model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": action.get("finish_reason", "stop"),
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt,
-                    "completion_tokens": completion,
-                    "total_tokens": prompt + completion,
-                },
-            },
-            {},
-        )
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": action.get("finish_reason", "stop"),
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

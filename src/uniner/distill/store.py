@@ -69,6 +69,14 @@ def answer_key(
     return hashlib.sha256(ident.encode()).hexdigest()
 
 
+_INSERT_ANSWER = (
+    "INSERT OR REPLACE INTO answers (key, passage_id, passage_hash, teacher, model, "
+    "template, params, request, status, response, prompt_tokens, completion_tokens, "
+    "finish_reason, attempts, error, latency, updated) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredAnswer:
     key: str
@@ -137,39 +145,30 @@ class Store:
         A 'done' row is never replaced by a later 'failed' one.
         """
         now = time.time()
+        row = (
+            key,
+            passage_id,
+            passage_hash,
+            teacher,
+            model,
+            template,
+            json.dumps(dict(params), sort_keys=True),
+            json.dumps(request),
+            status,
+            response,
+            prompt_tokens,
+            completion_tokens,
+            finish_reason,
+            attempts,
+            error,
+            latency,
+            now,
+        )
         with self.conn:
             self.conn.execute("BEGIN")
-            if status != "done":
-                prev = self.conn.execute(
-                    "SELECT status FROM answers WHERE key = ?", (key,)
-                ).fetchone()
-                if prev and prev[0] == "done":
-                    return
-            self.conn.execute(
-                "INSERT OR REPLACE INTO answers (key, passage_id, passage_hash, teacher, model, "
-                "template, params, request, status, response, prompt_tokens, completion_tokens, "
-                "finish_reason, attempts, error, latency, updated) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    key,
-                    passage_id,
-                    passage_hash,
-                    teacher,
-                    model,
-                    template,
-                    json.dumps(dict(params), sort_keys=True),
-                    json.dumps(request),
-                    status,
-                    response,
-                    prompt_tokens,
-                    completion_tokens,
-                    finish_reason,
-                    attempts,
-                    error,
-                    latency,
-                    now,
-                ),
-            )
+            if status != "done" and self._is_done(key):
+                return
+            self.conn.execute(_INSERT_ANSWER, row)
             if len(log) == 1 and log[0].get("status") == 200:
                 return  # a first-try success: the answers row already says everything
             self.conn.executemany(
@@ -180,6 +179,10 @@ class Store:
                     for e in log
                 ],
             )
+
+    def _is_done(self, key: str) -> bool:
+        prev = self.conn.execute("SELECT status FROM answers WHERE key = ?", (key,)).fetchone()
+        return bool(prev and prev[0] == "done")
 
     def counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT status, COUNT(*) FROM answers GROUP BY status"))

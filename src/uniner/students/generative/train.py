@@ -326,7 +326,6 @@ def train(
         check_training_sources(run.data.train)
     import torch
     from transformers import Trainer, set_seed
-    from transformers.trainer_utils import get_last_checkpoint
 
     if run.train.threads:
         torch.set_num_threads(run.train.threads)
@@ -352,14 +351,8 @@ def train(
         data_collator=lambda b: collate(b, tokenizer.pad_token_id),
         callbacks=[_budget_callback(run.train.max_seconds, stop_at_step)],
     )
-    last = None
-    ckpt_dir = out / CHECKPOINTS
-    if resume and ckpt_dir.is_dir():
-        last = get_last_checkpoint(str(ckpt_dir))
-    if last:
-        log.info("resuming from %s", last)
     t0 = time.monotonic()
-    trainer.train(resume_from_checkpoint=last)
+    trainer.train(resume_from_checkpoint=_last_checkpoint(out, resume))
     state = trainer.state
     complete = state.global_step >= state.max_steps
     meta = {
@@ -376,6 +369,17 @@ def train(
         for rec in state.log_history:
             fh.write(json.dumps(rec) + "\n")
     return TrainResult(out, model_dir, state.global_step, complete, stats, state.log_history)
+
+
+def _last_checkpoint(out: Path, resume: bool) -> str | None:
+    """The run's newest checkpoint to resume from (None: start afresh)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    ckpt_dir = out / CHECKPOINTS
+    last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.is_dir() else None
+    if last:
+        log.info("resuming from %s", last)
+    return last
 
 
 def main(argv: Sequence[str] | None = None) -> None:
