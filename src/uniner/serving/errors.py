@@ -1,8 +1,8 @@
 """Errors a client may receive: one JSON shape (``{"error": {code, message, field, limit}}``).
 
-Handlers in :mod:`uniner.serving.app` turn these, pydantic's validation errors, malformed JSON
-and any unexpected exception into that shape; an unexpected exception is logged server-side with
-its traceback and the client only sees ``internal_error``.
+Handlers in :mod:`uniner.serving.handlers` turn these, pydantic's validation errors, malformed
+JSON and any unexpected exception into that shape; an unexpected exception is logged server-side
+with its traceback and the client only sees ``internal_error``.
 """
 
 from __future__ import annotations
