@@ -7,17 +7,16 @@ truth); their types live in module-level aliases so the command reads as a list 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from uniner.cli import app
 from uniner.cli.errors import backbone_errors
 from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
+from uniner.serving.settings import ServeSettings  # a plain dataclass: no server packages
 
-if TYPE_CHECKING:
-    from uniner.serving.settings import ServeSettings
-
+_D = ServeSettings()  # the defaults: one source of truth for the CLI, the app and the tests
 
 ModelOpt = Annotated[
     str | None, typer.Option("--model", "-m", help="shipped name, folder or hub id")
@@ -78,22 +77,22 @@ def serve(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
     api_key_env: ApiKeyEnvOpt = None,
-    max_text_chars: TextCharsOpt = 20_000,
-    max_labels: LabelsOpt = 32,
-    max_label_chars: LabelCharsOpt = 100,
-    max_texts: TextsOpt = 64,
-    max_body_bytes: BodyBytesOpt = 1_000_000,
-    timeout: TimeoutOpt = 30.0,
-    max_request_cost: RequestCostOpt = 50_000,
-    max_queue_cost: QueueCostOpt = 1_000_000,
-    batch_max_texts: BatchTextsOpt = 32,
-    batch_wait_ms: BatchWaitOpt = 5.0,
-    micro_batching: MicroBatchingOpt = True,
-    max_queue_texts: QueueTextsOpt = 2048,
-    graceful_timeout: GracefulOpt = 30.0,
-    header_timeout: HeaderTimeoutOpt = 10.0,
-    body_timeout: BodyTimeoutOpt = 30.0,
-    keep_alive: KeepAliveOpt = 5.0,
+    max_text_chars: TextCharsOpt = _D.max_text_chars,
+    max_labels: LabelsOpt = _D.max_labels,
+    max_label_chars: LabelCharsOpt = _D.max_label_chars,
+    max_texts: TextsOpt = _D.max_texts,
+    max_body_bytes: BodyBytesOpt = _D.max_body_bytes,
+    timeout: TimeoutOpt = _D.request_timeout_s,
+    max_request_cost: RequestCostOpt = _D.max_request_cost or 0,
+    max_queue_cost: QueueCostOpt = _D.max_queue_cost,
+    batch_max_texts: BatchTextsOpt = _D.batch_max_texts,
+    batch_wait_ms: BatchWaitOpt = _D.batch_max_wait_ms,
+    micro_batching: MicroBatchingOpt = _D.micro_batching,
+    max_queue_texts: QueueTextsOpt = _D.max_queue_texts,
+    graceful_timeout: GracefulOpt = _D.graceful_timeout_s,
+    header_timeout: HeaderTimeoutOpt = _D.header_timeout_s,
+    body_timeout: BodyTimeoutOpt = _D.body_timeout_s,
+    keep_alive: KeepAliveOpt = _D.keep_alive_s,
     threads: ThreadsOpt = None,
     model_batch_size: ModelBatchOpt = 16,
     log_level: LogLevelOpt = "info",
@@ -127,7 +126,6 @@ def _settings(options: dict[str, Any], api_key_env: str | None) -> ServeSettings
     """The server's settings from the command's options (checked before the model loads)."""
     try:
         from uniner.serving import server  # noqa: F401  (FastAPI/uvicorn: the 'serve' extra)
-        from uniner.serving.settings import ServeSettings
     except ImportError as exc:
         raise typer.BadParameter(
             f"{exc.name} is not installed; install the server with: pip install 'uniner[serve]'"
