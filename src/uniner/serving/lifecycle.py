@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,7 +33,7 @@ class ServingState:
     extractor: Any
     batcher: MicroBatcher
     stopping: bool = False
-    in_flight: int = field(default=0)
+    in_flight: int = 0
 
     @property
     def model_name(self) -> str:
