@@ -102,13 +102,38 @@ def test_a_request_whose_deadline_passed_in_the_queue_never_runs() -> None:
     assert len(ext.calls) < 4  # the later ones expired while waiting
 
 
+class _Gated(CapitalsExtractor):
+    """Holds the model call until the test opens the gate: "busy" without any timing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def extract_batch(self, texts, labels, **kw):  # type: ignore[no-untyped-def]
+        self.started.set()
+        assert self.gate.wait(120), "the test never opened the gate"
+        return super().extract_batch(texts, labels, **kw)
+
+
 def test_over_budget_gets_503_with_retry_after_and_a_costly_request_413() -> None:
-    ext = CapitalsExtractor(delay_s=1.0)
-    s = ServeSettings(max_request_cost=1_000, max_queue_cost=1_000)
+    """One request holds the worker (on a gate, not a clock); two more of the same cost find
+    the queue's budget spent and get 503, never reaching the model."""
+    ext = _Gated()
+    s = ServeSettings(max_request_cost=1_000, max_queue_cost=1_000, request_timeout_s=300)
     text = "Ann " * 200  # cost (800 + 64) * 9 // 8 = 972
-    with ServerThread(ext, s) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
+    payload = {"text": text, "labels": ["p"]}
+    with ServerThread(ext, s) as srv, httpx.Client(base_url=srv.url, timeout=300) as c:
         costly = c.post("/v1/extract", json={"text": text + "x" * 200, "labels": ["p"]})
-        resps = fire(srv.url, [{"text": text, "labels": ["p"]}] * 3)
+        first: list = []
+        t = threading.Thread(target=lambda: first.append(c.post("/v1/extract", json=payload)))
+        t.start()
+        try:
+            assert ext.started.wait(60)
+            refused = [c.post("/v1/extract", json=payload) for _ in range(2)]
+        finally:
+            ext.gate.set()
+            t.join()
+    resps = [*first, *refused]
     assert costly.status_code == 413
     err = costly.json()["error"]
     assert (err["code"], err["field"], err["limit"]) == ("request_too_costly", "body", 1_000)
