@@ -13,7 +13,7 @@ costs: one record (start-up: Ray, actors, model load) and all records in one sha
 modes alternate over ``--rounds``, each round starting one mode later (load from other jobs
 then falls on all alike), and medians are reported. Prints a markdown table (BENCHMARKS.md
 carries it with command, machine and date); raw numbers go to runs/ray-throughput.json. The Ray
-outputs are checked to hold every record once, with the CLI's ids and texts.
+outputs are checked to equal the CLI's, record for record.
 """
 
 from __future__ import annotations
@@ -132,13 +132,13 @@ def commands(paths: dict[str, Path], work: Path, args: argparse.Namespace) -> di
 
 
 def check_outputs(work: Path, n: int) -> bool:
-    """Every record once, in each Ray output, with the CLI's ids and texts."""
+    """Every Ray output holds the CLI's records, each once, field for field (scores too)."""
     from uniner.scale.shards import read_output
 
-    cli = {r["id"]: r["text"] for r in read_output(work / "out" / "cli.jsonl")}
+    cli = {r["id"]: r for r in read_output(work / "out" / "cli.jsonl")}
     for name in ("sharded-1", "sharded-2", "one_shard-1"):
         rows = [r for p in sorted((work / "out" / name).glob("*.jsonl")) for r in read_output(p)]
-        if len(rows) != n or {r["id"]: r["text"] for r in rows} != cli:
+        if len(rows) != n or {r["id"]: r for r in rows} != cli:
             return False
     return True
 
@@ -224,7 +224,10 @@ def main() -> None:
     ok = check_outputs(args.work, args.records)
     text = table(s, args.records, args.shards)
     print(text)
-    print(f"outputs hold every record once: {ok}; load average {load[0]:.1f} -> {load[1]:.1f}")
+    print(
+        f"Ray outputs equal the CLI's record for record: {ok}; "
+        f"load average {load[0]:.1f} -> {load[1]:.1f}"
+    )
     meta = {
         "command": "python " + shlex.join(["bench/ray_throughput.py", *sys.argv[1:]]),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -9,7 +9,9 @@ from typing import Any
 
 from uniner.cli.errors import RUNTIME, USAGE, UserError
 
-DEFAULT_MAX_THREADS = 4  # past this, one more actor beats more threads for one encoder
+# default threads per actor: a guess (this 2-core machine cannot measure it), so that a large
+# node runs several encoders rather than one that scales poorly over many threads
+DEFAULT_MAX_THREADS = 4
 
 
 def require_ray() -> Any:

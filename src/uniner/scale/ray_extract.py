@@ -193,13 +193,14 @@ def _run(
     clock: Callable[[], float],
 ) -> ExtractSummary:
     started = clock()
+    n_actors, n_threads = plan_actors(cluster_cpus(ray), actors, threads)
     todo, done = _plan(ray, shards, out, labels, settings, output_format)
+    skipped = len(done)
     if todo:
         out.clear_manifest()
     for job in [j for j in todo if j.records == 0]:  # nothing to extract: commit at once
         done.append(_commit(out, job, on_commit))
     todo = [j for j in todo if j.records]
-    n_actors, n_threads = plan_actors(cluster_cpus(ray), actors, threads)
     items = [
         {"path": str(j.path), "shard": i, "start": a, "stop": b}
         for i, j in enumerate(todo)
@@ -213,7 +214,7 @@ def _run(
     manifest = out.write_manifest(sorted(done, key=lambda e: e["output"]), settings)
     return ExtractSummary(
         shards=len(shards),
-        skipped=len(shards) - len(todo),
+        skipped=skipped,
         records=sum(j.records for j in todo),
         seconds=clock() - started,
         actors=n_actors,
