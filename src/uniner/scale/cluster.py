@@ -46,6 +46,7 @@ def ray_session(address: str | None) -> Iterator[Any]:
             raise UserError(f"cannot start or join Ray at {where}: {exc}", RUNTIME) from None
         started = True
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a line per dataset run
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # bars: ours
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # the command draws its own bar, over records
     ctx.verbose_stats_logs = False

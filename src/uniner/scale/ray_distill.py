@@ -76,7 +76,7 @@ def annotate_on_ray(
             ds = ds.map(
                 annotate_shard,
                 fn_args=(task_settings, make_teacher, template),
-                concurrency=k,
+                compute=ray.data.TaskPoolStrategy(size=k),
                 num_cpus=1,
             )
             stats = RunStats()

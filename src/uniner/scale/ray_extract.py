@@ -240,7 +240,7 @@ def _stream(
         PartWorker,
         fn_constructor_args=(spec, labels),
         batch_size=1,
-        concurrency=actors,
+        compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=spec.threads,
         batch_format="numpy",
     )
@@ -288,4 +288,10 @@ def _prepare_onnx(spec: ExtractorSpec) -> None:
     from uniner.api import load
     from uniner.students.span.onnx_runtime import ensure_export
 
-    ensure_export(load(spec.model, threads=spec.threads), spec.onnx_dir)
+    def announce(folder: Path) -> None:
+        print(
+            f"exporting to ONNX int8 in {folder} (once per model; about a minute) ...",
+            file=sys.stderr,
+        )
+
+    ensure_export(load(spec.model, threads=spec.threads), spec.onnx_dir, on_export=announce)
