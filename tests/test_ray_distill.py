@@ -1,11 +1,15 @@
 """``uniner distill --engine ray`` against the scripted teacher server on a local 2-CPU Ray:
 the local runner's annotations, report and instruction data; each passage asked once across
-reruns, failures and a crashed run's leftover shards."""
+reruns, failures, a crashed run's leftover shards and a worker killed with a request in flight."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
+from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
@@ -145,3 +149,54 @@ def test_a_crashed_runs_shards_are_merged_not_asked_again(ray_local, corpus, ser
     )
     recs = [json.loads(line) for line in (out / "annotations.jsonl").read_text().splitlines()]
     assert [r["text"] for r in recs] == DOCS[:4]  # passage order; DOCS[4] failed
+
+
+def killing_teacher(settings):
+    """The command's teacher, but the first answer of the run kills its worker process before
+    it reaches the store (a worker dying with a request in flight)."""
+    from uniner.cli.distill_cmd import _teacher
+
+    teacher = _teacher(settings)
+    complete = teacher.complete
+
+    async def dying(messages):
+        answer = await complete(messages)
+        try:
+            os.close(os.open(settings["kill_flag"], os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return answer
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    teacher.complete = dying
+    return teacher
+
+
+def test_a_killed_worker_loses_only_its_request_in_flight(ray_local, server, tmp_path):
+    import ray.cloudpickle
+
+    from uniner.cli.distill_cmd import DEFAULTS
+    from uniner.scale.ray_distill import annotate_on_ray
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    flag = tmp_path / "killed"
+    settings = {
+        **DEFAULTS,
+        "base_url": server.base_url,
+        "model": "teacher-x",
+        "api_key_env": "",
+        "max_retries": 0,
+        "concurrency": 1,
+        "shard_size": 5,
+        "kill_flag": str(flag),
+    }
+    passages = [Passage(str(i), d) for i, d in enumerate(DOCS[:4])]
+    stats = annotate_on_ray(
+        passages, settings, killing_teacher, get_template("pile-ner-type"), tmp_path
+    )
+    assert flag.exists(), "a worker was killed mid-run"
+    asked = Counter(r["hash"] for r in server.requests)
+    assert sorted(asked.values()) == [1, 1, 1, 2], "only the answer lost in flight is asked again"
+    recs = [json.loads(line) for line in (tmp_path / "annotations.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in recs] == DOCS[:4] and stats.failed == 0
+    with Store(tmp_path / "store.sqlite") as store:
+        assert store.counts() == {"done": 4}
