@@ -26,7 +26,7 @@ from uniner.cli import _register, app  # noqa: E402
 from uniner.cli.errors import UserError  # noqa: E402
 from uniner.scale.cluster import plan_actors  # noqa: E402
 from uniner.scale.ray_extract import ExtractorSpec, run_ray_extract  # noqa: E402
-from uniner.scale.shards import MANIFEST, read_output  # noqa: E402
+from uniner.scale.shards import MANIFEST, find_shards, output_names, read_output  # noqa: E402
 from uniner.students.span.backbones import load_encoder, load_tokenizer  # noqa: E402
 from uniner.students.span.config import SpanModelConfig  # noqa: E402
 from uniner.students.span.extractor import SpanExtractor  # noqa: E402
@@ -149,6 +149,17 @@ def _outputs(out: Path) -> dict[str, list[dict]]:
     return {
         p.stem: read_output(p) for p in sorted(out.iterdir()) if p.suffix in (".jsonl", ".parquet")
     }
+
+
+def test_shards_found_named_apart_and_never_read_from_the_output(tmp_path):
+    for d in ("a", "b", "out"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.jsonl").write_text('{"text": "Bob"}\n')
+    (tmp_path / "a" / "notes.md").write_text("not a shard")
+    found = find_shards(tmp_path, tmp_path / "out")
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a/x.jsonl", "b/x.jsonl"]
+    assert output_names(found) == ["a__x", "b__x"]
+    assert find_shards(str(tmp_path / "*" / "x.jsonl"), tmp_path / "out") == found
 
 
 def test_plan_actors_fits_the_cores():

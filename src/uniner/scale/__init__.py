@@ -12,5 +12,7 @@ correct and resumable, and it reuses the single-process code paths:
 * :mod:`uniner.scale.ray_distill`: the annotate step of ``uniner distill`` over passage shards,
   each shard run by the local runner on its own store, merged on completion.
 
-Nothing here is imported unless ``--engine ray`` is asked for; ``ray`` is imported lazily.
+It sits at the command layer (beside :mod:`uniner.cli`, whose record checks and output rows
+it reuses so both engines write the same records); nothing here is imported unless ``--engine
+ray`` is asked for, and ``ray`` itself is imported lazily.
 """
