@@ -89,95 +89,13 @@ async def run_distillation(
     fcfg = filter_config or (
         FilterConfig.for_definitions() if template.variant == "definition" else FilterConfig()
     )
+    job = _Job(teacher, template, store, AnnotationWriter(out_path), fcfg, progress)
     limiter = RateLimiter(rpm, tpm)
-    writer = AnnotationWriter(out_path)
-    stats = RunStats()
-    started = time.monotonic()
-    template_id = f"{template.id}#{template.digest}"
-    params = teacher.params
-    max_tokens = int(params.get("max_tokens", 512))
     queue: asyncio.Queue[Passage | None] = asyncio.Queue(maxsize=max(2 * concurrency, 8))
-    finished = 0
-
-    def key_of(p: Passage) -> str:
-        return answer_key(teacher.name, teacher.model, template_id, params, p.hash)
-
-    def emit(p: Passage, response: str, finish_reason: str | None) -> None:
-        nonlocal finished
-        rec = annotation_record(
-            p.id, p.text, response, filter_config=fcfg, finish_reason=finish_reason
-        )
-        stats.parse[rec["teacher"]["parse"]] += 1
-        writer.write(rec)
-        finished += 1
-        if progress:
-            progress(stats, finished)
-
-    async def worker() -> None:
-        while True:
-            p = await queue.get()
-            if p is None:
-                return
-            messages = template.messages(p.text)
-            await limiter.acquire(estimate_tokens(messages, max_tokens))
-            key = key_of(p)
-            common = {
-                "key": key,
-                "passage_id": p.id,
-                "passage_hash": p.hash,
-                "teacher": teacher.name,
-                "model": teacher.model,
-                "template": template_id,
-                "params": params,
-                "request": messages,
-            }
-            try:
-                c = await teacher.complete(messages)
-            except RequestFailed as exc:
-                store.put(**common, status="failed", error=str(exc), attempts=exc.attempts)
-                stats.failed += 1
-                stats.errors[str(exc)[:80]] += 1
-                continue
-            store.put(
-                **common,
-                status="done",
-                response=c.text,
-                prompt_tokens=c.prompt_tokens,
-                completion_tokens=c.completion_tokens,
-                finish_reason=c.finish_reason,
-                attempts=c.attempts,
-                latency=c.latency,
-                log=c.log,
-            )
-            stats.asked += 1
-            stats.prompt_tokens += c.prompt_tokens
-            stats.completion_tokens += c.completion_tokens
-            emit(p, c.text, c.finish_reason)
-
-    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
-    checked = False
+    workers = [asyncio.create_task(job.worker(queue, limiter)) for _ in range(concurrency)]
+    started = time.monotonic()
     try:
-        seen: set[str] = set()
-        for p in passages:
-            if p.id in seen:
-                raise ValueError(f"passage id {p.id!r} occurs twice in the input")
-            seen.add(p.id)
-            stats.passages += 1
-            prev = store.get(key_of(p))
-            if prev is not None and prev.status == "done":
-                stats.cached += 1
-                stats.prompt_tokens += prev.prompt_tokens
-                stats.completion_tokens += prev.completion_tokens
-                if p.id not in writer:
-                    stats.recovered += 1
-                emit(p, prev.response or "", prev.finish_reason)
-                continue
-            if not checked:  # fail fast, but only when something will be sent at all
-                await teacher.check()
-                checked = True
-            await _put(queue, p, workers)
-        for _ in workers:
-            await _put(queue, None, workers)
+        await job.feed(passages, queue, workers)
         await asyncio.gather(*workers)
     except BaseException:
         for w in workers:
@@ -185,9 +103,126 @@ async def run_distillation(
         await asyncio.gather(*workers, return_exceptions=True)
         raise
     finally:
-        writer.close()
-        stats.seconds = time.monotonic() - started
-    return stats
+        job.writer.close()
+        job.stats.seconds = time.monotonic() - started
+    return job.stats
+
+
+class _Job:
+    """One run's shared state: the teacher, the store, the annotations file and the counts.
+
+    The feeder (:meth:`feed`) answers what the store already knows and queues the rest; each
+    worker (:meth:`worker`) asks the teacher, commits the answer to the store, then writes it.
+    """
+
+    def __init__(
+        self,
+        teacher: Teacher,
+        template: PromptTemplate,
+        store: Store,
+        writer: AnnotationWriter,
+        filter_config: FilterConfig,
+        progress: ProgressHook | None,
+    ) -> None:
+        self.teacher, self.template, self.store, self.writer = teacher, template, store, writer
+        self.filter_config, self.progress = filter_config, progress
+        self.stats = RunStats()
+        self.finished = 0
+        self.template_id = f"{template.id}#{template.digest}"
+        self.params = teacher.params
+        self.max_tokens = int(self.params.get("max_tokens", 512))
+
+    def key_of(self, p: Passage) -> str:
+        t = self.teacher
+        return answer_key(t.name, t.model, self.template_id, self.params, p.hash)
+
+    def emit(self, p: Passage, response: str, finish_reason: str | None) -> None:
+        """Parse and filter an answer, append its record, report progress."""
+        rec = annotation_record(
+            p.id, p.text, response, filter_config=self.filter_config, finish_reason=finish_reason
+        )
+        self.stats.parse[rec["teacher"]["parse"]] += 1
+        self.writer.write(rec)
+        self.finished += 1
+        if self.progress:
+            self.progress(self.stats, self.finished)
+
+    async def feed(
+        self, passages: Iterable[Passage], queue: asyncio.Queue, workers: list[asyncio.Task]
+    ) -> None:
+        """Each passage once: from the store when answered before, else into the queue; then
+        one stop sign per worker."""
+        seen: set[str] = set()
+        checked = False
+        for p in passages:
+            if p.id in seen:
+                raise ValueError(f"passage id {p.id!r} occurs twice in the input")
+            seen.add(p.id)
+            self.stats.passages += 1
+            if self.reuse(p):
+                continue
+            if not checked:  # fail fast, but only when something will be sent at all
+                await self.teacher.check()
+                checked = True
+            await _put(queue, p, workers)
+        for _ in workers:
+            await _put(queue, None, workers)
+
+    def reuse(self, p: Passage) -> bool:
+        """Emit the stored answer of ``p`` if there is one (re-appending it when the file lacks
+        it: a kill between commit and append); False when it must be asked."""
+        prev = self.store.get(self.key_of(p))
+        if prev is None or prev.status != "done":
+            return False
+        self.stats.cached += 1
+        self.stats.prompt_tokens += prev.prompt_tokens
+        self.stats.completion_tokens += prev.completion_tokens
+        if p.id not in self.writer:
+            self.stats.recovered += 1
+        self.emit(p, prev.response or "", prev.finish_reason)
+        return True
+
+    async def worker(self, queue: asyncio.Queue, limiter: RateLimiter) -> None:
+        while (p := await queue.get()) is not None:
+            messages = self.template.messages(p.text)
+            await limiter.acquire(estimate_tokens(messages, self.max_tokens))
+            await self.ask(p, messages)
+
+    async def ask(self, p: Passage, messages: list[dict[str, str]]) -> None:
+        """One request; the answer (or the failure) is committed to the store before it counts."""
+        t = self.teacher
+        common = {
+            "key": self.key_of(p),
+            "passage_id": p.id,
+            "passage_hash": p.hash,
+            "teacher": t.name,
+            "model": t.model,
+            "template": self.template_id,
+            "params": self.params,
+            "request": messages,
+        }
+        try:
+            c = await t.complete(messages)
+        except RequestFailed as exc:
+            self.store.put(**common, status="failed", error=str(exc), attempts=exc.attempts)
+            self.stats.failed += 1
+            self.stats.errors[str(exc)[:80]] += 1
+            return
+        self.store.put(
+            **common,
+            status="done",
+            response=c.text,
+            prompt_tokens=c.prompt_tokens,
+            completion_tokens=c.completion_tokens,
+            finish_reason=c.finish_reason,
+            attempts=c.attempts,
+            latency=c.latency,
+            log=c.log,
+        )
+        self.stats.asked += 1
+        self.stats.prompt_tokens += c.prompt_tokens
+        self.stats.completion_tokens += c.completion_tokens
+        self.emit(p, c.text, c.finish_reason)
 
 
 async def _put(queue: asyncio.Queue, item: Any, workers: list[asyncio.Task]) -> None:
