@@ -5,6 +5,7 @@ reruns, failures, a crashed run's leftover shards and a worker killed with a req
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import signal
@@ -151,18 +152,18 @@ def test_a_crashed_runs_shards_are_merged_not_asked_again(ray_local, corpus, ser
     assert [r["text"] for r in recs] == DOCS[:4]  # passage order; DOCS[4] failed
 
 
-def killing_teacher(settings):
+def killing_teacher(settings, kill_flag):
     """The command's teacher, but the first answer of the run kills its worker process before
     it reaches the store (a worker dying with a request in flight)."""
-    from uniner.cli.distill_cmd import _teacher
+    from uniner.distill.pipeline import make_teacher
 
-    teacher = _teacher(settings)
+    teacher = make_teacher(settings)
     complete = teacher.complete
 
     async def dying(messages):
         answer = await complete(messages)
         try:
-            os.close(os.open(settings["kill_flag"], os.O_CREAT | os.O_EXCL))
+            os.close(os.open(kill_flag, os.O_CREAT | os.O_EXCL))
         except FileExistsError:
             return answer
         os.kill(os.getpid(), signal.SIGKILL)
@@ -174,24 +175,23 @@ def killing_teacher(settings):
 def test_a_killed_worker_loses_only_its_request_in_flight(ray_local, server, tmp_path):
     import ray.cloudpickle
 
-    from uniner.cli.distill_cmd import DEFAULTS
+    from uniner.distill.settings import DistillSettings
     from uniner.scale.ray_distill import annotate_on_ray
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     flag = tmp_path / "killed"
-    settings = {
-        **DEFAULTS,
-        "base_url": server.base_url,
-        "model": "teacher-x",
-        "api_key_env": "",
-        "max_retries": 0,
-        "concurrency": 1,
-        "shard_size": 5,
-        "kill_flag": str(flag),
-    }
+    settings = DistillSettings(
+        base_url=server.base_url,
+        model="teacher-x",
+        api_key_env="",
+        max_retries=0,
+        concurrency=1,
+        shard_size=5,
+    )
+    make_teacher = functools.partial(killing_teacher, kill_flag=str(flag))
     passages = [Passage(str(i), d) for i, d in enumerate(DOCS[:4])]
     stats = annotate_on_ray(
-        passages, settings, killing_teacher, get_template("pile-ner-type"), tmp_path
+        passages, settings, make_teacher, get_template("pile-ner-type"), tmp_path
     )
     assert flag.exists(), "a worker was killed mid-run"
     asked = Counter(r["hash"] for r in server.requests)

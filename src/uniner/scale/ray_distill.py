@@ -35,17 +35,18 @@ from typing import Any
 
 from uniner.distill.prompts import PromptTemplate
 from uniner.distill.runner import Passage, RunStats
+from uniner.distill.settings import DistillSettings
 from uniner.scale.cluster import cluster_cpus, ray_session
 from uniner.scale.stores import merge_store, seed_store
 
 SHARDS = "shards"
-TeacherFactory = Callable[[dict[str, Any]], Any]
+TeacherFactory = Callable[[DistillSettings], Any]
 Progress = Callable[[RunStats, int], None]
 
 
 def annotate_on_ray(
     passages: Sequence[Passage],
-    settings: dict[str, Any],
+    settings: DistillSettings,
     make_teacher: TeacherFactory,
     template: PromptTemplate,
     out_dir: Path,
@@ -62,13 +63,13 @@ def annotate_on_ray(
     started = clock()
     main, root = out_dir / "store.sqlite", out_dir / SHARDS
     _merge_shards(root, main)  # what a killed earlier run left
-    size = max(1, int(settings.get("shard_size") or 1000))
+    size = settings.shard_size
     dirs = [
         _prepare(root / f"{i:05d}", passages[a : a + size], main)
         for i, a in enumerate(range(0, len(passages), size))
     ]
     results: list[dict[str, Any]] = []
-    with ray_session(settings.get("address")) as ray:
+    with ray_session(settings.address) as ray:
         k = max(1, min(len(dirs), cluster_cpus(ray)))
         task_settings = _split_limits(settings, k)
         if dirs:
@@ -98,7 +99,7 @@ def annotate_on_ray(
 
 def annotate_shard(
     row: dict[str, Any],
-    settings: dict[str, Any],
+    settings: DistillSettings,
     make_teacher: TeacherFactory,
     template: PromptTemplate,
 ) -> dict[str, Any]:
@@ -123,9 +124,9 @@ def annotate_shard(
                     template,
                     store,
                     shard / "annotations.jsonl",
-                    concurrency=getattr(teacher, "capacity", settings["concurrency"]),
-                    rpm=settings["rpm"],
-                    tpm=settings["tpm"],
+                    concurrency=getattr(teacher, "capacity", settings.concurrency),
+                    rpm=settings.rpm,
+                    tpm=settings.tpm,
                 )
         finally:
             if hasattr(teacher, "report"):
@@ -161,14 +162,13 @@ def _prepare(shard: Path, passages: Sequence[Passage], main: Path) -> Path:
     return shard
 
 
-def _split_limits(settings: dict[str, Any], k: int) -> dict[str, Any]:
+def _split_limits(settings: DistillSettings, k: int) -> DistillSettings:
     """Each of ``k`` shards in flight gets 1/k of the run's concurrency and rate limits."""
-    s = dict(settings)
-    s["concurrency"] = max(1, int(s["concurrency"]) // k)
-    for key in ("rpm", "tpm"):
-        if s.get(key):
-            s[key] = s[key] / k
-    return s
+    return settings.replace(
+        concurrency=max(1, settings.concurrency // k),
+        rpm=settings.rpm / k if settings.rpm else settings.rpm,
+        tpm=settings.tpm / k if settings.tpm else settings.tpm,
+    )
 
 
 def _add(total: RunStats, part: dict[str, Any]) -> None:
