@@ -23,6 +23,7 @@ import typer
 from uniner.cli import app
 from uniner.cli.errors import USAGE, UserError
 from uniner.distill import EXTRA_MODULES as DISTILL_MODULES
+from uniner.distill.settings import DEFAULTS
 from uniner.extras import require
 from uniner.scale.options import AddressOption, DistillEngineOption, ShardSizeOption
 
@@ -78,6 +79,14 @@ def _summary(result: DistillResult) -> list[str]:
 
 # Every option defaults to None ("not given"), so the config file and the DistillSettings
 # defaults apply; the values are checked by DistillSettings, not here.
+
+
+def _default(name: str) -> str:
+    """The help's ``[default: ...]``, from the one place the defaults live."""
+    value = DEFAULTS[name]
+    return "none" if value is None else str(value)
+
+
 Inputs = Annotated[
     list[str] | None,
     typer.Argument(help="corpus files, folders or globs (.txt/.md paragraphs, .jsonl, .gz)"),
@@ -92,42 +101,103 @@ Endpoints = Annotated[
         "(replaces --base-url; --concurrency is then the per-endpoint default)",
     ),
 ]
-Dedup = Annotated[bool | None, typer.Option("--dedup/--no-dedup")]
+Dedup = Annotated[bool | None, typer.Option("--dedup/--no-dedup", show_default=_default("dedup"))]
 Instruct = Annotated[
-    bool | None, typer.Option("--instruct/--no-instruct", help="also build instruct.json")
+    bool | None,
+    typer.Option(
+        "--instruct/--no-instruct",
+        help="also build instruct.json",
+        show_default=_default("instruct"),
+    ),
 ]
 ReportOnly = Annotated[
     bool | None,
     typer.Option("--report-only", help="rebuild the report from --out, ask nothing"),
 ]
-TextField = Annotated[str | None, typer.Option(help="JSONL text field (dotted)")]
-IdField = Annotated[str | None, typer.Option(help="JSONL id field (dotted)")]
-TextUnit = Annotated[str | None, typer.Option(help="text files: paragraph|line|file")]
-MaxTokens = Annotated[int | None, typer.Option(help="passage length limit (tokens)")]
+TextField = Annotated[
+    str | None, typer.Option(help="JSONL text field (dotted)", show_default=_default("text_field"))
+]
+IdField = Annotated[
+    str | None, typer.Option(help="JSONL id field (dotted)", show_default=_default("id_field"))
+]
+TextUnit = Annotated[
+    str | None,
+    typer.Option(help="text files: paragraph|line|file", show_default=_default("text_unit")),
+]
+MaxTokens = Annotated[
+    int | None,
+    typer.Option(help="passage length limit (tokens)", show_default=_default("max_tokens")),
+]
 Tokenizer = Annotated[
-    str | None, typer.Option(help="'whitespace' or a backbone name/folder/hub id")
+    str | None,
+    typer.Option(
+        help="'whitespace' or a backbone name/folder/hub id", show_default=_default("tokenizer")
+    ),
 ]
-Sample = Annotated[int | None, typer.Option(help="sample N passages (seeded)")]
-Seed = Annotated[int | None, typer.Option(help="sampling and shuffling seed")]
-NearDup = Annotated[float | None, typer.Option(help="near-duplicate Jaccard (0=off)")]
-Teacher = Annotated[str | None, typer.Option(help="openai | local")]
-BaseUrl = Annotated[str | None, typer.Option(help="OpenAI-compatible base URL")]
-Model = Annotated[str | None, typer.Option(help="teacher model (or local backbone)")]
-ApiKeyEnv = Annotated[str | None, typer.Option(help="environment variable holding the API key")]
+Sample = Annotated[
+    int | None, typer.Option(help="sample N passages (seeded)", show_default=_default("sample"))
+]
+Seed = Annotated[
+    int | None, typer.Option(help="sampling and shuffling seed", show_default=_default("seed"))
+]
+NearDup = Annotated[
+    float | None,
+    typer.Option(help="near-duplicate Jaccard (0=off)", show_default=_default("near_dup")),
+]
+Teacher = Annotated[
+    str | None, typer.Option(help="openai | local", show_default=_default("teacher"))
+]
+BaseUrl = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible base URL", show_default=_default("base_url"))
+]
+Model = Annotated[
+    str | None,
+    typer.Option(help="teacher model (or local backbone)", show_default=_default("model")),
+]
+ApiKeyEnv = Annotated[
+    str | None,
+    typer.Option(
+        help="environment variable holding the API key", show_default=_default("api_key_env")
+    ),
+]
 Template = Annotated[
-    str | None, typer.Option(help="pile-ner-type | pile-ner-definition | a template .json")
+    str | None,
+    typer.Option(
+        help="pile-ner-type | pile-ner-definition | a template .json",
+        show_default=_default("template"),
+    ),
 ]
-Temperature = Annotated[float | None, typer.Option()]
-MaxNewTokens = Annotated[int | None, typer.Option(help="answer length limit")]
-Timeout = Annotated[float | None, typer.Option(help="seconds per request")]
-MaxRetries = Annotated[int | None, typer.Option()]
-Concurrency = Annotated[int | None, typer.Option(help="requests in flight")]
-Rpm = Annotated[float | None, typer.Option(help="requests per minute limit")]
-Tpm = Annotated[float | None, typer.Option(help="tokens per minute limit")]
-PriceIn = Annotated[float | None, typer.Option(help="price per 1M input tokens")]
-PriceOut = Annotated[float | None, typer.Option(help="price per 1M output tokens")]
-Negatives = Annotated[str | None, typer.Option(help="none | uniform | frequency")]
-NNegatives = Annotated[int | None, typer.Option(help="sampled negatives per passage")]
+Temperature = Annotated[float | None, typer.Option(show_default=_default("temperature"))]
+MaxNewTokens = Annotated[
+    int | None, typer.Option(help="answer length limit", show_default=_default("max_new_tokens"))
+]
+Timeout = Annotated[
+    float | None, typer.Option(help="seconds per request", show_default=_default("timeout"))
+]
+MaxRetries = Annotated[int | None, typer.Option(show_default=_default("max_retries"))]
+Concurrency = Annotated[
+    int | None, typer.Option(help="requests in flight", show_default=_default("concurrency"))
+]
+Rpm = Annotated[
+    float | None, typer.Option(help="requests per minute limit", show_default=_default("rpm"))
+]
+Tpm = Annotated[
+    float | None, typer.Option(help="tokens per minute limit", show_default=_default("tpm"))
+]
+PriceIn = Annotated[
+    float | None, typer.Option(help="price per 1M input tokens", show_default=_default("price_in"))
+]
+PriceOut = Annotated[
+    float | None,
+    typer.Option(help="price per 1M output tokens", show_default=_default("price_out")),
+]
+Negatives = Annotated[
+    str | None, typer.Option(help="none | uniform | frequency", show_default=_default("negatives"))
+]
+NNegatives = Annotated[
+    int | None,
+    typer.Option(help="sampled negatives per passage", show_default=_default("n_negatives")),
+]
 
 
 @app.command("distill")

@@ -110,6 +110,8 @@ class DistillSettings:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(DistillSettings))
+#: each field's default, read without building (and checking) a DistillSettings: the CLI's help
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(DistillSettings)}
 
 # name -> (kind, lowest allowed value or None); kinds: int, float, bool, str, path, strings, any
 _RULES: dict[str, tuple[str, float | None]] = {
@@ -252,6 +254,7 @@ def load_settings(
 
 
 __all__ = [
+    "DEFAULTS",
     "FIELDS",
     "DistillSettings",
     "DistillSettingsError",
