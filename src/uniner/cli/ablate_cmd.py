@@ -36,6 +36,22 @@ def _list() -> None:
         )
 
 
+def _named_ablation(name: str | None, out: Path):  # type: ignore[no-untyped-def]
+    """The ablation NAME names, or one error line (usage: no name, --out a file, unknown)."""
+    from uniner.benchmark.ablations import AblationError, get_ablation
+
+    try:
+        if name is None:
+            raise UserError("give an ablation NAME, or --list", USAGE)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"{out}: is a file; --out takes a folder", USAGE)
+        return get_ablation(name)
+    except KeyError as exc:
+        raise UserError(str(exc.args[0]), USAGE) from None
+    except AblationError as exc:  # a malformed registry file: names the file and field
+        raise UserError(str(exc)) from None
+
+
 @app.command("ablate")
 def ablate(
     name: Annotated[
@@ -71,21 +87,12 @@ def ablate(
     import logging
 
     from uniner.benchmark.ablation_run import AblateOptions, run_ablation
-    from uniner.benchmark.ablations import AblationError, get_ablation
+    from uniner.benchmark.ablations import AblationError
 
-    try:
-        if list_:
-            _list()
-            return
-        if name is None:
-            raise UserError("give an ablation NAME, or --list", USAGE)
-        if out.exists() and not out.is_dir():
-            raise UserError(f"{out}: is a file; --out takes a folder", USAGE)
-        ab = get_ablation(name)
-    except KeyError as exc:
-        raise UserError(str(exc.args[0]), USAGE) from None
-    except AblationError as exc:  # a malformed registry file: names the file and field
-        raise UserError(str(exc)) from None
+    if list_:
+        _list()
+        return
+    ab = _named_ablation(name, out)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     opts = AblateOptions(
         out=out,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -106,27 +107,13 @@ def extract(
     """Find entities of the given types in TEXT, or in every record of --input."""
     labels = _check_arguments(text, label, input, output)
     check_runtime(runtime, onnx_dir)
-    generative = model is not None and _is_generative(model)
-    if generative and runtime is not Runtime.torch:
-        raise typer.BadParameter(
-            "the generative student runs on torch only", param_hint="--runtime"
-        )
+    generative = _generative(model, runtime)
     if engine is Engine.ray:  # shards in a folder or glob, on Ray (uniner.scale)
         from uniner.scale.cli import extract_with_ray
 
         extract_with_ray(locals())
         return
-    job = None
-    if input is not None:  # every record checked before the (slow) model load
-        settings = {
-            "labels": labels,
-            "model": _model_identity(model),
-            "threshold": threshold,
-            "nested": nested,
-            "multi_label": multi_label,
-            "runtime": runtime.value,
-        }
-        job = plan_job(input, output, labels, settings)
+    job = _file_job(input, output, labels, model, threshold, nested, multi_label, runtime)
     if generative:
         assert model is not None
         _extract_generative(model, text, labels, job, threads, as_json)
@@ -136,24 +123,80 @@ def extract(
     extractor = apply_runtime(
         load(model, threads=threads, batch_size=batch_size), runtime, onnx_dir
     )
-    mode = "nested" if nested else "flat"
+    call = _SpanCall(labels, threshold, "nested" if nested else "flat", multi_label)
     if job is not None:
+        _extract_file(extractor, job, batch_size, call)
+    else:
+        assert text is not None
+        _extract_text(extractor, text, call, as_json)
 
-        def rows(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            with WindowProgress(extractor.batch_size) as progress:
-                return span_rows(extractor, chunk, threshold, mode, multi_label, progress)
 
-        run_job(job, batch_size, rows)
-        console.print(f"[green]wrote[/green] {job.out} ({job.total} texts)")
-        return
-    assert text is not None
+def _file_job(
+    input: Path | None,
+    output: Path | None,
+    labels: list[str],
+    model: str | None,
+    threshold: float | None,
+    nested: bool,
+    multi_label: bool | None,
+    runtime: Runtime,
+) -> FileJob | None:
+    """The --input job, every record checked before the (slow) model load (None for a TEXT);
+    its settings go in the sidecar that lets a rerun continue."""
+    if input is None:
+        return None
+    settings = {
+        "labels": labels,
+        "model": _model_identity(model),
+        "threshold": threshold,
+        "nested": nested,
+        "multi_label": multi_label,
+        "runtime": runtime.value,
+    }
+    return plan_job(input, output, labels, settings)
+
+
+def _generative(model: str | None, runtime: Runtime) -> bool:
+    """Whether ``model`` is a generative student (torch only: another runtime is refused)."""
+    generative = model is not None and _is_generative(model)
+    if generative and runtime is not Runtime.torch:
+        raise typer.BadParameter(
+            "the generative student runs on torch only", param_hint="--runtime"
+        )
+    return generative
+
+
+@dataclass(frozen=True)
+class _SpanCall:
+    """What one ``uniner extract`` asks the span student, for a text or for every record."""
+
+    labels: list[str]
+    threshold: float | None
+    mode: str
+    multi_label: bool | None
+
+
+def _extract_file(extractor: Any, job: FileJob, batch_size: int, call: _SpanCall) -> None:
+    def rows(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with WindowProgress(extractor.batch_size) as progress:
+            return span_rows(
+                extractor, chunk, call.threshold, call.mode, call.multi_label, progress
+            )
+
+    run_job(job, batch_size, rows)
+    console.print(f"[green]wrote[/green] {job.out} ({job.total} texts)")
+
+
+def _extract_text(extractor: Any, text: str, call: _SpanCall, as_json: bool) -> None:
     with WindowProgress(extractor.batch_size) as progress:
         res = extractor.extract_each(
-            [text], [labels], threshold, mode, multi_label, progress=progress
+            [text], [call.labels], call.threshold, call.mode, call.multi_label, progress=progress
         )
     ents = list(res[0].entities)
     # the threshold this call used: the caller's, or the model's for this many types
-    shown = _print_entities(text, ents, labels, as_json, scores=True, threshold=res[0].threshold)
+    shown = _print_entities(
+        text, ents, call.labels, as_json, scores=True, threshold=res[0].threshold
+    )
     if shown and res[0].windowed:
         console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
 
