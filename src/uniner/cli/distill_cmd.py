@@ -200,6 +200,15 @@ NNegatives = Annotated[
 ]
 
 
+def _shard_engine(engine: str):  # type: ignore[no-untyped-def]
+    """The engine that annotates passage shards off this process (None: in this process)."""
+    if engine != "ray":
+        return None
+    from uniner.scale.ray_distill import annotate_on_ray
+
+    return annotate_on_ray
+
+
 @app.command("distill")
 def distill(
     inputs: Inputs = None,
@@ -247,7 +256,10 @@ def distill(
     try:
         settings = load_settings(config, options)
         result = run(
-            settings, log=lambda line: typer.echo(line, err=True), progress=_Bar(settings.pricing)
+            settings,
+            log=lambda line: typer.echo(line, err=True),
+            progress=_Bar(settings.pricing),
+            shard_engine=_shard_engine(settings.engine),
         )
     except DistillSettingsError as exc:
         raise UserError(str(exc), USAGE) from None

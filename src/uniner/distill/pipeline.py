@@ -35,6 +35,9 @@ STORE = "store.sqlite"
 INSTRUCT = "instruct.json"
 
 Log = Callable[[str], None]
+#: Annotates passage shards elsewhere: (passages, settings, make_teacher, template, out,
+#: on_progress) -> the run's stats (``uniner.scale.ray_distill.annotate_on_ray``).
+ShardEngine = Callable[..., RunStats]
 
 
 class Progress(Protocol):
@@ -82,9 +85,12 @@ def run(
     log: Log | None = None,
     progress: Progress | None = None,
     clock: Callable[[], float] = time.monotonic,
+    shard_engine: ShardEngine | None = None,
 ) -> DistillResult:
     """The whole pipeline (see the module docstring); ``report_only`` rebuilds the report from
-    what ``settings.out`` holds and asks nothing."""
+    what ``settings.out`` holds and asks nothing. ``shard_engine`` annotates passage shards
+    elsewhere (``engine = "ray"``: ``uniner.scale.ray_distill.annotate_on_ray``, which the CLI
+    passes; this layer never imports the layers above it)."""
     say = log or logging.getLogger(__name__).info
     if settings.out is None:
         raise DistillSettingsError("out", "out: an output folder is required (--out)")
@@ -92,7 +98,9 @@ def run(
     out_dir.mkdir(parents=True, exist_ok=True)
     info = None
     if not settings.report_only:
-        info = annotate_corpus(settings, out_dir, say, progress or NoProgress(), clock)
+        info = annotate_corpus(
+            settings, out_dir, say, progress or NoProgress(), clock, shard_engine
+        )
     ann = out_dir / ANNOTATIONS
     if not ann.exists():
         raise DistillSettingsError(
@@ -112,6 +120,7 @@ def annotate_corpus(
     log: Log,
     progress: Progress,
     clock: Callable[[], float] = time.monotonic,
+    shard_engine: ShardEngine | None = None,
 ) -> dict[str, Any]:
     """Corpus -> passages -> the teacher's annotations; the run's counts for the report."""
     if not settings.inputs:
@@ -129,7 +138,9 @@ def annotate_corpus(
     )
     progress.start(len(passages))
     try:
-        stats, endpoints = annotate(settings, passages, teacher, template, out_dir, progress)
+        stats, endpoints = annotate(
+            settings, passages, teacher, template, out_dir, progress, shard_engine
+        )
     finally:
         progress.close()
     info: dict[str, Any] = {
@@ -215,16 +226,19 @@ def annotate(
     template: PromptTemplate,
     out_dir: Path,
     progress: Progress,
+    shard_engine: ShardEngine | None = None,
 ) -> tuple[RunStats, dict[str, Any]]:
     """Every passage through the teacher, in this process or (``engine="ray"``) as shards on
     Ray; the stats and the teacher pool's per-endpoint report (empty when there is none)."""
     if settings.engine == "ray":  # the same runner, per shard of passages, on Ray
-        from uniner.scale.ray_distill import annotate_on_ray
-
+        if shard_engine is None:
+            raise DistillSettingsError(
+                "engine",
+                "engine: 'ray' needs run(..., shard_engine=uniner.scale.ray_distill."
+                "annotate_on_ray) (the CLI passes it)",
+            )
         asyncio.run(teacher.aclose())  # each shard task makes its own teacher
-        stats = annotate_on_ray(
-            passages, settings, make_teacher, template, out_dir, progress.update
-        )
+        stats = shard_engine(passages, settings, make_teacher, template, out_dir, progress.update)
         return stats, {}
     return asyncio.run(_annotate_here(settings, passages, teacher, template, out_dir, progress))
 

@@ -18,21 +18,25 @@ import dataclasses
 import json
 import logging
 import math
-import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from uniner.data.hierarchy import TypeHierarchy
 from uniner.data.sources import load_sources
 from uniner.data.types import Example
 from uniner.students.span.backbones import load_encoder, load_tokenizer
+from uniner.students.span.checkpoints import (
+    TrainState,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from uniner.students.span.config import (
     RunConfig,
     SpanModelConfig,
@@ -60,21 +64,7 @@ from uniner.students.span.selfdistill_train import SoftTargets
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS = "checkpoints"
 EvalFn = Callable[[Any], dict]
-
-
-@dataclass
-class TrainState:
-    step: int = 0
-    epoch: int = 0
-    batch_in_epoch: int = 0
-    elapsed: float = 0.0
-    best_f1: float | None = None
-    best_step: int | None = None
-    losses: list[tuple[int, float]] = field(default_factory=list)
-    pending: list[float] = field(default_factory=list)  # losses since the last log entry
-    evals: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -177,66 +167,87 @@ def lr_factor(step: int, elapsed: float, tcfg: TrainConfig) -> float:
     return max(f, 0.0)
 
 
-def _trainable(model: SpanModel) -> dict[str, torch.Tensor]:
-    return {
-        n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad
-    }
+@dataclass
+class _TrainData:
+    """The training pieces and how each batch asks them (gold or a teacher's stored scores)."""
+
+    items: list[Any]
+    stats: dict[str, Any]
+    hierarchy: TypeHierarchy | None
+    sampler: Any
+    soft: SoftTargets | None
 
 
-def save_checkpoint(
-    output_dir: Path,
-    model: SpanModel,
-    optimizer: torch.optim.Optimizer,
-    state: TrainState,
-    keep: int,
-) -> Path:
-    """``checkpoints/step-XXXXXXXX/``: trainable weights, optimizer, RNG and trainer state."""
-    root = output_dir / CHECKPOINTS
-    final = root / f"step-{state.step:08d}"
-    tmp = root / f".tmp-{state.step:08d}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_file(_trainable(model), str(tmp / "trainable.safetensors"))
-    rng = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state()
-    save_file(rng, str(tmp / "rng.safetensors"))
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    (tmp / "trainer_state.json").write_text(json.dumps(dataclasses.asdict(state), indent=1))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    for old in sorted(root.glob("step-*"))[:-keep] if keep > 0 else []:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
-
-
-def latest_checkpoint(output_dir: Path) -> Path | None:
-    found = sorted((output_dir / CHECKPOINTS).glob("step-*"))
-    return found[-1] if found else None
-
-
-def load_checkpoint(path: Path, model: SpanModel, optimizer: torch.optim.Optimizer) -> TrainState:
-    """Restore a checkpoint written by :func:`save_checkpoint` (our own files only)."""
-    weights = load_file(str(path / "trainable.safetensors"))
-    expected = set(_trainable(model))
-    if set(weights) != expected:
-        raise ValueError(
-            f"checkpoint {path} does not match the model: "
-            f"missing {sorted(expected - set(weights))[:5]}, "
-            f"extra {sorted(set(weights) - expected)[:5]}"
-        )
-    model.load_state_dict(weights, strict=False)  # copies onto the model's device
-    # load_state_dict moves the moments onto the parameters' device itself
-    optimizer.load_state_dict(
-        torch.load(path / "optimizer.pt", weights_only=True, map_location="cpu")
+def _prepare_data(
+    run: RunConfig, train_examples: Sequence[Example], featurizer: Featurizer, out: Path
+) -> _TrainData:
+    """Cut the examples into pieces (or read a teacher's scores) and build the label sampler."""
+    mcfg, dcfg, tcfg = run.model, run.data, run.train
+    prefix_budget = 1 + dcfg.max_labels * (mcfg.max_label_tokens + 1)
+    max_tokens = max(mcfg.max_length - prefix_budget - 1, mcfg.max_word_tokens)
+    soft = SoftTargets.load(dcfg, featurizer, mcfg, max_tokens) if dcfg.teacher_scores else None
+    items, stats = (soft.items, soft.stats) if soft else prepare_items(
+        train_examples, featurizer, dcfg.max_words, mcfg.max_width, max_tokens,
+        0.0 if dcfg.negatives == "none" else dcfg.keep_empty,  # nothing to ask an empty piece
+        tcfg.seed, dcfg.informal,
+    )  # fmt: skip
+    if not items:
+        raise ValueError("no training pieces: the training set is empty or has no words")
+    log.info("training pieces: %s", stats)
+    hierarchy = resolve_hierarchy(
+        dcfg.hierarchy, train_examples, dcfg.hierarchy_min_support, dcfg.hierarchy_min_share
     )
-    rng = load_file(str(path / "rng.safetensors"))
-    torch.set_rng_state(rng["torch"])
-    if "cuda" in rng and torch.cuda.is_available():
-        torch.cuda.set_rng_state(rng["cuda"])
-    raw = json.loads((path / "trainer_state.json").read_text())
-    raw["losses"] = [tuple(x) for x in raw.get("losses", [])]
-    return TrainState(**raw)
+    if hierarchy is not None:
+        (out / "hierarchy.json").write_text(hierarchy.to_json(), encoding="utf-8")
+        log.info("type hierarchy: %d edges", len(hierarchy))
+    sampler = soft.sampler(dcfg) if soft else LabelSampler(
+        label_frequencies(items), dcfg.min_labels, dcfg.max_labels, dcfg.min_negatives,
+        closed_sets=dcfg.closed_label_sets, few_share=dcfg.few_labels,
+        few_max=dcfg.few_labels_max, hierarchy=hierarchy, hard_share=dcfg.hard_negative_share,
+        negatives=dcfg.negatives,
+    )  # fmt: skip
+    return _TrainData(items, stats, hierarchy, sampler, soft)
+
+
+def _start_state(
+    run: RunConfig, model: SpanModel, optimizer: torch.optim.Optimizer, out: Path, resume: bool
+) -> TrainState:
+    """A resumed run's state from its latest checkpoint, or a fresh one (``init_from``)."""
+    ckpt = latest_checkpoint(out) if resume else None
+    if ckpt is not None:
+        state = load_checkpoint(ckpt, model, optimizer)
+        log.info("resumed from %s at step %d", ckpt, state.step)
+        return state
+    if run.train.init_from:
+        init_weights(model, run.train.init_from, run.model)
+        log.info("weights initialised from %s", run.train.init_from)
+    return TrainState()
+
+
+def _budget_spent(state: TrainState, tcfg: Any, stop_at_step: int | None = None) -> bool:
+    """Whether the run's step or time budget (or this call's ``stop_at_step``) is reached."""
+    if tcfg.max_steps is not None and state.step >= tcfg.max_steps:
+        return True
+    if tcfg.max_seconds is not None and state.elapsed >= tcfg.max_seconds:
+        return True
+    return stop_at_step is not None and state.step >= stop_at_step
+
+
+def _plan_for(state: TrainState, plan: list[Any], data: _TrainData, tcfg: Any) -> list[Any]:
+    """The current epoch's batches: ``plan``, or the next epoch's once it is used up."""
+    if state.batch_in_epoch < len(plan):
+        return plan
+    state.epoch += 1
+    state.batch_in_epoch = 0
+    return epoch_plan(data.items, data.sampler, tcfg.batch_size, tcfg.seed, state.epoch)
+
+
+def _record_loss(state: TrainState, loss: float, every: int) -> None:
+    """Keep the loss for the mean logged every ``every`` steps."""
+    state.pending.append(loss)
+    if state.step % every == 0:
+        state.losses.append((state.step, sum(state.pending) / len(state.pending)))
+        state.pending = []
 
 
 def train(
@@ -262,106 +273,71 @@ def train(
     (out / "run.toml").write_text(dump_run_config(run), encoding="utf-8")
     if tcfg.threads:
         torch.set_num_threads(tcfg.threads)
-
-    device = resolve_device(tcfg.device)
     model, tokenizer = build_model(mcfg, tcfg.seed)
-    model.to(device)
+    model.to(resolve_device(tcfg.device))
     featurizer = Featurizer(tokenizer, mcfg.max_word_tokens, mcfg.max_label_tokens)
-    prefix_budget = 1 + dcfg.max_labels * (mcfg.max_label_tokens + 1)
-    max_tokens = max(mcfg.max_length - prefix_budget - 1, mcfg.max_word_tokens)
-    soft = SoftTargets.load(dcfg, featurizer, mcfg, max_tokens) if dcfg.teacher_scores else None
-    items, stats = (soft.items, soft.stats) if soft else prepare_items(
-        train_examples, featurizer, dcfg.max_words, mcfg.max_width, max_tokens,
-        0.0 if dcfg.negatives == "none" else dcfg.keep_empty,  # nothing to ask an empty piece
-        tcfg.seed, dcfg.informal,
-    )  # fmt: skip
-    if not items:
-        raise ValueError("no training pieces: the training set is empty or has no words")
-    log.info("training pieces: %s", stats)
-    hierarchy = resolve_hierarchy(
-        dcfg.hierarchy, train_examples, dcfg.hierarchy_min_support, dcfg.hierarchy_min_share
-    )
-    if hierarchy is not None:
-        (out / "hierarchy.json").write_text(hierarchy.to_json(), encoding="utf-8")
-        log.info("type hierarchy: %d edges", len(hierarchy))
-    sampler = soft.sampler(dcfg) if soft else LabelSampler(
-        label_frequencies(items), dcfg.min_labels, dcfg.max_labels, dcfg.min_negatives,
-        closed_sets=dcfg.closed_label_sets, few_share=dcfg.few_labels,
-        few_max=dcfg.few_labels_max, hierarchy=hierarchy, hard_share=dcfg.hard_negative_share,
-        negatives=dcfg.negatives,
-    )  # fmt: skip
+    data = _prepare_data(run, train_examples, featurizer, out)
     optimizer = make_optimizer(model, tcfg)
-    state = TrainState()
-    ckpt = latest_checkpoint(out) if resume else None
-    if ckpt is not None:
-        state = load_checkpoint(ckpt, model, optimizer)
-        log.info("resumed from %s at step %d", ckpt, state.step)
-    elif tcfg.init_from:
-        init_weights(model, tcfg.init_from, mcfg)
-        log.info("weights initialised from %s", tcfg.init_from)
+    state = _start_state(run, model, optimizer, out, resume)
     decoding = inherited_decoding(tcfg.init_from)
-
     if eval_fn is None and dev_examples:
         eval_fn = _default_eval(dev_examples, dcfg.dev_labels, tcfg.eval_threshold)
 
     model.train()
     t0 = clock() - state.elapsed
-    total = tcfg.max_steps
-    bar = tqdm(total=total, initial=state.step, disable=not progress, unit="step", smoothing=0.1)
+    bar = tqdm(total=tcfg.max_steps, initial=state.step, disable=not progress, unit="step")
+    bar.smoothing = 0.1
     running: float | None = None
-    plan = epoch_plan(items, sampler, tcfg.batch_size, tcfg.seed, state.epoch)
-
-    def done() -> bool:
-        if tcfg.max_steps is not None and state.step >= tcfg.max_steps:
-            return True
-        if tcfg.max_seconds is not None and state.elapsed >= tcfg.max_seconds:
-            return True
-        return stop_at_step is not None and state.step >= stop_at_step
-
-    while not done():
-        if state.batch_in_epoch >= len(plan):
-            state.epoch += 1
-            state.batch_in_epoch = 0
-            plan = epoch_plan(items, sampler, tcfg.batch_size, tcfg.seed, state.epoch)
-        entries = plan[state.batch_in_epoch]
+    plan = epoch_plan(data.items, data.sampler, tcfg.batch_size, tcfg.seed, state.epoch)
+    while not _budget_spent(state, tcfg, stop_at_step):
+        plan = _plan_for(state, plan, data, tcfg)
         loss = _step(
-            model, optimizer, featurizer, items, entries, mcfg, tcfg, state, dcfg.lowercase,
-            hierarchy, soft,
+            model, optimizer, featurizer, data.items, plan[state.batch_in_epoch], mcfg, tcfg,
+            state, dcfg.lowercase, data.hierarchy, data.soft,
         )  # fmt: skip
-        state.step += 1
-        state.batch_in_epoch += 1
+        state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
         state.elapsed = clock() - t0
         running = loss if running is None else 0.98 * running + 0.02 * loss
-        state.pending.append(loss)
-        if state.step % tcfg.log_every == 0:
-            state.losses.append((state.step, sum(state.pending) / len(state.pending)))
-            state.pending = []
+        _record_loss(state, loss, tcfg.log_every)
         bar.update(1)
         bar.set_postfix(loss=f"{running:.4f}", ep=state.epoch, t=f"{state.elapsed:.0f}s")
         if eval_fn is not None and tcfg.eval_every and state.step % tcfg.eval_every == 0:
             _evaluate(eval_fn, model, tokenizer, state, out, tcfg, decoding)
-        if tcfg.checkpoint_every and state.step % tcfg.checkpoint_every == 0 and not done():
+        spent = _budget_spent(state, tcfg, stop_at_step)
+        if tcfg.checkpoint_every and state.step % tcfg.checkpoint_every == 0 and not spent:
             save_checkpoint(out, model, optimizer, state, tcfg.keep_checkpoints)
     bar.close()
-    finished = (tcfg.max_steps is not None and state.step >= tcfg.max_steps) or (
-        tcfg.max_seconds is not None and state.elapsed >= tcfg.max_seconds
-    )
-    if (
-        eval_fn is not None
-        and finished
-        and (not state.evals or state.evals[-1]["step"] != state.step)
-    ):
+    epochs = state.epoch + state.batch_in_epoch / max(len(plan), 1)
+    _finish(run, model, optimizer, tokenizer, state, eval_fn, decoding, data.stats, epochs)
+    return TrainResult(state, model, tokenizer, data.stats, out)
+
+
+def _finish(
+    run: RunConfig,
+    model: SpanModel,
+    optimizer: torch.optim.Optimizer,
+    tokenizer: Any,
+    state: TrainState,
+    eval_fn: EvalFn | None,
+    decoding: dict[str, Any],
+    stats: dict[str, Any],
+    epochs: float,
+) -> None:
+    """Checkpoint; a run whose budget is spent is also evaluated once more and saved."""
+    tcfg = run.train
+    out = Path(tcfg.output_dir)
+    finished = _budget_spent(state, tcfg)
+    last_eval = state.evals[-1]["step"] if state.evals else None
+    if eval_fn is not None and finished and last_eval != state.step:
         _evaluate(eval_fn, model, tokenizer, state, out, tcfg, decoding)
     save_checkpoint(out, model, optimizer, state, tcfg.keep_checkpoints)
     if finished:
         from uniner.students.span.io import save_model
 
-        epochs = state.epoch + state.batch_in_epoch / max(len(plan), 1)
         meta = {**decoding, **_meta(run, state, stats, epochs)}
         save_model(model, out / "model", tcfg.save_storage, meta=meta)
     (out / "trainer_state.json").write_text(json.dumps(dataclasses.asdict(state), indent=1))
     model.eval()
-    return TrainResult(state, model, tokenizer, stats, out)
 
 
 def _step(
