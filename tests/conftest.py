@@ -106,12 +106,14 @@ def _need_browser(what: str) -> NoReturn:
     skip_or_fail(f"{what} (apt-get install -y chromium; pip install -e '.[dev]' for playwright)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Headless Chromium from the system (``$UNINER_CHROMIUM`` or PATH) driven by Playwright.
 
     Never ``playwright install``: no browser downloads. Skips when either is missing, unless
-    ``CI`` is set: then the browser tests fail.
+    ``CI`` is set: then the browser tests fail. Module scope: Playwright's sync API keeps an
+    event loop running in the main thread while it is open, and a later test that runs its own
+    loop there (the scripted teacher server) would fail if it stayed open for the session.
     """
     try:
         from playwright.sync_api import sync_playwright
