@@ -74,22 +74,9 @@ def test_without_micro_batching_every_request_is_its_own_call():
     assert sizes == [1] * 12
 
 
-class GatedExtractor(CapitalsExtractor):
-    """Holds the model call until the test opens the gate: "busy" without any timing."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-
-    def extract_batch(self, texts, labels, **kw):  # type: ignore[no-untyped-def]
-        self.started.set()
-        assert self.gate.wait(120), "the test never opened the gate"
-        return super().extract_batch(texts, labels, **kw)
-
-
 def test_event_loop_stays_free_while_the_model_works():
     """/health answers while the only worker is held inside a model call (no clock involved)."""
-    ext = GatedExtractor()
+    ext = CapitalsExtractor(gate=threading.Event())
     with ServerThread(ext, ServeSettings(request_timeout_s=300)) as srv:
         done: list = []
         t = threading.Thread(

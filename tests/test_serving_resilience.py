@@ -102,23 +102,10 @@ def test_a_request_whose_deadline_passed_in_the_queue_never_runs() -> None:
     assert len(ext.calls) < 4  # the later ones expired while waiting
 
 
-class _Gated(CapitalsExtractor):
-    """Holds the model call until the test opens the gate: "busy" without any timing."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-
-    def extract_batch(self, texts, labels, **kw):  # type: ignore[no-untyped-def]
-        self.started.set()
-        assert self.gate.wait(120), "the test never opened the gate"
-        return super().extract_batch(texts, labels, **kw)
-
-
 def test_over_budget_gets_503_with_retry_after_and_a_costly_request_413() -> None:
     """One request holds the worker (on a gate, not a clock); two more of the same cost find
     the queue's budget spent and get 503, never reaching the model."""
-    ext = _Gated()
+    ext = CapitalsExtractor(gate=threading.Event())
     s = ServeSettings(max_request_cost=1_000, max_queue_cost=1_000, request_timeout_s=300)
     text = "Ann " * 200  # cost (800 + 64) * 9 // 8 = 972
     payload = {"text": text, "labels": ["p"]}

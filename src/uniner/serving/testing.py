@@ -29,14 +29,23 @@ class CapitalsExtractor:
     """Labels every capitalised word with the first label; records each call's batch size.
 
     ``delay_s`` makes each call slow (to hold the worker busy), in steps of ``step_s`` with the
-    deadline checked between them as a real extractor does; ``fail`` makes it raise.
+    deadline checked between them as a real extractor does; ``fail`` makes it raise. ``gate``
+    holds every call until the test sets it ("busy" without any timing; ``started`` says a
+    call is inside).
     """
 
     name = "capitals-test"
     threshold = 0.5
 
-    def __init__(self, delay_s: float = 0.0, fail: bool = False, step_s: float = 0.05):
+    def __init__(
+        self,
+        delay_s: float = 0.0,
+        fail: bool = False,
+        step_s: float = 0.05,
+        gate: threading.Event | None = None,
+    ):
         self.delay_s = delay_s
+        self.gate = gate
         self.step_s = step_s
         self.fail = fail
         self.calls: list[int] = []
@@ -58,6 +67,8 @@ class CapitalsExtractor:
             self.calls.append(len(texts))
             self.threads.add(threading.current_thread().name)
         self.started.set()
+        if self.gate is not None and not self.gate.wait(120):
+            raise RuntimeError("the test never opened the gate")
         end = time.monotonic() + self.delay_s
         while time.monotonic() < end:
             check(deadline, "between steps")
