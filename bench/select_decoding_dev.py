@@ -25,6 +25,7 @@ Writes ``selection.json`` and ``selection.md`` (best policy per padding, by shap
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 from collections.abc import Callable, Sequence
@@ -60,8 +61,9 @@ class Policy:
         return DecodingConfig(threshold=self.many, **few, **cal)
 
     def threshold_for(self, n_types: int) -> float:
-        """The least model score kept in a call of ``n_types`` types."""
-        return self.decoding().raw_threshold(n_types)
+        """The least model score kept in a call of ``n_types`` types (asked once per text per
+        policy: the decoding is made, and validated, once per policy)."""
+        return _decoding_of(self).raw_threshold(n_types)
 
     def label(self) -> str:
         if self.slope:
@@ -98,6 +100,11 @@ class SweepExtractor:
             limit = self.policy(len(key[1]))
             out.append(SimpleNamespace(entities=[e for e in self.cache[key] if e.score >= limit]))
         return out
+
+
+@functools.cache
+def _decoding_of(policy: Policy) -> DecodingConfig:
+    return policy.decoding()
 
 
 def policies(floor: float) -> list[Policy]:
