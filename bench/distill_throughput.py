@@ -2,7 +2,7 @@
 
     python bench/distill_throughput.py [--latency 0.2] [--levels 1 8 32] [--seconds 5]
 
-Starts the scripted server (``python -m uniner.distill.mockserver``) as a separate process, so
+Starts the scripted server (``tests/doubles/teacher_server.py``) as a separate process, so
 server work does not share this process's interpreter, with every answer delayed by
 ``--latency``; then runs the real pipeline (HTTP client, store commits, parsing, filtering,
 alignment, output appends) at each concurrency level over enough passages for about
@@ -25,11 +25,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from uniner.distill.mockserver import tuples_answer
 from uniner.distill.prompts import get_template
 from uniner.distill.runner import Passage, run_distillation
 from uniner.distill.store import Store
 from uniner.distill.teachers.openai import OpenAITeacher
+
+ROOT = Path(__file__).resolve().parents[1]
+TEACHER_SERVER = ROOT / "tests" / "doubles" / "teacher_server.py"  # a test double, not in uniner
+sys.path.insert(0, str(ROOT))
+
+from tests.doubles.teacher_server import tuples_answer  # noqa: E402
 
 ANSWER = tuples_answer(
     [("Ada Lovelace", "person"), ("London", "city"), ("Analytical Engine", "machine")]
@@ -45,8 +50,7 @@ def start_server(latency: float, workdir: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "uniner.distill.mockserver",
+            str(TEACHER_SERVER),
             "--script",
             str(script),
             "--port-file",

@@ -8,7 +8,7 @@ latency and error rates, scaled down in time, driven by the real multi-endpoint 
    chat tokenizer (SmolLM2's; Llama-3's larger vocabulary gives somewhat fewer), and the answer
    the teacher would give (the passage's (mention, type) pairs in the prompt's output format).
 2. ``--endpoints`` scripted OpenAI-compatible servers, each its own process
-   (``python -m uniner.distill.mockserver``). A request's latency is a vLLM endpoint's at
+   (``tests/doubles/teacher_server.py``). A request's latency is a vLLM endpoint's at
    ``REAL["concurrency"]`` requests in flight: time to first token plus the answer's tokens at
    the per-sequence decode rate that the published per-GPU output rate implies, times a
    lognormal jitter, all divided by ``--scale`` (timeouts, Retry-After and probe backoff too).
@@ -49,7 +49,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scale_plan import OUTPUT_TOKENS_PER_S, plan_table, project
-from uniner.distill.mockserver import sha, tuples_answer
 from uniner.distill.prompts import get_template
 from uniner.distill.runner import Passage, run_distillation
 from uniner.distill.store import Store
@@ -57,6 +56,11 @@ from uniner.distill.teachers.endpoints import parse_endpoints
 from uniner.distill.teachers.pool import TeacherPool
 
 ROOT = Path(__file__).resolve().parents[1]
+TEACHER_SERVER = ROOT / "tests" / "doubles" / "teacher_server.py"  # a test double, not in uniner
+sys.path.insert(0, str(ROOT))
+
+from tests.doubles.teacher_server import sha, tuples_answer  # noqa: E402
+
 OUT_JSON = ROOT / "bench" / "figures" / "scale-sim.json"
 DOC = ROOT / "docs" / "scale.md"
 BEGIN, END = "<!-- scale-sim:begin -->", "<!-- scale-sim:end -->"
@@ -182,7 +186,7 @@ class Server:
     def start(self) -> Server:
         port_file = self.d / f"port{self.index}"
         port_file.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "uniner.distill.mockserver", "--script", str(self.script)]
+        cmd = [sys.executable, str(TEACHER_SERVER), "--script", str(self.script)]
         cmd += ["--port-file", str(port_file), "--port", str(self.port or 0)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         deadline = time.time() + 60

@@ -79,7 +79,7 @@ def bench_script():
 @pytest.fixture(scope="session")
 def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random-init BERT folder (model + WordPiece tokenizer), shared by the span tests."""
-    from uniner.students.span.testing import make_tiny_backbone
+    from tests.doubles.span import make_tiny_backbone
 
     return make_tiny_backbone(tmp_path_factory.mktemp("tiny-backbone"))
 

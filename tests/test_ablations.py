@@ -195,7 +195,7 @@ def test_definition_labels_of_the_shared_file(shared_data: Path) -> None:
 
 
 def _tiny_ablation(tmp: Path, backbone: Path) -> Path:
-    from uniner.students.span.testing import toy_examples
+    from tests.doubles.span import toy_examples
 
     data = tmp / "train.jsonl"
     data.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in toy_examples(24)))
@@ -375,8 +375,8 @@ class _SaysNothing:
 def test_a_generative_ablation_trains_each_arm_on_the_cpu_when_allowed(
     tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from uniner.students.generative.testing import make_tiny_causal_lm
-    from uniner.students.span.testing import toy_examples
+    from tests.doubles.generative import make_tiny_causal_lm
+    from tests.doubles.span import toy_examples
 
     lm = make_tiny_causal_lm(tmp_path / "lm")
     data = tmp_path / "train.jsonl"

@@ -158,6 +158,20 @@ def test_lower_layers_never_import_upper_ones(edges: list[tuple[str, str, str]])
     assert bad == []
 
 
+def test_no_test_doubles_in_the_package():
+    """Test doubles live in ``tests/doubles`` (issue 26): the installed package holds no
+    ``testing``/``mockserver`` module and imports nothing from the test tree."""
+    named = [p for p in PACKAGE.rglob("*.py") if p.stem in ("testing", "mockserver")]
+    assert named == []
+    from_tests = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}: {module}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for line, module in _imports(path)
+        if module.split(".")[0] in ("tests", "conftest", "doubles")
+    ]
+    assert from_tests == []
+
+
 def test_a_violation_would_be_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A data module importing the benchmark (as data/sources.py did before issue 26) fails."""
     fake = tmp_path / "uniner"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.doubles.span import FirstWordScorer, tiny_span_parts
 from uniner.inference import DecodingConfig, DecodingError
-from uniner.students.span.testing import FirstWordScorer, tiny_span_parts
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from tests.doubles.span import toy_examples
 from uniner.benchmark.devsuite import (
     DEV_SUITE,
     PILE_NER_HELDOUT,
@@ -31,7 +32,6 @@ from uniner.benchmark.devsuite import (
 from uniner.benchmark.registry import get, suite
 from uniner.cli import _register, app
 from uniner.data.sources import PILE_NER_HELDOUT_PERCENT, pile_ner_examples
-from uniner.students.span.testing import toy_examples
 
 LABELS = ("person", "city", "date")
 

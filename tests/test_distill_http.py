@@ -17,7 +17,7 @@ from collections import Counter
 
 import pytest
 
-from uniner.distill.mockserver import ScriptedServer, sha, tuples_answer
+from tests.doubles.teacher_server import ScriptedServer, sha, tuples_answer
 from uniner.distill.output import AnnotationWriter, read_annotations
 from uniner.distill.prompts import get_template
 from uniner.distill.runner import Passage, run_distillation

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from tests.doubles.span import make_tiny_backbone
 from uniner import load
 from uniner.cli import _register, app
 from uniner.cli.extract_cmd import highlight, read_inputs
@@ -25,7 +26,6 @@ from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import SpanModelConfig
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.model import SpanModel
-from uniner.students.span.testing import make_tiny_backbone
 
 TEXT = "Alice Smith lives in Paris ."
 

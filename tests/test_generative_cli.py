@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.doubles.generative import make_tiny_causal_lm
 from uniner.cli import _register, app
 from uniner.cli.train_cmd import config_kind
-from uniner.students.generative.testing import make_tiny_causal_lm
 
 
 def _record(text: str, qas: list[tuple[str, str]]) -> dict:

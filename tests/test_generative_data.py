@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from tests.doubles.generative import make_tiny_tokenizer
 from uniner.data.types import Conversation, Entity, Example, Query
 from uniner.students.generative.data import (
     IGNORE_INDEX,
@@ -20,7 +21,6 @@ from uniner.students.generative.data import (
     word_windows,
 )
 from uniner.students.generative.template import IE_AS_QA
-from uniner.students.generative.testing import make_tiny_tokenizer
 
 TEXT = "Alan Turing was born in London."
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.doubles.generative import make_tiny_causal_lm
 from uniner.models import DEFAULT_MODEL
 from uniner.students.generative.extractor import GenerativeExtractor, is_generative
 from uniner.students.generative.inference import GenerativeEngine, parse_generation
 from uniner.students.generative.template import IE_AS_QA
-from uniner.students.generative.testing import make_tiny_causal_lm
 
 TEXTS = [
     "Alan Turing was born in London.",

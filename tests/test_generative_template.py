@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.doubles.generative import make_tiny_tokenizer
 from uniner.students.generative.template import (
     IE_AS_QA,
     IE_AS_QA_PARAGRAPH,
     get_template,
     template_for_model,
 )
-from uniner.students.generative.testing import make_tiny_tokenizer
 
 TEXT = "Alan Turing was born in London."
 

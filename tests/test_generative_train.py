@@ -10,9 +10,9 @@ import torch
 from safetensors.torch import load_file
 
 from conftest import require
+from tests.doubles.generative import make_tiny_causal_lm
 from uniner.data.types import Conversation, Query
 from uniner.students.generative.config import config_from_dict, load_config
-from uniner.students.generative.testing import make_tiny_causal_lm
 from uniner.students.generative.train import train
 
 CONVS = [

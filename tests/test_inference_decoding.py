@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.doubles.span import FirstWordScorer, tiny_span_parts
 from uniner.inference import Deadline, DeadlineExceeded, DecodingConfig, DecodingError
 from uniner.models import DEFAULT_MODEL, MODELS_DIR
 from uniner.students.span.extractor import SpanExtractor
-from uniner.students.span.testing import FirstWordScorer, tiny_span_parts
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

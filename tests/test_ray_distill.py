@@ -19,8 +19,8 @@ from conftest import require
 
 require("ray", "ray")
 
+from tests.doubles.teacher_server import ScriptedServer, sha, tuples_answer  # noqa: E402
 from uniner.cli import _register, app  # noqa: E402
-from uniner.distill.mockserver import ScriptedServer, sha, tuples_answer  # noqa: E402
 from uniner.distill.prompts import get_template  # noqa: E402
 from uniner.distill.runner import Passage, run_distillation  # noqa: E402
 from uniner.distill.store import Store  # noqa: E402

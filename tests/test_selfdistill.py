@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.doubles.span import TOY_CITIES, tiny_span_parts, toy_examples
 from uniner.data.types import Example
 from uniner.students.span.config import DataConfig, RunConfig, SpanModelConfig, TrainConfig
 from uniner.students.span.extractor import SpanExtractor
@@ -31,7 +32,6 @@ from uniner.students.span.selfdistill_store import (
     read_manifest,
     read_store,
 )
-from uniner.students.span.testing import TOY_CITIES, tiny_span_parts, toy_examples
 
 FREQ = Counter({"person": 10, "city": 8, "date": 5, "number": 4, "type": 4, "weather": 4})
 SETTINGS = PoolSettings(extra_types=2, floor=0.01, keep_empty=1.0, shard_pieces=4)
@@ -221,7 +221,7 @@ def test_student_learns_soft_targets_and_extracts(tmp_path: Path, backbone: Path
     """A teacher set by hand (0.7 for every asked label on each piece's first word, nothing
     elsewhere; a random teacher gives ~sigmoid(bias) everywhere, which the student matches
     at its start): the student's distance to it must shrink, and the student loads and runs."""
-    from uniner.students.span.testing import FirstWordScorer
+    from tests.doubles.span import FirstWordScorer
     from uniner.students.span.train import build_model, train
 
     model, tok = tiny_span_parts(tmp_path / "teacher")

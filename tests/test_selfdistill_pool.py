@@ -56,11 +56,11 @@ def test_unknown_or_zero_shot_source_is_refused(shared_data: Path) -> None:
 def test_cli_scores_a_small_pool(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tests.doubles.span import tiny_span_parts
     from uniner.cli import _register, app
     from uniner.data.splits import load_split
     from uniner.students.span.io import save_model
     from uniner.students.span.selfdistill import fold_text
-    from uniner.students.span.testing import tiny_span_parts
 
     first = load_split(get("Ex-PTM"), "train", shared_data).examples[0].text
     # the dev-suite texts the CLI leaves out (the real ones are checked above)

@@ -15,10 +15,10 @@ httpx = require("httpx", "dev")
 require("fastapi", "serve")
 require("uvicorn", "serve")
 
+from tests.doubles.serving import shared_model  # noqa: E402
 from uniner.models import DEFAULT_MODEL  # noqa: E402
 from uniner.serving.server import ServerThread  # noqa: E402
 from uniner.serving.settings import ServeSettings  # noqa: E402
-from uniner.serving.testing import shared_model  # noqa: E402
 
 LIMITS = ServeSettings(
     max_text_chars=300,

@@ -17,9 +17,9 @@ httpx = require("httpx", "dev")
 require("fastapi", "serve")
 require("uvicorn", "serve")
 
+from tests.doubles.serving import CapitalsExtractor, shared_model  # noqa: E402
 from uniner.serving.server import ServerThread  # noqa: E402
 from uniner.serving.settings import ServeSettings  # noqa: E402
-from uniner.serving.testing import CapitalsExtractor, shared_model  # noqa: E402
 
 ANN = {"text": "Ann", "labels": ["p"]}
 NAMES = [f"Name{chr(97 + i % 26)}x{'y' * (i // 26)}" for i in range(40)]

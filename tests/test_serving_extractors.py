@@ -15,12 +15,12 @@ httpx = require("httpx", "dev")
 require("fastapi", "serve")
 require("uvicorn", "serve")
 
+from tests.doubles.generative import make_tiny_causal_lm  # noqa: E402
 from uniner.baselines.gazetteer import Gazetteer  # noqa: E402
 from uniner.inference import Deadline, DeadlineExceeded, Extractor  # noqa: E402
 from uniner.serving.server import ServerThread  # noqa: E402
 from uniner.serving.settings import ServeSettings  # noqa: E402
 from uniner.students.generative.extractor import GenerativeExtractor  # noqa: E402
-from uniner.students.generative.testing import make_tiny_causal_lm  # noqa: E402
 
 TEXTS = ["Alan Turing was born in London.", "Ada Lovelace met Charles Babbage in London."]
 OPTIONS = [{}, {"threshold": 0.3, "flat": False, "multi_label": True}]

@@ -25,11 +25,12 @@ httpx = require("httpx", "dev")
 require("fastapi", "serve")
 require("uvicorn", "serve")
 
+from tests.doubles import child_env  # noqa: E402
+from tests.doubles.serving import CapitalsExtractor  # noqa: E402
+from tests.doubles.span import tiny_span_parts  # noqa: E402
 from uniner.serving.server import ServerThread, free_port  # noqa: E402
 from uniner.serving.settings import ServeSettings  # noqa: E402
-from uniner.serving.testing import CapitalsExtractor  # noqa: E402
 from uniner.students.span.extractor import SpanExtractor  # noqa: E402
-from uniner.students.span.testing import tiny_span_parts  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -271,7 +272,7 @@ SERVER_SCRIPT = textwrap.dedent(
     import sys
     from uniner.serving.server import serve
     from uniner.serving.settings import ServeSettings
-    from uniner.serving.testing import CapitalsExtractor
+    from tests.doubles.serving import CapitalsExtractor
 
     # one model step of 10 minutes that never checks its deadline: the worst case for shutdown
     ext = CapitalsExtractor(delay_s=600, step_s=600)
@@ -289,7 +290,8 @@ def test_a_signal_exits_after_the_graceful_timeout_with_a_request_in_flight(
     script = tmp_path / "serve.py"
     script.write_text(SERVER_SCRIPT, encoding="utf-8")
     log = (tmp_path / "server.log").open("w+")
-    proc = subprocess.Popen([sys.executable, str(script), str(port)], stdout=log, stderr=log)
+    cmd = [sys.executable, str(script), str(port)]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=child_env())
     url = f"http://127.0.0.1:{port}"
     try:
         poll(lambda: _health(url, proc) is not None, timeout=120)

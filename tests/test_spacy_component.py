@@ -227,8 +227,8 @@ def test_gazetteer_baseline_in_a_pipeline():
 
 
 def test_generative_student_in_a_pipeline(tmp_path, one_torch_thread):
+    from tests.doubles.generative import make_tiny_causal_lm
     from uniner.students.generative.extractor import GenerativeExtractor
-    from uniner.students.generative.testing import make_tiny_causal_lm
 
     ext = GenerativeExtractor(str(make_tiny_causal_lm(tmp_path / "lm", seed=3)), max_new_tokens=6)
     nlp, comp = component(ext, labels=["person", "city"], mode="nested", multi_label=True)

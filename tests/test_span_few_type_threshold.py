@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import require
+from tests.doubles.span import FirstWordScorer, tiny_span_parts
 from uniner.cli import _register, app
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.release import release
-from uniner.students.span.testing import FirstWordScorer, tiny_span_parts
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

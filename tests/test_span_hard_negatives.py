@@ -13,6 +13,7 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from tests.doubles.span import TOY_PEOPLE, toy_examples
 from uniner.data.hierarchy import Edge, TypeHierarchy
 from uniner.data.types import Entity, Example
 from uniner.students.span.backbones import load_tokenizer
@@ -35,7 +36,6 @@ from uniner.students.span.data import (
     target_labels,
 )
 from uniner.students.span.features import Featurizer
-from uniner.students.span.testing import TOY_PEOPLE, toy_examples
 from uniner.students.span.train import train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

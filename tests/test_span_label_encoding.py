@@ -16,6 +16,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 
+from tests.doubles.span import toy_examples
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import (
     DataConfig,
@@ -26,7 +27,6 @@ from uniner.students.span.config import (
 )
 from uniner.students.span.extractor import SpanExtractor, WorkItem
 from uniner.students.span.model import SpanModel
-from uniner.students.span.testing import toy_examples
 from uniner.students.span.windowing import Window
 
 TEXTS = [

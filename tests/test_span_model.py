@@ -10,6 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 
+from tests.doubles.span import make_tiny_backbone
 from uniner.inference.protocol import Extractor
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import SpanModelConfig
@@ -17,7 +18,6 @@ from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.features import Featurizer
 from uniner.students.span.io import load_model, read_config, save_model
 from uniner.students.span.model import SpanModel
-from uniner.students.span.testing import make_tiny_backbone
 from uniner.students.span.words import SHAPES, lowercased_shape, word_shape, word_spans
 
 TEXTS = [

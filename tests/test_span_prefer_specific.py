@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import require
+from tests.doubles.span import FirstWordScorer, tiny_span_parts
 from uniner.students.span.decoding import Span, decode, prefer_specific
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.release import release
-from uniner.students.span.testing import FirstWordScorer, tiny_span_parts
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

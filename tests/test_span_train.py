@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 
+from tests.doubles.span import toy_examples
 from uniner.data.types import Entity, Example
 from uniner.students.span.backbones import load_tokenizer
 from uniner.students.span.config import (
@@ -33,7 +34,6 @@ from uniner.students.span.data import (
     prepare_items,
 )
 from uniner.students.span.features import Featurizer
-from uniner.students.span.testing import toy_examples
 from uniner.students.span.train import latest_checkpoint, lr_factor, train
 
 REPO = Path(__file__).resolve().parents[1]

@@ -90,11 +90,11 @@ def test_long_document_offsets_map_back_exactly(tmp_path_factory: pytest.TempPat
 
     import torch
 
+    from tests.doubles.span import make_tiny_backbone
     from uniner.students.span.backbones import load_encoder, load_tokenizer
     from uniner.students.span.config import SpanModelConfig
     from uniner.students.span.extractor import SpanExtractor
     from uniner.students.span.model import SpanModel
-    from uniner.students.span.testing import make_tiny_backbone
 
     text, gold = _synthetic_document(400)
     offsets = word_spans(text)

@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
+from tests.doubles.teacher_server import ScriptedServer, sha, tuples_answer
 from uniner.cli import _register, app
-from uniner.distill.mockserver import ScriptedServer, sha, tuples_answer
 from uniner.distill.output import read_annotations
 from uniner.distill.prompts import get_template
 from uniner.distill.runner import Passage, run_distillation

@@ -24,9 +24,9 @@ from uniner.models import DEFAULT_MODEL
 @pytest.fixture(scope="module")
 def server():
     require("fastapi", "serve")
+    from tests.doubles.serving import shared_model
     from uniner.serving.server import ServerThread
     from uniner.serving.settings import ServeSettings
-    from uniner.serving.testing import shared_model
 
     with ServerThread(shared_model(), ServeSettings(max_text_chars=2_000)) as srv:
         yield srv

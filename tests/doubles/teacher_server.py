@@ -17,8 +17,9 @@ Top-level script keys: ``models`` (served ids; other names get a 404 ``model_not
 Every request is appended to a JSON-lines request log (passage hash, attempt number, status),
 flushed per line, so a test can prove what was asked and how often.
 
-Run it standalone: ``python -m uniner.distill.mockserver --script s.json --port 0
---port-file port.txt --log requests.jsonl``.
+Run it standalone from a checkout (a test double, not part of the installed package):
+``python tests/doubles/teacher_server.py --script s.json --port 0 --port-file port.txt
+--log requests.jsonl``.
 """
 
 from __future__ import annotations
