@@ -29,6 +29,7 @@ import torch
 from uniner.data.hierarchy import TypeHierarchy, mine_hierarchy
 from uniner.data.types import Example
 from uniner.students.span.features import EncodedText, Featurizer
+from uniner.students.span.packing import pack_words
 from uniner.students.span.words import lowercased_shape
 
 #: How absent types are drawn as negatives: by frequency (the paper's best), uniformly, or
@@ -214,33 +215,22 @@ def _cuts(
     max_words: int,
     max_tokens: int,
 ) -> list[int]:
-    """Piece boundaries: whole sentences packed greedily up to the limits; a boundary inside a
-    mention is used only when nothing else fits."""
+    """Piece boundaries: whole sentences packed greedily up to the limits (the packing inference
+    windows use, :func:`~uniner.students.span.packing.pack_words`); a boundary inside a mention
+    is used only when nothing else fits."""
     inside = [False] * (n + 1)
     for s, e, _ in spans:
         for b in range(s + 1, e):
             inside[b] = True
-    cuts = [0]
-    start = 0
-    while start < n:
-        limit, used = start, 0
-        while limit < n and limit - start < max_words and used + counts[limit] <= max_tokens:
-            used += counts[limit]
-            limit += 1
-        limit = max(limit, start + 1)
-        if limit >= n:
-            cuts.append(n)
-            break
-        best = None
+
+    def choose_end(start: int, limit: int) -> int:
         for b in range(limit, start, -1):
             if not inside[b] and is_end[b - 1]:
-                best = b
-                break
-        if best is None:
-            best = next((b for b in range(limit, start, -1) if not inside[b]), limit)
-        cuts.append(best)
-        start = best
-    return cuts
+                return b
+        return next((b for b in range(limit, start, -1) if not inside[b]), limit)
+
+    runs = pack_words(counts[:n], max_words, max_tokens, choose_end=choose_end)
+    return [0] + [end for _, end in runs]
 
 
 def label_frequencies(items: Iterable[TrainItem]) -> Counter[str]:

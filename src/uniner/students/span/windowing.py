@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from uniner.students.span.decoding import Span, merge_duplicates
+from uniner.students.span.packing import pack_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,8 @@ def plan_windows(
     """Cover all words with windows of at most ``max_words`` words and ``max_tokens`` tokens.
 
     Consecutive windows share ``overlap`` words (fewer when a token budget forces a short window;
-    every window advances by at least one word). One window when everything fits.
+    every window advances by at least one word). One window when everything fits. The packing
+    is :func:`~uniner.students.span.packing.pack_words`, the one training pieces use.
     """
     n = len(word_offsets)
     if len(token_counts) != n:
@@ -75,20 +77,11 @@ def plan_windows(
         raise ValueError(f"overlap must be in [0, max_words), got {overlap} (max {max_words})")
     if any(c > max_tokens for c in token_counts):
         raise ValueError(f"a word has more than max_tokens={max_tokens} tokens")
-    windows: list[Window] = []
-    start = 0
-    while start < n:
-        end, used = start, 0
-        while end < n and end - start < max_words and used + token_counts[end] <= max_tokens:
-            used += token_counts[end]
-            end += 1
-        windows.append(
-            Window(len(windows), start, end, word_offsets[start][0], word_offsets[end - 1][1])
-        )
-        if end >= n:
-            break
-        start = max(end - overlap, start + 1)
-    return windows
+    runs = pack_words(token_counts, max_words, max_tokens, overlap=overlap)
+    return [
+        Window(i, start, end, word_offsets[start][0], word_offsets[end - 1][1])
+        for i, (start, end) in enumerate(runs)
+    ]
 
 
 def merge_windows(results: Iterable[tuple[Window, Iterable[Span]]]) -> list[Span]:
