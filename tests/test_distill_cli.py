@@ -8,9 +8,17 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tests.doubles.teacher_server import ScriptedServer, script_from_examples, sha, tuples_answer
+from conftest import require
 from uniner.cli import _register, app
 from uniner.data.readers import read_conversations, read_examples
+
+require("tests.doubles.teacher_server", "serve")  # the scripted teacher: FastAPI, uvicorn
+from tests.doubles.teacher_server import (  # noqa: E402
+    ScriptedServer,
+    script_from_examples,
+    sha,
+    tuples_answer,
+)
 
 DOCS = [
     "Marie Curie worked in Paris. She won the Nobel Prize in 1903.",

@@ -17,13 +17,16 @@ from collections import Counter
 
 import pytest
 
-from tests.doubles.teacher_server import ScriptedServer, sha, tuples_answer
+from conftest import require
 from uniner.distill.output import AnnotationWriter, read_annotations
 from uniner.distill.prompts import get_template
 from uniner.distill.runner import Passage, run_distillation
 from uniner.distill.store import Store
 from uniner.distill.teachers import FatalTeacherError
 from uniner.distill.teachers.openai import OpenAITeacher, retry_after_seconds
+
+require("tests.doubles.teacher_server", "serve")  # the scripted teacher: FastAPI, uvicorn
+from tests.doubles.teacher_server import ScriptedServer, sha, tuples_answer  # noqa: E402
 
 KEY = "sk-test-secret-123456"
 TEMPLATE = get_template("pile-ner-type")

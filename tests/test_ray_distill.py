@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from conftest import require
 
 require("ray", "ray")
+require("tests.doubles.teacher_server", "serve")  # the scripted teacher: FastAPI, uvicorn
 
 from tests.doubles.teacher_server import ScriptedServer, sha, tuples_answer  # noqa: E402
 from uniner.cli import _register, app  # noqa: E402

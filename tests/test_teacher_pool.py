@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from tests.doubles.teacher_server import ScriptedServer, sha, tuples_answer
+from conftest import require
 from uniner.cli import _register, app
 from uniner.distill.output import read_annotations
 from uniner.distill.prompts import get_template
@@ -23,6 +23,9 @@ from uniner.distill.store import Store
 from uniner.distill.teachers.endpoints import EndpointConfigError, parse_endpoints
 from uniner.distill.teachers.openai import OpenAITeacher
 from uniner.distill.teachers.pool import TeacherPool
+
+require("tests.doubles.teacher_server", "serve")  # the scripted teacher: FastAPI, uvicorn
+from tests.doubles.teacher_server import ScriptedServer, sha, tuples_answer  # noqa: E402
 
 TEMPLATE = get_template("pile-ner-type")
 N = 24

@@ -9,8 +9,9 @@ section); bench scripts put the repository root on ``sys.path`` first.
 - :mod:`tests.doubles.span`: a tiny BERT backbone, toy examples, ``FirstWordScorer``;
 - :mod:`tests.doubles.generative`: a tiny causal LM and byte-level tokenizer;
 - :mod:`tests.doubles.serving`: the shared default model and ``CapitalsExtractor``;
-- :mod:`tests.doubles.teacher_server`: the scripted teacher (also a script, for dry runs and
-  benches: ``python tests/doubles/teacher_server.py --help``).
+- :mod:`tests.doubles.teacher_server`: the scripted teacher, a FastAPI app under uvicorn (the
+  serve extra); also a script, for dry runs and benches:
+  ``python tests/doubles/teacher_server.py --help``.
 """
 
 from __future__ import annotations

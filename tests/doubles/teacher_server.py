@@ -1,4 +1,4 @@
-"""A scripted OpenAI-compatible server for tests, benchmarks and dry runs (stdlib asyncio).
+"""A scripted OpenAI-compatible server for tests, benchmarks and dry runs (FastAPI, uvicorn).
 
 It answers ``POST /v1/chat/completions`` from a *script* keyed by the passage (the text after the
 last ``Passage: `` of the user message, by SHA-256 or by a substring), and ``GET /v1/models``.
@@ -29,12 +29,21 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+try:
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+except ImportError as exc:  # tests import this module through conftest.require(..., "serve")
+    raise ImportError(f"the scripted teacher needs the serve extra: {exc}") from exc
 
 
 def passage_of(messages: list[dict[str, Any]]) -> str:
@@ -112,25 +121,14 @@ def script_from_examples(
     return {"models": models or ["scripted"], "by_hash": by_hash, "default": [{"content": "[]"}]}
 
 
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    408: "Request Timeout",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
-
-
 class ScriptedServer:
-    """The server, on its own asyncio loop in a background thread (or in the foreground via
-    :meth:`serve_forever`). asyncio rather than a thread per connection: at 32 concurrent
-    slow requests a threaded server spends its CPU switching threads, and the benchmark must
-    measure the client, not the stub."""
+    """The scripted teacher: a FastAPI app served by uvicorn, on its own thread (:meth:`start`,
+    or ``with``) or in the foreground (:meth:`serve_forever`). The socket is bound when the
+    object is made, so :attr:`base_url` is known (and connections queue) before it serves.
+
+    :meth:`stop` is an endpoint going away: it stops listening, closes every open connection
+    (a request in flight gets no answer, as from a killed server) and wakes every scripted
+    delay, so a ``hang`` never holds the shutdown."""
 
     def __init__(
         self,
@@ -145,11 +143,20 @@ class ScriptedServer:
         self.log_path = Path(log_path) if log_path else None
         self._log = open(self.log_path, "a", encoding="utf-8") if self.log_path else None  # noqa: SIM115
         self.requests: list[dict[str, Any]] = []
-        self._loop = asyncio.new_event_loop()
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, host, port, backlog=1024)
+        self._sock = socket.create_server((host, port), backlog=1024)
+        self.server_address = self._sock.getsockname()[:2]
+        self._closing = asyncio.Event()  # bound to uvicorn's loop when first awaited there
+        self._uvicorn = uvicorn.Server(
+            uvicorn.Config(
+                create_app(self),
+                log_config=None,  # leave the host process's logging alone
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=5,
+            )
         )
-        self.server_address = self._server.sockets[0].getsockname()[:2]
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -177,27 +184,42 @@ class ScriptedServer:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def serve_forever(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_forever()
+        """In the foreground until SIGINT/SIGTERM (uvicorn's own signal handling)."""
+        self._uvicorn.run(sockets=[self._sock])
 
-    def start(self) -> ScriptedServer:
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+    def start(self, timeout: float = 60.0) -> ScriptedServer:
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(self._uvicorn.serve(sockets=[self._sock]))
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, name="scripted-teacher", daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + timeout  # a bound for a broken start, not a speed claim
+        while not self._uvicorn.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the scripted teacher at {self.base_url} did not start")
+            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
-        async def close() -> None:
-            self._server.close()
-            for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
-                task.cancel()
-
-        if self._thread is not None:
-            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-        self._loop.close()
+        if self._thread is not None and self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self._go_away(), self._loop).result(timeout=30)
+            self._thread.join(timeout=30)
+            self._thread = None
+        self._sock.close()
         if self._log:
             self._log.close()
+            self._log = None
+
+    async def _go_away(self) -> None:
+        """Stop listening, drop every connection, wake the delays; then let uvicorn exit."""
+        for server in self._uvicorn.servers:
+            server.close()
+        for connection in list(self._uvicorn.server_state.connections):
+            connection.transport.close()
+        self._closing.set()
+        self._uvicorn.should_exit = True
 
     def __enter__(self) -> ScriptedServer:
         return self.start()
@@ -205,74 +227,19 @@ class ScriptedServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # --- HTTP --------------------------------------------------------------------------------
+    # --- answers -----------------------------------------------------------------------------
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-                    return
-                lines = head.decode("latin-1").split("\r\n")
-                method, path = ([*lines[0].split(" "), "", ""])[:2]
-                headers = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        k, v = line.split(":", 1)
-                        headers[k.strip().lower()] = v.strip()
-                body = await reader.readexactly(int(headers.get("content-length") or 0))
-                status, payload, extra = await self._respond(method, path, headers, body)
-                data = json.dumps(payload).encode()
-                out = [
-                    f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
-                    "Content-Type: application/json",
-                    f"Content-Length: {len(data)}",
-                ]
-                out += [f"{k}: {v}" for k, v in extra.items()]
-                writer.write(("\r\n".join(out) + "\r\n\r\n").encode() + data)
-                await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    return
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            return
-        finally:
-            writer.close()
-
-    def _unauthorised(self, headers: dict[str, str]) -> tuple[int, Any, dict] | None:
+    def unauthorised(self, request: Request) -> JSONResponse | None:
         key = self.script.get("api_key")
-        if key and headers.get("authorization") != f"Bearer {key}":
-            return (
-                401,
-                {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}},
-                {},
-            )
+        if key and request.headers.get("authorization") != f"Bearer {key}":
+            error = {"message": "Incorrect API key provided", "code": "invalid_api_key"}
+            return JSONResponse({"error": error}, status_code=401)
         return None
 
-    async def _respond(
-        self, method: str, path: str, headers: dict[str, str], raw: bytes
-    ) -> tuple[int, Any, dict[str, str]]:
-        route = path.split("?")[0].rstrip("/")
-        if method == "GET" and route.endswith("/models"):
-            models = [{"id": m, "object": "model"} for m in self.script.get("models", ["scripted"])]
-            return self._unauthorised(headers) or (200, {"object": "list", "data": models}, {})
-        if method != "POST" or not route.endswith("/chat/completions"):
-            return 404, {"error": {"message": f"no route {method} {path}"}}, {}
-        denied = self._unauthorised(headers)
-        if denied:
-            return denied
-        try:
-            body = json.loads(raw)
-            messages = body["messages"]
-        except (ValueError, KeyError, TypeError):
-            return 400, {"error": {"message": "bad request body"}}, {}
-        model = body.get("model")
-        if model not in self.script.get("models", ["scripted"]):
-            error = {"message": f"The model `{model}` does not exist", "code": "model_not_found"}
-            return 404, {"error": error}, {}
-        return await self._complete(model, messages)
+    def models(self) -> list[str]:
+        return list(self.script.get("models", ["scripted"]))
 
-    async def _complete(self, model: str, messages: list[Any]) -> tuple[int, Any, dict[str, str]]:
+    async def complete(self, model: str, messages: list[Any]) -> JSONResponse:
         """The scripted action for this passage's next attempt: its delay, then its error or
         its answer (recorded by :meth:`record` either way)."""
         text = passage_of(messages)
@@ -289,12 +256,49 @@ class ScriptedServer:
         delay = float(self.script.get("latency", 0)) + float(action.get("delay", 0))
         delay += float(action.get("hang", 0))
         if delay:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):  # woken early only by stop()
+                await asyncio.wait_for(self._closing.wait(), delay)
         if status != 200:
             extra = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
             message = action.get("message", f"scripted {status}")
-            return status, {"error": {"message": message, "type": "scripted"}}, extra
-        return 200, _chat_completion(f"chatcmpl-{h[:12]}-{attempt}", model, action, messages), {}
+            error = {"error": {"message": message, "type": "scripted"}}
+            return JSONResponse(error, status_code=status, headers=extra)
+        cid = f"chatcmpl-{h[:12]}-{attempt}"
+        return JSONResponse(_chat_completion(cid, model, action, messages))
+
+
+def create_app(server: ScriptedServer) -> FastAPI:
+    """The OpenAI routes the teachers use; the script is read per request (a test may swap
+    ``server.script`` between runs)."""
+    app = FastAPI(title="scripted teacher", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_route(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = f"no route {request.method} {request.url.path}"
+        return JSONResponse({"error": {"message": message}}, status_code=404)
+
+    @app.get("/v1/models")
+    async def models(request: Request) -> JSONResponse:
+        listed = [{"id": m, "object": "model"} for m in server.models()]
+        return server.unauthorised(request) or JSONResponse({"object": "list", "data": listed})
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> JSONResponse:
+        denied = server.unauthorised(request)
+        if denied:
+            return denied
+        try:
+            body = json.loads(await request.body())
+            messages = body["messages"]
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": {"message": "bad request body"}}, status_code=400)
+        model = body.get("model")
+        if model not in server.models():
+            error = {"message": f"The model `{model}` does not exist", "code": "model_not_found"}
+            return JSONResponse({"error": error}, status_code=404)
+        return await server.complete(model, messages)
+
+    return app
 
 
 def _chat_completion(
