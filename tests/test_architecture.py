@@ -4,7 +4,7 @@ import upper ones, the data layer imports nothing above it, and the two students
 The order that holds (issue 26), lowest first:
 
 0. ``paths``, ``backbones``, ``models``: where things are (data, backbone wheels, model folders);
-   ``extras``: what a missing optional extra reports;
+   ``extras``: what a missing optional extra reports; ``errors``: the one-line error type;
 1. ``data``: formats, readers, the data-set catalog, training sources and the zero-shot guard;
 2. ``evaluation`` (metrics), ``inference`` (the extractor protocol, decoding settings and
    deadlines that every extractor implements, hence below the students), ``instruct``,
@@ -14,7 +14,8 @@ The order that holds (issue 26), lowest first:
 5. ``integrations`` (spaCy, model adapters);
 6. ``benchmark`` (runs any extractor on the catalogued data), ``serving``;
 7. ``cli`` and ``scale`` (``uniner extract --ray``: a command's back end, which shares the
-   command's input checks and error type).
+   command's input checks and error type through ``inference.records`` and ``errors``; only its
+   typer glue, ``scale/cli.py``, imports ``cli``).
 
 The project guide writes the order as "data < evaluation/benchmark, students < inference <
 serving < cli"; its "inference" is this order's 4-5 (loading and wrapping a model), while the
@@ -38,6 +39,7 @@ LAYERS: dict[str, int] = {
     "backbones": 0,
     "models": 0,
     "extras": 0,  # MissingExtra: the one line naming the extra a feature needs
+    "errors": 0,  # UserError and the exit codes: raised by the CLI and the Ray back end alike
     "data": 1,
     "evaluation": 2,
     "inference": 2,
@@ -155,6 +157,13 @@ def test_lower_layers_never_import_upper_ones(edges: list[tuple[str, str, str]])
         for src, dst, where in edges
         if src in LAYERS and dst in LAYERS and LAYERS[dst] > LAYERS[src]
     ]
+    assert bad == []
+
+
+def test_scale_reaches_the_cli_only_through_its_glue(edges: list[tuple[str, str, str]]):
+    """``scale`` (the Ray back end) shares the command's record checks and error type through
+    ``inference.records`` and ``errors``; only ``scale/cli.py``, its typer glue, imports the CLI."""
+    bad = [w for a, b, w in edges if (a, b) == ("scale", "cli") and "scale/cli.py:" not in w]
     assert bad == []
 
 

@@ -6,6 +6,8 @@ the line, the field), not a stack trace, and scripts should be able to tell a us
 the network). :class:`UninerGroup` is the ``uniner`` app's click group; it wraps every
 sub-command, so a command only raises and never formats its own errors. Exceptions outside the
 expected kinds still show their traceback: they are bugs, and the trace is what fixes them.
+:class:`UserError` and the exit codes live in :mod:`uniner.errors` (the Ray back end raises them
+too, below the CLI); they are re-exported here for the commands.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typer.core import TyperGroup
 
 from uniner.backbones import BackboneUnavailable
 from uniner.data.errors import DataFormatError, ZeroShotDataError
+from uniner.errors import RUNTIME, USAGE, UserError
 from uniner.extras import MissingExtra
 
 FILE_ERRORS = (
@@ -30,17 +33,6 @@ FILE_ERRORS = (
     NotADirectoryError,
     PermissionError,
 )
-USAGE = 2  # the command line is wrong: an option value, a missing argument
-RUNTIME = 1  # the input, the disk or the network is: a missing file, a malformed record
-
-
-class UserError(Exception):
-    """An expected failure a command reports as one line (``code``: :data:`USAGE` or
-    :data:`RUNTIME`)."""
-
-    def __init__(self, message: str, code: int = RUNTIME) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def one_line(message: str) -> str:

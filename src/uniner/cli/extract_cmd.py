@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +15,16 @@ from rich.text import Text
 
 from uniner.cli import app
 from uniner.cli.errors import USAGE, UserError
-from uniner.cli.extract_file import (
-    FileJob,
-    check_labels,
-    plan_job,
-    read_inputs,
-    run_job,
-    unicode_problem,
-)
+from uniner.cli.extract_file import FileJob, plan_job, run_job
 from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
 from uniner.data.types import Entity
+from uniner.inference.records import (
+    check_labels,
+    model_identity,
+    read_inputs,
+    span_rows,
+    unicode_problem,
+)
 from uniner.scale.options import (
     ActorsOption,
     AddressOption,
@@ -147,7 +146,7 @@ def _file_job(
         return None
     settings = {
         "labels": labels,
-        "model": _model_identity(model),
+        "model": model_identity(model),
         "threshold": threshold,
         "nested": nested,
         "multi_label": multi_label,
@@ -201,27 +200,6 @@ def _extract_text(extractor: Any, text: str, call: _SpanCall, as_json: bool) -> 
         console.print(f"[dim]read in {len(res[0].windows)} overlapping windows[/dim]")
 
 
-def span_rows(
-    extractor: Any,
-    chunk: list[dict[str, Any]],
-    threshold: float | None,
-    mode: str,
-    multi_label: bool | None,
-    progress: Any = None,
-) -> list[dict[str, Any]]:
-    """The fields the span student adds to each input record: one definition for every engine
-    (this process, or the actors of ``--engine ray``), so their outputs are the same."""
-    res = extractor.extract_each(
-        [r["text"] for r in chunk],
-        [r["labels"] for r in chunk],
-        threshold,
-        mode,
-        multi_label,
-        progress=progress,
-    )
-    return [{"entities": [e.to_dict() for e in r.entities], "windowed": r.windowed} for r in res]
-
-
 def _check_arguments(
     text: str | None, label: list[str] | None, input: Path | None, output: Path | None
 ) -> list[str]:
@@ -243,13 +221,6 @@ def _check_arguments(
     if text is not None and (problem := unicode_problem(text)):
         raise UserError(f"TEXT {problem}", USAGE)
     return labels
-
-
-def _model_identity(model: str | None) -> str | None:
-    """The model as a resume key: a local folder by its absolute path, else the name given."""
-    if model is not None and os.path.isdir(model):
-        return os.path.realpath(model)
-    return model
 
 
 class WindowProgress:

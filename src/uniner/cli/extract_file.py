@@ -4,7 +4,8 @@ Why this shape:
 
 * Every record is checked in one streaming pass before any model loads, so a blank label or a
   lone surrogate in record 5 is reported (file, line, field) before records 1-4 cost anything,
-  and a long job never dies at the end on a record it could have refused at the start.
+  and a long job never dies at the end on a record it could have refused at the start. The
+  checks are :mod:`uniner.inference.records`, the ones the Ray engine makes too.
 * Finished records go to ``OUT.partial`` batch by batch (flushed and fsynced), beside a sidecar
   ``OUT.partial.json`` holding the job's arguments. A rerun with the same arguments drops a torn
   last line and skips the records already written, so an interrupted job (Ctrl-C, SIGKILL, a
@@ -19,88 +20,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import typer
 
-from uniner.cli.errors import RUNTIME, USAGE, UserError
-from uniner.data.errors import DataFormatError
-from uniner.data.readers._common import iter_json_lines, iter_lines
+from uniner.errors import RUNTIME, USAGE, UserError
+from uniner.inference.records import open_locked, read_inputs  # shared with the Ray engine
 
-JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
-RECORD = '{"text": ..., "labels": [...]}'
 SIDECAR_VERSION = 1
 Rows = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
-
-
-def unicode_problem(value: str) -> str | None:
-    """Why ``value`` cannot be written as UTF-8 (a lone surrogate, from a JSON ``\\ud800``
-    escape or an undecodable command-line byte), or None when it can."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return f"holds a lone surrogate {value[exc.start]!r} at character {exc.start}"
-    return None
-
-
-def check_labels(
-    labels: Sequence[Any],
-    where: Callable[[str], Exception],
-    name: Callable[[int], str] = "labels[{}]".format,
-) -> list[str]:
-    """The labels if each is a non-blank, writable string; else ``where(message)`` is raised,
-    the message naming the label by ``name(index)``."""
-    for i, lab in enumerate(labels):
-        if not isinstance(lab, str):
-            raise where(f"{name(i)} is a {type(lab).__name__}, not a string")
-        if not lab.strip():
-            raise where(f"{name(i)} is blank ({lab!r})")
-        problem = unicode_problem(lab)
-        if problem:
-            raise where(f"{name(i)} {problem}")
-    return list(labels)
-
-
-def _check_record(path: Path, n: int, rec: Any, default_labels: Sequence[str]) -> dict[str, Any]:
-    """One input record made complete (``labels``, ``id``) or a DataFormatError naming line n."""
-
-    def bad(message: str) -> DataFormatError:
-        return DataFormatError(path, message, line=n, expected=RECORD)
-
-    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-        raise bad("no 'text' string")
-    problem = unicode_problem(rec["text"])
-    if problem:
-        raise bad(f"'text' {problem}")
-    labels = rec.get("labels") or list(default_labels)
-    if not labels:
-        raise DataFormatError(
-            path, "no labels", line=n, expected="'labels' in the record or -l options"
-        )
-    if not isinstance(labels, list):
-        raise bad(f"'labels' is a {type(labels).__name__}, not a list")
-    rec["labels"] = check_labels(labels, bad)
-    rec.setdefault("id", n)
-    try:  # any other field goes to the output as it is: it must be writable too
-        json.dumps(rec, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise bad("a field holds a lone surrogate (not valid Unicode)") from None
-    return rec
-
-
-def read_inputs(path: Path, default_labels: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """Records of a .jsonl file ({"text", optional "labels", "id", any other field}) or the
-    non-blank lines of a text file, each checked (see :func:`_check_record`)."""
-    rows: Iterator[tuple[int, Any]]
-    if path.suffix in JSONL_SUFFIXES:
-        rows = iter_json_lines(path, allow_empty=True)
-    else:
-        rows = ((n, {"text": t}) for n, t in iter_lines(path, allow_empty=True) if t.strip())
-    for n, rec in rows:
-        yield _check_record(path, n, rec, default_labels)
 
 
 def check_input(path: Path) -> None:
@@ -223,7 +154,7 @@ def plan_job(
     total = sum(1 for _ in read_inputs(input, labels))
     key = job_key(input, total, settings)
     existed = partial.exists()
-    fh = _open_locked(partial)
+    fh = open_locked(partial)
     done, why = resume_point(partial, sidecar, key) if existed else (0, None)
     if why:
         typer.echo(f"starting over: {why}", err=True)
@@ -235,22 +166,6 @@ def plan_job(
         tmp.write_text(json.dumps(key, ensure_ascii=False), encoding="utf-8")
         tmp.replace(sidecar)
     return FileJob(input, out, partial, sidecar, labels, total, done, fh)
-
-
-def _open_locked(partial: Path) -> IO[bytes]:
-    """``partial`` opened for appending and locked: two runs writing one output at once would
-    interleave their lines, so the second is refused."""
-    fh = open(partial, "ab")  # noqa: SIM115 (closed by run_job)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no advisory locks
-        return fh
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.close()
-        raise UserError(f"{partial}: another uniner extract is writing it now", RUNTIME) from None
-    return fh
 
 
 def _batches(job: FileJob, batch_size: int) -> Iterator[list[dict[str, Any]]]:

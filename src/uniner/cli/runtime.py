@@ -7,17 +7,14 @@ cached (:func:`uniner.students.span.onnx_runtime.ensure_export`).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from uniner.inference.runtime import Runtime
 
-class Runtime(StrEnum):
-    torch = "torch"
-    onnx = "onnx"
-
+__all__ = ["OnnxDirOption", "Runtime", "RuntimeOption", "apply_runtime", "check_runtime"]
 
 RuntimeOption = Annotated[
     Runtime,

@@ -12,7 +12,9 @@ correct and resumable, and it reuses the single-process code paths:
 * :mod:`uniner.scale.ray_distill`: the annotate step of ``uniner distill`` over passage shards,
   each shard run by the local runner on its own store, merged on completion.
 
-It sits at the command layer (beside :mod:`uniner.cli`, whose record checks and output rows
-it reuses so both engines write the same records); nothing here is imported unless ``--engine
-ray`` is asked for, and ``ray`` itself is imported lazily.
+It sits at the command layer beside :mod:`uniner.cli` but below it: only :mod:`uniner.scale.cli`
+(the options' glue) imports the CLI; the record checks and output rows both engines share are
+:mod:`uniner.inference.records`, the error type :mod:`uniner.errors`, so both write the same
+records and fail with the same lines. Nothing here is imported unless ``--engine ray`` is asked
+for, and ``ray`` itself is imported lazily.
 """

@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from uniner.cli.errors import USAGE, UserError
+from uniner.errors import USAGE, UserError
+from uniner.inference.records import model_identity
 
 
 def extract_with_ray(args: dict[str, Any]) -> None:
@@ -28,7 +29,7 @@ def extract_with_ray(args: dict[str, Any]) -> None:
     runtime = args["runtime"].value
     settings = {  # the same job settings as the single-process resume key
         "labels": args["labels"],
-        "model": _model_identity(args["model"]),
+        "model": model_identity(args["model"]),
         "threshold": args["threshold"],
         "nested": args["nested"],
         "multi_label": args["multi_label"],
@@ -62,9 +63,3 @@ def extract_with_ray(args: dict[str, Any]) -> None:
         f"{summary.threads} threads, {summary.seconds:.1f} s)",
         err=True,
     )
-
-
-def _model_identity(model: str | None) -> str | None:
-    from uniner.cli.extract_cmd import _model_identity as identity
-
-    return identity(model)

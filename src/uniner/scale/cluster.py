@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from uniner.cli.errors import RUNTIME, USAGE, UserError
+from uniner.errors import RUNTIME, USAGE, UserError
 
 # default threads per actor: a guess (this 2-core machine cannot measure it), so that a large
 # node runs several encoders rather than one that scales poorly over many threads

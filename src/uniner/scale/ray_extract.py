@@ -24,7 +24,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from uniner.cli.errors import RUNTIME, UserError
+from uniner.errors import RUNTIME, UserError
+from uniner.inference.records import span_rows
+from uniner.inference.runtime import Runtime
 from uniner.scale.cluster import cluster_cpus, plan_actors, ray_session
 from uniner.scale.shards import (
     OutputDir,
@@ -54,15 +56,19 @@ class ExtractorSpec:
     nested: bool = False
     multi_label: bool | None = None
 
-    def build(self) -> Rows:
-        """The function from records to their extra output fields, as the CLI computes them."""
-        from uniner.api import load
-        from uniner.cli.extract_cmd import span_rows
-        from uniner.cli.runtime import Runtime, apply_runtime
+    def __post_init__(self) -> None:
+        Runtime(self.runtime)  # a ValueError for anything ``--runtime`` does not offer
 
-        onnx_dir = Path(self.onnx_dir) if self.onnx_dir else None
+    def build(self) -> Rows:
+        """The function from records to their extra output fields, as the CLI computes them
+        (:func:`uniner.inference.records.span_rows`, on the runtime ``--runtime`` asked for)."""
+        from uniner.api import load
+
         ext = load(self.model, threads=self.threads, batch_size=self.batch_size)
-        ext = apply_runtime(ext, Runtime(self.runtime), onnx_dir)
+        if self.runtime == Runtime.onnx:  # found cached: the driver exported it (_prepare_onnx)
+            from uniner.students.span.onnx_runtime import switch_to_onnx
+
+            ext = switch_to_onnx(ext, self.onnx_dir, on_export=_announce_export)
         mode = "nested" if self.nested else "flat"
         return lambda chunk: span_rows(ext, chunk, self.threshold, mode, self.multi_label)
 
@@ -283,15 +289,16 @@ def _commit(
 def _prepare_onnx(spec: ExtractorSpec) -> None:
     """Export the ONNX graph once here, so the actors all find it cached instead of each
     exporting it at the same time."""
-    if spec.runtime != "onnx":
+    if spec.runtime != Runtime.onnx:
         return
     from uniner.api import load
     from uniner.students.span.onnx_runtime import ensure_export
 
-    def announce(folder: Path) -> None:
-        print(
-            f"exporting to ONNX int8 in {folder} (once per model; about a minute) ...",
-            file=sys.stderr,
-        )
+    ensure_export(load(spec.model, threads=spec.threads), spec.onnx_dir, on_export=_announce_export)
 
-    ensure_export(load(spec.model, threads=spec.threads), spec.onnx_dir, on_export=announce)
+
+def _announce_export(folder: Path) -> None:
+    print(
+        f"exporting to ONNX int8 in {folder} (once per model; about a minute) ...",
+        file=sys.stderr,
+    )

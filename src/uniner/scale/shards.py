@@ -3,7 +3,7 @@
 Why this shape:
 
 * A shard's records are read and checked by the very function ``uniner extract -i`` uses
-  (:func:`uniner.cli.extract_file.read_inputs`), so a bad record gives the same one line naming
+  (:func:`uniner.inference.records.read_inputs`), so a bad record gives the same one line naming
   the file and line, and output records equal the single-process ones field for field. Parquet
   shards go through the same record check, their rows numbered from 1.
 * Each output shard is committed on its own and atomically: written to a hidden temporary file,
@@ -26,9 +26,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from uniner.cli.errors import RUNTIME, USAGE, UserError
-from uniner.cli.extract_file import JSONL_SUFFIXES, _check_record, _open_locked, read_inputs
 from uniner.data.errors import DataFormatError
+from uniner.errors import RUNTIME, USAGE, UserError
+from uniner.inference.records import JSONL_SUFFIXES, check_record, open_locked, read_inputs
 
 PARQUET_SUFFIXES = (".parquet",)
 INPUT_SUFFIXES = (*JSONL_SUFFIXES, ".txt", *PARQUET_SUFFIXES)
@@ -96,7 +96,7 @@ def iter_records(path: Path, labels: Sequence[str]) -> Iterator[dict[str, Any]]:
         for rec in batch.to_pylist():
             n += 1
             try:
-                yield _check_record(path, n, rec, labels)
+                yield check_record(path, n, rec, labels)
             except DataFormatError as exc:  # a Parquet file has rows, not lines
                 detail, expected = f"row {n}: {exc.detail}", exc.expected
                 raise DataFormatError(path, detail, expected=expected) from None
@@ -147,7 +147,7 @@ class OutputDir:
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"{self.root}: is a file; -o/--output takes a folder", RUNTIME)
         (self.root / DONE_DIR).mkdir(parents=True, exist_ok=True)
-        self._lock = _open_locked(self.root / LOCK)
+        self._lock = open_locked(self.root / LOCK)
         for stale in [*self.root.glob(".*.tmp-*"), *(self.root / DONE_DIR).glob(".*.tmp-*")]:
             stale.unlink(missing_ok=True)  # a killed run's half-written shard
 
