@@ -7,9 +7,12 @@ Public API (torch is imported only when a model class is first used)::
     m.extract("Marie Curie was born in Warsaw.", ["person", "city"])
 
 Layout: ``words`` (word split, casing shape), ``decoding`` (threshold, flat/nested/multi-label),
+``packing`` (the one word-packing loop behind training pieces and inference windows),
 ``windowing`` (long texts), ``features`` (encoder inputs), ``model`` (network, loss), ``io``
 (model folder), ``data`` (training pieces, label sampling, batches), ``train`` (loop, checkpoints),
-``extractor`` (inference), ``evaluate`` (strict F1), ``config`` (run files).
+``extractor`` (inference, wiring ``settings`` (argument checks, runtime settings, a model folder's
+config), ``planning`` (windows and label passes), ``scoring`` (encoder batches, logits) and
+``entities`` (spans to entities)), ``evaluate`` (strict F1), ``config`` (run files).
 """
 
 from __future__ import annotations
