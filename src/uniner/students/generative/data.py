@@ -51,11 +51,15 @@ class PrepStats:
     tokens: int = 0
     windowed_passages: int = 0
     windows: int = 0
-    dropped_unfound: int = 0
-    dropped_cut_mentions: int = 0
-    dropped_long_pairs: int = 0
-    straddling_tokens: int = 0
     examples: list[str] = field(default_factory=list)  # a few notes on drops, for the log
+    dropped_unfound: int = 0
+    """Answer mentions the aligner could not find in the passage (left out of the target)."""
+    dropped_cut_mentions: int = 0
+    """Mentions no window holds whole (a passage read in windows cut them at an edge)."""
+    dropped_long_pairs: int = 0
+    """Question-answer pairs longer than ``max_length`` even alone (not trained on)."""
+    straddling_tokens: int = 0
+    """Tokens that overlap an answer piece only in part (not made targets)."""
 
     def note(self, msg: str) -> None:
         if len(self.examples) < 20:
