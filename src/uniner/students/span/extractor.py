@@ -349,19 +349,9 @@ class SpanExtractor:
             threshold = check_threshold(threshold)
         check_mode(mode)
         cfg = self.call_decoding(threshold, mode, multi_label, decoding)
-        plan = self._plan(texts, label_lists, cfg, deadline)
+        plan = self.planner.plan(texts, label_lists, cfg, deadline)
         candidates = self._score_all(plan, cfg, deadline, progress)
         return decode_all(texts, plan, candidates, cfg)
-
-    def _plan(
-        self,
-        texts: Sequence[str],
-        label_lists: Sequence[Sequence[str]],
-        cfg: DecodingConfig,
-        deadline: Deadline | None,
-    ) -> Plan:
-        """Words, windows and (window, label group) encoder inputs of every text."""
-        return self.planner.plan(texts, label_lists, cfg, deadline)
 
     def _score_all(
         self,
