@@ -17,7 +17,7 @@ from uniner.students.span.decoding import Span
 from uniner.students.span.entities import collect_floor
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.planning import Plan, WorkItem
-from uniner.students.span.scoring import score_all
+from uniner.students.span.scoring import ONNX_BATCH_TOKENS, length_batches, score_all
 from uniner.students.span.settings import DEFAULT_NAME, RuntimeSettings
 from uniner.students.span.windowing import Window
 
@@ -128,3 +128,44 @@ def test_the_collect_floor_goes_down_to_specific_min_score_only_when_a_generic_t
     plan.thresholds = [0.5, 0.6]
     assert collect_floor(plan, cfg) == 0.1
     assert collect_floor(Plan(), cfg) == 0.0
+
+
+def test_length_batches_close_at_the_batch_size_or_the_padded_token_cap() -> None:
+    ordered = [_item(0, 0, 1, n) for n in (10, 10, 20, 30, 40, 200)]
+
+    def sizes(batches: list) -> list[list[int]]:
+        return [[it.n_tokens for it in b] for b in batches]
+
+    assert sizes(length_batches(ordered, 4)) == [[10, 10, 20, 30], [40, 200]]
+    # 3 x 20 = 60 fits 64, 4 x 30 would not; 2 x 40 > 64; an input longer than the cap goes alone
+    assert sizes(length_batches(ordered, 4, 64)) == [[10, 10, 20], [30], [40], [200]]
+    assert sizes(length_batches(ordered, 2, 1000)) == [[10, 10], [20, 30], [40, 200]]
+    assert length_batches([], 4, 64) == []
+    flat = [it for b in length_batches(ordered, 3, 50) for it in b]
+    assert flat == ordered  # every input once, in order
+
+
+def test_the_token_cap_applies_to_onnx_by_default_and_to_torch_when_set(parts) -> None:
+    ext = SpanExtractor(*parts, batch_size=8)
+    assert ext.batch_token_cap() is None  # torch: batch_size alone, as before
+    ext.onnx = object()  # scoring with a graph (never called here)
+    assert ext.batch_token_cap() == ONNX_BATCH_TOKENS
+    ext.max_batch_tokens = 300
+    assert ext.batch_token_cap() == 300 and ext.runtime.max_batch_tokens == 300
+    ext.onnx = None
+    assert ext.batch_token_cap() == 300
+    with pytest.raises(ValueError, match="max_batch_tokens"):
+        ext.max_batch_tokens = 0
+
+
+def test_a_token_cap_changes_batches_not_answers(parts) -> None:
+    ext = SpanExtractor(*parts, batch_size=8, threshold=0.0)
+    texts = ["Ada Lovelace wrote notes .", "Paris .", "The Analytical Engine of Charles Babbage ."]
+    ref = ext.extract_batch(texts, ["person", "machine"], multi_label=True)
+    ext.max_batch_tokens = 1  # one input per forward pass
+    got = ext.extract_batch(texts, ["person", "machine"], multi_label=True)
+
+    def key(results: list) -> list[list[tuple]]:
+        return [[(e.start, e.end, e.label, round(e.score, 4)) for e in r] for r in results]
+
+    assert any(ref) and key(got) == key(ref)

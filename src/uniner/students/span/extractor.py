@@ -30,6 +30,7 @@ from uniner.students.span.label_cache import LabelCache
 from uniner.students.span.model import SpanModel
 from uniner.students.span.planning import Plan, Planner, WorkItem, with_context
 from uniner.students.span.scoring import (
+    ONNX_BATCH_TOKENS,
     Progress,
     encoder_batch,
     score_all,
@@ -80,6 +81,7 @@ class SpanExtractor:
     specific_min_types = SettingField("decoding")
     name = SettingField("runtime")
     batch_size = SettingField("runtime")
+    max_batch_tokens = SettingField("runtime")
 
     def __init__(
         self,
@@ -367,11 +369,18 @@ class SpanExtractor:
             plan.encs,
             self.score_items,
             batch_size=self.batch_size,
+            max_batch_tokens=self.batch_token_cap(),
             floor=collect_floor(plan, cfg),
             deadline=deadline,
             progress=progress,
             watch=self.model if self.onnx is None else None,
         )
+
+    def batch_token_cap(self) -> int | None:
+        """``max_batch_tokens`` as set, else the ONNX graph's measured cap (none on torch)."""
+        if self.max_batch_tokens is not None:
+            return int(self.max_batch_tokens)
+        return ONNX_BATCH_TOKENS if self.onnx is not None else None
 
     def with_context(
         self, labels: tuple[str, ...], decoding: DecodingConfig | None = None

@@ -1,7 +1,8 @@
 """Scoring a call's encoder inputs: length-sorted batches in, candidate spans per text out.
 
 The inputs of all texts and label passes of a call (planning.py) are sorted by length and scored
-``batch_size`` at a time, by torch or an exported ONNX graph; every (span, label) pair scoring at
+``batch_size`` at a time (fewer where ``max_batch_tokens`` caps a batch's padded size), by torch
+or an exported ONNX graph; every (span, label) pair scoring at
 least the call's lowest threshold becomes a candidate :class:`~.decoding.Span` of its text, in
 text word positions (windows merged). The deadline is checked between batches and, on torch,
 before each encoder layer too.
@@ -28,6 +29,10 @@ Progress = Callable[[int, int], None]
 #: ``score(items, encs)``: probabilities ``[B, W, K, L]`` of a batch, invalid pairs -1
 #: (``SpanExtractor.score_items``, which test doubles override).
 ScoreFn = Callable[[Sequence[WorkItem], Sequence[EncodedText]], torch.Tensor]
+
+#: Padded tokens per forward pass of an int8 ONNX graph on the CPU unless a caller sets
+#: ``max_batch_tokens`` (RuntimeSettings): chosen by ``bench/batch_tokens.py`` (BENCHMARKS.md).
+ONNX_BATCH_TOKENS = 128
 
 # The deadline of the call running in this thread, checked before each encoder layer too: on a
 # CPU one batch of long inputs can take many seconds, so checks between batches alone would let
@@ -119,18 +124,43 @@ def collect(
         candidates[it.text_index].append(Span(start, start + k + 1, it.labels[lab], p))
 
 
+def length_batches(
+    ordered: Sequence[WorkItem], batch_size: int, max_batch_tokens: int | None = None
+) -> list[Sequence[WorkItem]]:
+    """Consecutive slices of length-sorted inputs: at most ``batch_size`` inputs each, and, with
+    ``max_batch_tokens``, at most that many padded tokens (inputs x the longest), except that a
+    batch always takes one input.
+
+    Why a token cap: on a CPU an int8 ONNX graph reads 8 short sentences padded to the longest
+    of them about 1.5x slower per sentence than in batches of 1-2 (bench/speed_compare.py and
+    BENCHMARKS.md); the cap keeps batches of short inputs wide and long ones narrow."""
+    out: list[Sequence[WorkItem]] = []
+    start = 0
+    for end in range(1, len(ordered) + 1):
+        size = end - start
+        full = size == batch_size or end == len(ordered)
+        if not full and max_batch_tokens is not None:
+            full = (size + 1) * ordered[end].n_tokens > max_batch_tokens
+        if full:
+            out.append(ordered[start:end])
+            start = end
+    return out
+
+
 def score_all(
     work: Sequence[WorkItem],
     encs: Sequence[EncodedText],
     score: ScoreFn,
     *,
     batch_size: int,
+    max_batch_tokens: int | None = None,
     floor: float,
     deadline: Deadline | None,
     progress: Progress | None = None,
     watch: SpanModel | None = None,
 ) -> list[list[Span]]:
-    """Candidate spans (score >= ``floor``) of every text, scored in length-sorted batches.
+    """Candidate spans (score >= ``floor``) of every text, scored in length-sorted batches
+    (:func:`length_batches`).
 
     ``watch``: a torch model whose encoder layers check ``deadline`` too (None: only between
     batches, as for an ONNX graph)."""
@@ -140,12 +170,13 @@ def score_all(
         watch_layers(watch)
     _ACTIVE.deadline = deadline
     try:
-        for b in range(0, len(ordered), batch_size):
-            check(deadline, f"after {b} of {len(ordered)} encoder inputs")
-            chunk = ordered[b : b + batch_size]
+        done = 0
+        for chunk in length_batches(ordered, batch_size, max_batch_tokens):
+            check(deadline, f"after {done} of {len(ordered)} encoder inputs")
             collect(chunk, score(chunk, encs), floor, candidates)
+            done += len(chunk)
             if progress is not None:
-                progress(b + len(chunk), len(ordered))
+                progress(done, len(ordered))
     finally:
         _ACTIVE.deadline = None
     return candidates

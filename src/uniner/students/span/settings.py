@@ -33,6 +33,9 @@ class RuntimeSettings:
     torch's CPU threads, set when the extractor is made (None: unchanged). ``bf16``: True,
     False or ``"auto"`` (bf16 autocast where the device supports it). ``label_cache_size``:
     label sets whose vectors a separate-encoding model keeps (label_cache.py).
+    ``max_batch_tokens``: padded tokens per forward pass at most (a batch of long inputs takes
+    fewer than ``batch_size``); None: ``scoring.ONNX_BATCH_TOKENS`` on an ONNX graph, no cap on
+    torch.
     """
 
     name: str | None = None
@@ -40,6 +43,11 @@ class RuntimeSettings:
     threads: int | None = None
     bf16: bool | str = False
     label_cache_size: int = DEFAULT_CACHE_SIZE
+    max_batch_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_batch_tokens is not None and self.max_batch_tokens < 1:
+            raise ValueError(f"max_batch_tokens must be >= 1, got {self.max_batch_tokens}")
 
     def replace(self, **changes: Any) -> RuntimeSettings:
         return dataclasses.replace(self, **changes)
