@@ -59,6 +59,23 @@ def test_resolve_model_errors_are_clear(tmp_path):
         assert resolve_model() == shipped_models()[DEFAULT_MODEL]
 
 
+def test_aliases_name_shipped_models_and_a_missing_target_is_said(tmp_path, monkeypatch):
+    import uniner.models as models
+
+    shipped = shipped_models()
+    assert resolve_model("default") == resolve_model(DEFAULT_MODEL) == shipped[DEFAULT_MODEL]
+    assert models.MODEL_ALIASES["fast"] == models.FAST_MODEL
+    if models.FAST_MODEL in shipped:
+        assert resolve_model("fast") == shipped[models.FAST_MODEL]
+    monkeypatch.setitem(models.MODEL_ALIASES, "quick", "uniner-not-shipped")
+    with pytest.raises(FileNotFoundError, match="'quick' names the model 'uniner-not-shipped'"):
+        resolve_model("quick")
+    monkeypatch.chdir(tmp_path)  # a folder of that name in the working directory wins
+    (tmp_path / "quick").mkdir()
+    (tmp_path / "quick" / "config.json").write_text("{}")
+    assert resolve_model("quick") == Path("quick")
+
+
 def test_extract_cli_text_json(model_dir):
     _register()
     res = CliRunner().invoke(

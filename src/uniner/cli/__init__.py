@@ -24,13 +24,13 @@ def _print_version(value: bool) -> None:
     import json
 
     from uniner import __version__
-    from uniner.models import DEFAULT_MODEL, shipped_models
+    from uniner.models import MODEL_ALIASES, shipped_models
 
     typer.echo(f"uniner {__version__}")
     for name, folder in sorted(shipped_models().items()):
         cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        default = " (default)" if name == DEFAULT_MODEL else ""
-        typer.echo(f"{name} {cfg.get('version', '?')}{default}")
+        aliases = ", ".join(a for a, target in MODEL_ALIASES.items() if target == name)
+        typer.echo(f"{name} {cfg.get('version', '?')}" + (f" ({aliases})" if aliases else ""))
     raise typer.Exit()
 
 

@@ -218,10 +218,12 @@ def _check_extractor(name: str) -> None:
     hub ids are left to the load, which says why it could not fetch them."""
     if name in ("gazetteer", "spacy", "spacy-sm") or ("/" in name and not Path(name).exists()):
         return
-    from uniner.models import shipped_models
+    from uniner.models import MODEL_ALIASES, shipped_models
     from uniner.students.generative.extractor import is_generative
 
-    if name in shipped_models() or is_generative(name) or (Path(name) / "config.json").is_file():
+    if name in shipped_models() or name in MODEL_ALIASES or is_generative(name):
+        return
+    if (Path(name) / "config.json").is_file():
         return
     raise UserError(
         f"unknown extractor {name!r}: use gazetteer, spacy, a model folder or a shipped model "

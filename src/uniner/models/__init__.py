@@ -14,6 +14,12 @@ MODELS_DIR = Path(__file__).resolve().parent
 #: The model ``uniner.load()`` and ``uniner extract`` use when none is named.
 DEFAULT_MODEL = "uniner-span-mpnet"
 
+#: The small distilled model for speed on a CPU (issue 23).
+FAST_MODEL = "uniner-span-minilm-fast"
+
+#: Short names a user may type for shipped models: ``load("fast")``, ``uniner extract -m fast``.
+MODEL_ALIASES = {"default": DEFAULT_MODEL, "fast": FAST_MODEL}
+
 
 def shipped_models() -> dict[str, Path]:
     """Name -> folder of every model in this package."""
@@ -28,6 +34,14 @@ def resolve_model(ref: str | Path | None = None) -> Path:
     """
     ref = DEFAULT_MODEL if ref is None else ref
     shipped = shipped_models()
+    alias = MODEL_ALIASES.get(str(ref))
+    if alias is not None and not Path(str(ref)).exists():
+        if alias not in shipped:
+            raise FileNotFoundError(
+                f"{ref!r} names the model {alias!r}, which is not in this installation "
+                f"({MODELS_DIR})"
+            )
+        return shipped[alias]
     if str(ref) in shipped:
         return shipped[str(ref)]
     path = Path(ref)
