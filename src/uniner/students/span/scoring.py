@@ -31,8 +31,17 @@ Progress = Callable[[int, int], None]
 ScoreFn = Callable[[Sequence[WorkItem], Sequence[EncodedText]], torch.Tensor]
 
 #: Padded tokens per forward pass of an int8 ONNX graph on the CPU unless a caller sets
-#: ``max_batch_tokens`` (RuntimeSettings): chosen by ``bench/batch_tokens.py`` (BENCHMARKS.md).
+#: ``max_batch_tokens`` (RuntimeSettings): ``ONNX_BATCH_TOKENS`` plus ``ONNX_TOKENS_PER_LABEL``
+#: per type asked, because a pass's span scoring grows with the types while its encoder does
+#: not (``bench/batch_tokens.py``: best cap 128 at 13 types, 512 at 200; BENCHMARKS.md).
 ONNX_BATCH_TOKENS = 128
+ONNX_TOKENS_PER_LABEL = 2
+
+
+def onnx_token_cap(n_labels: int) -> int:
+    """The default padded-token cap of an ONNX pass asking ``n_labels`` types."""
+    return ONNX_BATCH_TOKENS + ONNX_TOKENS_PER_LABEL * n_labels
+
 
 # The deadline of the call running in this thread, checked before each encoder layer too: on a
 # CPU one batch of long inputs can take many seconds, so checks between batches alone would let

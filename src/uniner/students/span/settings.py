@@ -34,7 +34,7 @@ class RuntimeSettings:
     False or ``"auto"`` (bf16 autocast where the device supports it). ``label_cache_size``:
     label sets whose vectors a separate-encoding model keeps (label_cache.py).
     ``max_batch_tokens``: padded tokens per forward pass at most (a batch of long inputs takes
-    fewer than ``batch_size``); None: ``scoring.ONNX_BATCH_TOKENS`` on an ONNX graph, no cap on
+    fewer than ``batch_size``); None: ``scoring.onnx_token_cap`` on an ONNX graph, no cap on
     torch.
     """
 
