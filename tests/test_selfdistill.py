@@ -319,3 +319,32 @@ def test_train_cli_refuses_a_bad_store_in_one_line(tmp_path: Path) -> None:
     )
     assert res.exit_code == 1 and f"{missing}: no manifest.json" in res.stderr
     assert "Traceback" not in res.output
+
+
+def test_relatives_of_own_types_are_asked_in_place_of_drawn_types() -> None:
+    from uniner.data.hierarchy import Edge, TypeHierarchy
+    from uniner.data.types import Entity
+    from uniner.students.span.data import LabelSampler
+    from uniner.students.span.selfdistill import ask_labels, relatives_of
+
+    h = TypeHierarchy(
+        (Edge("person", "writer"), Edge("person", "politician"), Edge("organization", "band"))
+    )
+    ex = Example("Ada wrote .", [Entity(0, 3, "Ada", "person")], labels=("person",), id="a")
+    assert relatives_of(["person", "writer"], h) == ["politician"]
+    sampler = LabelSampler(FREQ)
+    asked, own = ask_labels(ex, sampler, 4, np.random.default_rng(0), h, relatives=2)
+    assert len(asked) == 5 and len(set(asked)) == 5
+    assert {"writer", "politician"} <= set(asked) and "band" not in asked
+    assert [asked[i] for i in own] == ["person"]
+    # without relatives the draw is what it always was (stores made before stay reproducible)
+    plain = ask_labels(ex, sampler, 4, np.random.default_rng(0))
+    assert plain == ask_labels(ex, sampler, 4, np.random.default_rng(0), h, relatives=0)
+    assert not {"writer", "politician"} <= set(plain[0])
+
+
+def test_relatives_need_a_hierarchy_and_fit_in_the_extra_types() -> None:
+    with pytest.raises(ValueError, match="needs a type hierarchy"):
+        PoolSettings(relatives=2)
+    with pytest.raises(ValueError, match="relatives must be"):
+        PoolSettings(extra_types=2, relatives=3, hierarchy="h.json")

@@ -127,6 +127,12 @@ def distill_scores(
     max_pieces: Annotated[int | None, typer.Option(min=1, help="stop at this many pieces")] = None,
     source: SourceOpt = None,
     extra_types: Annotated[int, typer.Option(min=0, help="Pile-NER types drawn per piece")] = 8,
+    relatives: Annotated[
+        int, typer.Option(min=0, help="of those, hierarchy relatives of its own types instead")
+    ] = 0,
+    hierarchy: Annotated[
+        Path | None, typer.Option(help="type hierarchy JSON (bench/mine_hierarchy.py)")
+    ] = None,
     floor: Annotated[float, typer.Option(help="scores below this are stored as 0")] = 0.02,
     keep_empty: Annotated[float, typer.Option(help="share of mention-less pieces kept")] = 0.3,
     informal: Annotated[float, typer.Option(help="share of examples rewritten informally")] = 0.0,
@@ -156,6 +162,8 @@ def distill_scores(
             max_words=64,
             keep_empty=keep_empty,
             extra_types=extra_types,
+            relatives=relatives,
+            hierarchy=str(hierarchy) if hierarchy else None,
             floor=floor,
             informal=informal,
             mix=mix,

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from uniner.data.hierarchy import TypeHierarchy
 from uniner.data.types import Example
 from uniner.students.span.data import LabelSampler, Piece, cut_pieces
 from uniner.students.span.extractor import SpanExtractor, WorkItem
@@ -60,6 +61,11 @@ class PoolSettings:
     max_words: int = 64  # pieces as the span trainer cuts them (data.max_words)
     keep_empty: float = 0.3  # share of pieces without a gold mention that is kept
     extra_types: int = 8  # labels drawn from the Pile-NER type frequencies, per piece
+    # of those, up to this many are instead the parents and children of the piece's own types in
+    # ``hierarchy`` (a TypeHierarchy JSON file): the teacher then shows which of "person" and
+    # "writer" to answer, which frequency draws seldom ask together
+    relatives: int = 0
+    hierarchy: str | None = None
     floor: float = 0.02  # scores below this are stored as 0
     informal: float = 0.0  # share of examples rewritten informally before cutting
     mix: float = 0.5  # source weight ~ size ** mix in the pool order (1: by size, 0: even)
@@ -74,6 +80,10 @@ class PoolSettings:
         for key in ("keep_empty", "informal", "mix"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ValueError(f"{key} must be in [0, 1], got {getattr(self, key)}")
+        if not 0 <= self.relatives <= self.extra_types:
+            raise ValueError(f"relatives must be in [0, extra_types], got {self.relatives}")
+        if self.relatives and not self.hierarchy:
+            raise ValueError("relatives needs a type hierarchy file (--hierarchy FILE)")
         if self.max_words < 1 or self.shard_pieces < 1:
             raise ValueError("max_words and shard_pieces must be >= 1")
 
@@ -158,13 +168,29 @@ def pool_order(sizes: Sequence[int], mix: float, seed: int) -> list[tuple[int, i
     return [(s, i) for _, s, i in keys]
 
 
+def relatives_of(own: Sequence[str], hierarchy: TypeHierarchy) -> list[str]:
+    """The direct parents and children of ``own`` types that are not among them, sorted."""
+    near = {r for t in own for r in (*hierarchy.parents(t), *hierarchy.children(t))}
+    return sorted(near - set(own))
+
+
 def ask_labels(
-    example: Example, sampler: LabelSampler, extra: int, rng: np.random.Generator
+    example: Example,
+    sampler: LabelSampler,
+    extra: int,
+    rng: np.random.Generator,
+    hierarchy: TypeHierarchy | None = None,
+    relatives: int = 0,
 ) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """A piece's labels in asking order, and the indices of its own types among them."""
+    """A piece's labels in asking order, and the indices of its own types among them: its own
+    types, up to ``relatives`` of their hierarchy relatives, and drawn types up to ``extra``."""
     own = list(dict.fromkeys([*(example.labels or ()), *(e.label for e in example.entities)]))
     own = own[: MAX_LABELS - extra]
-    labels = own + sampler.draw(extra, set(own), rng)
+    near: list[str] = []
+    if hierarchy is not None and relatives > 0:
+        pool = relatives_of(own, hierarchy)
+        near = [pool[i] for i in rng.permutation(len(pool))[:relatives].tolist()]
+    labels = own + near + sampler.draw(extra - len(near), set(own) | set(near), rng)
     perm = rng.permutation(len(labels)).tolist()
     asked = tuple(labels[i] for i in perm)
     n_own = len(own)
@@ -195,6 +221,7 @@ def pool_pieces(
     """The pool's pieces from cursor ``start`` on (cut with the teacher's tokenizer)."""
     cfg = teacher.config
     max_tokens = teacher.max_length - cfg.max_prefix_tokens - 1
+    hierarchy = TypeHierarchy.load(settings.hierarchy) if settings.hierarchy else None
     pos0, skip = start
     for pos in range(pos0, len(order)):
         s, i = order[pos]
@@ -213,7 +240,9 @@ def pool_pieces(
             if pos == pos0 and j < skip:
                 continue
             rng = np.random.default_rng([settings.seed, pos, j, 1])
-            labels, own = ask_labels(pc.example, sampler, settings.extra_types, rng)
+            labels, own = ask_labels(
+                pc.example, sampler, settings.extra_types, rng, hierarchy, settings.relatives
+            )
             yield PoolPiece(sources[s].name, pos, j, pc, labels, own)
 
 
