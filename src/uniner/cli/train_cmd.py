@@ -120,6 +120,25 @@ SourceOpt = Annotated[
 ]
 
 
+RelativesOpt = Annotated[
+    int, typer.Option(min=0, help="of those, hierarchy relatives of its own types instead")
+]
+HierarchyOpt = Annotated[
+    Path | None, typer.Option(help="type hierarchy JSON (bench/mine_hierarchy.py)")
+]
+
+
+def _pool_settings(hierarchy: Path | None, **options: Any) -> Any:
+    """The pool's ``PoolSettings`` from the command's options; a bad value is a usage error."""
+    from uniner.students.span.selfdistill import PoolSettings
+
+    try:
+        path = str(hierarchy) if hierarchy else None
+        return PoolSettings(max_words=64, hierarchy=path, **options)
+    except ValueError as exc:
+        raise UserError(str(exc), USAGE) from None
+
+
 @app.command("distill-scores")
 def distill_scores(
     out: StoreOpt,
@@ -127,12 +146,8 @@ def distill_scores(
     max_pieces: Annotated[int | None, typer.Option(min=1, help="stop at this many pieces")] = None,
     source: SourceOpt = None,
     extra_types: Annotated[int, typer.Option(min=0, help="Pile-NER types drawn per piece")] = 8,
-    relatives: Annotated[
-        int, typer.Option(min=0, help="of those, hierarchy relatives of its own types instead")
-    ] = 0,
-    hierarchy: Annotated[
-        Path | None, typer.Option(help="type hierarchy JSON (bench/mine_hierarchy.py)")
-    ] = None,
+    relatives: RelativesOpt = 0,
+    hierarchy: HierarchyOpt = None,
     floor: Annotated[float, typer.Option(help="scores below this are stored as 0")] = 0.02,
     keep_empty: Annotated[float, typer.Option(help="share of mention-less pieces kept")] = 0.3,
     informal: Annotated[float, typer.Option(help="share of examples rewritten informally")] = 0.0,
@@ -153,25 +168,21 @@ def distill_scores(
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from uniner.students.span.selfdistill import PoolSettings, score_training_pool, teacher_id
+    from uniner.students.span.selfdistill import score_training_pool, teacher_id
     from uniner.students.span.selfdistill_store import StoreError
 
     check_runtime(runtime, onnx_dir)
-    try:
-        settings = PoolSettings(
-            max_words=64,
-            keep_empty=keep_empty,
-            extra_types=extra_types,
-            relatives=relatives,
-            hierarchy=str(hierarchy) if hierarchy else None,
-            floor=floor,
-            informal=informal,
-            mix=mix,
-            seed=seed,
-            shard_pieces=shard_pieces,
-        )
-    except ValueError as exc:
-        raise UserError(str(exc), USAGE) from None
+    settings = _pool_settings(
+        hierarchy,
+        keep_empty=keep_empty,
+        extra_types=extra_types,
+        relatives=relatives,
+        floor=floor,
+        informal=informal,
+        mix=mix,
+        seed=seed,
+        shard_pieces=shard_pieces,
+    )
     try:
         name = teacher_id(teacher, runtime.value)
         model = _teacher(teacher, threads, batch_size, runtime, onnx_dir, device)
