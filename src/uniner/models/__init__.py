@@ -34,14 +34,6 @@ def resolve_model(ref: str | Path | None = None) -> Path:
     """
     ref = DEFAULT_MODEL if ref is None else ref
     shipped = shipped_models()
-    alias = MODEL_ALIASES.get(str(ref))
-    if alias is not None and not Path(str(ref)).exists():
-        if alias not in shipped:
-            raise FileNotFoundError(
-                f"{ref!r} names the model {alias!r}, which is not in this installation "
-                f"({MODELS_DIR})"
-            )
-        return shipped[alias]
     if str(ref) in shipped:
         return shipped[str(ref)]
     path = Path(ref)
@@ -49,10 +41,14 @@ def resolve_model(ref: str | Path | None = None) -> Path:
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"{path} is not a model folder (no config.json)")
         return path
-    if str(ref) == DEFAULT_MODEL:
-        raise FileNotFoundError(
-            f"the default model {DEFAULT_MODEL!r} is not in this installation ({MODELS_DIR})"
-        )
+    name = MODEL_ALIASES.get(str(ref), str(ref))
+    if name in shipped:
+        return shipped[name]
+    if name in MODEL_ALIASES.values():  # a model this package names but this install lacks
+        what = f"the {'default ' if name == DEFAULT_MODEL else ''}model {name!r}"
+        if name != str(ref):
+            what = f"{ref!r} names {what}, which"
+        raise FileNotFoundError(f"{what} is not in this installation ({MODELS_DIR})")
     if "/" in str(ref) and not str(ref).startswith((".", "/")):
         from huggingface_hub import snapshot_download
 
