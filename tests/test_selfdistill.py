@@ -348,3 +348,23 @@ def test_relatives_need_a_hierarchy_and_fit_in_the_extra_types() -> None:
         PoolSettings(relatives=2)
     with pytest.raises(ValueError, match="relatives must be"):
         PoolSettings(extra_types=2, relatives=3, hierarchy="h.json")
+
+
+def test_a_relatives_pool_records_its_hierarchy_and_refuses_another(
+    tmp_path: Path, teacher: SpanExtractor
+) -> None:
+    import dataclasses
+
+    from uniner.data.hierarchy import Edge, TypeHierarchy
+
+    path = tmp_path / "h.json"
+    path.write_text(TypeHierarchy((Edge("person", "writer"),)).to_json(), encoding="utf-8")
+    rel = dataclasses.replace(SETTINGS, relatives=1, hierarchy=str(path))
+    store = tmp_path / "scores"
+    manifest = build_scores(teacher, sources(), store, rel, FREQ, max_pieces=4, progress=False)
+    assert len(manifest["settings"]["hierarchy_sha256"]) == 64
+    asked = [lab for sp in read_store(store) for lab in sp.labels]
+    assert "writer" in asked  # a relative of the toy data's "person"
+    path.write_text(TypeHierarchy((Edge("person", "poet"),)).to_json(), encoding="utf-8")
+    with pytest.raises(StoreError):  # same file name, other content: not the same pool
+        build_scores(teacher, sources(), store, rel, FREQ, max_pieces=8, progress=False)

@@ -217,11 +217,12 @@ def pool_pieces(
     teacher: SpanExtractor,
     settings: PoolSettings,
     sampler: LabelSampler,
+    hierarchy: TypeHierarchy | None = None,
 ) -> Iterator[PoolPiece]:
-    """The pool's pieces from cursor ``start`` on (cut with the teacher's tokenizer)."""
+    """The pool's pieces from cursor ``start`` on (cut with the teacher's tokenizer); the
+    relatives of ``settings.relatives`` come from ``hierarchy``."""
     cfg = teacher.config
     max_tokens = teacher.max_length - cfg.max_prefix_tokens - 1
-    hierarchy = TypeHierarchy.load(settings.hierarchy) if settings.hierarchy else None
     pos0, skip = start
     for pos in range(pos0, len(order)):
         s, i = order[pos]
@@ -320,15 +321,20 @@ def store_settings(
     teacher_id: str,
     sources: Sequence[PoolSource],
     type_freq: Counter[str],
+    hierarchy: TypeHierarchy | None = None,
 ) -> dict[str, Any]:
-    """The manifest's settings: the pool settings, the teacher and what the pool is made of."""
+    """The manifest's settings: the pool settings, the teacher and what the pool is made of
+    (the type frequencies and the hierarchy by content, so a rerun with others is refused)."""
     freq = json.dumps(sorted(type_freq.items()), ensure_ascii=False).encode("utf-8")
-    return {
+    out = {
         **dataclasses.asdict(settings),
         "teacher": teacher_id,
         "sources": [[s.name, s.split, len(s.examples)] for s in sources],
         "type_frequencies_sha256": hashlib.sha256(freq).hexdigest(),
     }
+    if hierarchy is not None:
+        out["hierarchy_sha256"] = hashlib.sha256(hierarchy.to_json().encode("utf-8")).hexdigest()
+    return out
 
 
 def build_scores(
@@ -348,10 +354,11 @@ def build_scores(
     with a larger ``max_pieces`` continues from there.
     """
     order = pool_order([len(s.examples) for s in sources], settings.mix, settings.seed)
-    store = ScoreStore.open(out, store_settings(settings, teacher_id, sources, type_freq))
-    stream = pool_pieces(
-        sources, order, store.cursor, teacher, settings, LabelSampler(type_freq or Counter())
-    )
+    hierarchy = TypeHierarchy.load(settings.hierarchy) if settings.hierarchy else None
+    manifest = store_settings(settings, teacher_id, sources, type_freq, hierarchy)
+    store = ScoreStore.open(out, manifest)
+    sampler = LabelSampler(type_freq or Counter())
+    stream = pool_pieces(sources, order, store.cursor, teacher, settings, sampler, hierarchy)
     bar = tqdm(total=max_pieces, initial=store.pieces, unit="piece", disable=not progress)
     complete = False
     while max_pieces is None or store.pieces < max_pieces:
