@@ -141,7 +141,7 @@ def length_batches(
     batch always takes one input.
 
     Why a token cap: on a CPU an int8 ONNX graph reads 8 short sentences padded to the longest
-    of them about 1.5x slower per sentence than in batches of 1-2 (bench/speed_compare.py and
+    of them about 1.5x slower per sentence than in batches of 1-2 (bench/batch_tokens.py and
     BENCHMARKS.md); the cap keeps batches of short inputs wide and long ones narrow."""
     out: list[Sequence[WorkItem]] = []
     start = 0
