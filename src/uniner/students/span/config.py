@@ -149,6 +149,10 @@ class TrainConfig:
     pos_weight: float = 5.0
     focal_gamma: float = 2.0
     focal_alpha: float = 0.75
+    # weight of a cross-entropy over the asked types on each span with one gold type, added to
+    # the loss above: it teaches *which* type (close types apart), the BCE only whether;
+    # gold-label training only (self-distillation has its own loss)
+    type_choice_weight: float = 0.0
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
     eval_every: int | None = None
@@ -163,6 +167,9 @@ class TrainConfig:
         if self.max_steps is None and self.max_seconds is None:
             raise ValueError("set train.max_steps and/or train.max_seconds")
         resolve_bf16(self.bf16)  # validates
+        if self.type_choice_weight < 0:
+            w = self.type_choice_weight
+            raise ValueError(f"train.type_choice_weight must be >= 0, got {w}")
         if self.loss not in ("bce", "focal"):
             raise ValueError(f"train.loss must be 'bce' or 'focal', got {self.loss!r}")
 

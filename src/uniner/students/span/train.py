@@ -59,7 +59,7 @@ from uniner.students.span.data import (
     resolve_hierarchy,
 )
 from uniner.students.span.features import Featurizer
-from uniner.students.span.model import SpanModel, pair_mask, span_loss
+from uniner.students.span.model import SpanModel, pair_mask, span_loss, type_choice_loss
 from uniner.students.span.selfdistill_train import SoftTargets
 
 log = logging.getLogger(__name__)
@@ -372,6 +372,8 @@ def _step(
         logits, given["targets"], mask, tcfg.loss, tcfg.pos_weight, tcfg.focal_gamma,
         tcfg.focal_alpha,
     )  # fmt: skip
+    if tcfg.type_choice_weight and not soft:
+        loss = loss + tcfg.type_choice_weight * type_choice_loss(logits, given["targets"], mask)
     loss.backward()
     if tcfg.grad_clip:
         torch.nn.utils.clip_grad_norm_(
