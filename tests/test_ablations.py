@@ -62,6 +62,7 @@ def test_registry_has_the_issue_ablations() -> None:
         "backbone",
         "gen-negatives",
         "gen-dataset-tag",
+        "type-choice",
     } <= set(REGISTRY)
 
 
