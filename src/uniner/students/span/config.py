@@ -150,8 +150,9 @@ class TrainConfig:
     focal_gamma: float = 2.0
     focal_alpha: float = 0.75
     # weight of a cross-entropy over the asked types on each span with one gold type, added to
-    # the loss above: it teaches *which* type (close types apart), the BCE only whether;
-    # gold-label training only (self-distillation has its own loss)
+    # the loss above: it teaches *which* type (close types apart), the BCE only whether; with
+    # data.teacher_scores the teacher's ranking of the asked types is the target
+    # (selfdistill_train.teacher_choice_loss)
     type_choice_weight: float = 0.0
     checkpoint_every: int = 500
     keep_checkpoints: int = 2

@@ -13,6 +13,12 @@ Why plain BCE for the soft part: its minimum is the teacher's probability itself
 learns the teacher's scale and the teacher's dev-chosen thresholds carry over; a positive weight
 would inflate it. Why gold on own types only: the types drawn from the Pile-NER distribution were
 never annotated on the piece, so "no gold mention" says nothing about them; the teacher does.
+
+With ``train.type_choice_weight`` the trainer adds :func:`teacher_choice_loss`, the type-choice
+term of gold-label training (``model.type_choice_loss``) with the teacher's choice for the gold:
+each per-pair BCE above asks *whether* a span is each type, one at a time, and a student can
+match every probability to within a few points yet flip which type is on top (the fast model's
+"writer" read as "person"); the term asks *which* type, as the teacher ranks them.
 """
 
 from __future__ import annotations
@@ -130,6 +136,42 @@ class SoftTargets:
         pos_weight: float,
     ) -> torch.Tensor:
         return soft_loss(logits, batch, mask, self.soft_weight, pos_weight)
+
+    def choice_loss(
+        self, logits: torch.Tensor, batch: dict[str, torch.Tensor], mask: torch.Tensor
+    ) -> torch.Tensor:
+        return teacher_choice_loss(logits, batch["soft"], mask)
+
+
+CHOICE_MIN_PROB = 0.5  # a span counts as a mention for the type choice from this teacher score
+_PROB_EPS = 1e-4  # teacher probabilities are clamped before their logits are taken
+_MASKED = -1e4  # an unasked label's logit: finite, so a zero target times it is zero, not NaN
+
+
+def teacher_choice_loss(
+    logits: torch.Tensor,
+    teacher: torch.Tensor,
+    mask: torch.Tensor,
+    min_prob: float = CHOICE_MIN_PROB,
+) -> torch.Tensor:
+    """Cross-entropy over the asked types towards the teacher's choice among them.
+
+    On each span that the teacher reads as a mention of some asked type (its highest probability
+    is at least ``min_prob``) and where at least two types are asked, the target is the softmax
+    of the teacher's logits over the asked types: a sharp choice (writer 0.95, person 0.3) is
+    taught as one, a near tie (0.9 against 0.88) as a tie, so the student is never pushed harder
+    than the teacher is sure. Spans the teacher reads as nothing add nothing (the BCE's business).
+    """
+    mask = mask.expand_as(logits)
+    probs = teacher.float().masked_fill(~mask, 0.0)
+    chosen = (probs.amax(-1) >= min_prob) & (mask.sum(-1) >= 2)
+    if not bool(chosen.any()):
+        return logits.sum() * 0.0
+    asked = mask[chosen]
+    target = torch.logit(probs[chosen].clamp(_PROB_EPS, 1 - _PROB_EPS))
+    target = target.masked_fill(~asked, _MASKED).softmax(-1)
+    x = logits.float()[chosen].masked_fill(~asked, _MASKED)
+    return F.cross_entropy(x, target)
 
 
 def soft_loss(

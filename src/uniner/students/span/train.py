@@ -372,8 +372,11 @@ def _step(
         logits, given["targets"], mask, tcfg.loss, tcfg.pos_weight, tcfg.focal_gamma,
         tcfg.focal_alpha,
     )  # fmt: skip
-    if tcfg.type_choice_weight and not soft:
-        loss = loss + tcfg.type_choice_weight * type_choice_loss(logits, given["targets"], mask)
+    if tcfg.type_choice_weight:
+        choice = soft.choice_loss(logits, given, mask) if soft else type_choice_loss(
+            logits, given["targets"], mask
+        )  # fmt: skip
+        loss = loss + tcfg.type_choice_weight * choice
     loss.backward()
     if tcfg.grad_clip:
         torch.nn.utils.clip_grad_norm_(
