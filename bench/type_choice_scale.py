@@ -1,6 +1,7 @@
 """How large the type-choice term is beside the BCE, in loss and gradient, on a model's batches.
 
     python bench/type_choice_scale.py --config configs/span-mpnet-v0.6.toml [--batches 4]
+    python bench/type_choice_scale.py --config configs/span-minilm-fast-v0.2.toml  (a score store)
 
 Why: ``train.type_choice_weight`` adds a cross-entropy over the asked types on spans with one
 gold type (``model.type_choice_loss``) to a mean BCE over every (span, type) pair. The two are
@@ -34,6 +35,33 @@ def grad_norm(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> float:
     return float(torch.sqrt(sum((g.float() ** 2).sum() for g in grads if g is not None)))
 
 
+def both_losses(
+    model: torch.nn.Module, featurizer: Featurizer, data, entries, run  # type: ignore[no-untyped-def]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The trainer's main loss and its type-choice term on one batch: gold-label training's
+    BCE and ``type_choice_loss``, or, on a teacher-score store, the soft loss and the
+    teacher-choice term (``selfdistill_train``)."""
+    mcfg, tcfg = run.model, run.train
+    caseless = [False] * len(entries)
+    if data.soft is not None:
+        batch = data.soft.collate(featurizer, entries, mcfg.max_width, caseless)
+        given = {k: batch.pop(k) for k in ("targets", "soft", "own")}
+        logits = model(**batch)
+        mask = pair_mask(model, batch)
+        return data.soft.loss(logits, given, mask, tcfg.pos_weight), data.soft.choice_loss(
+            logits, given, mask
+        )
+    batch = collate_train(
+        featurizer, [data.items[i] for i, _ in entries], [labs for _, labs in entries],
+        mcfg.max_width, caseless, data.hierarchy,
+    )  # fmt: skip
+    targets = batch.pop("targets")
+    logits = model(**batch)
+    mask = pair_mask(model, batch)
+    bce = span_loss(logits, targets, mask, tcfg.loss, tcfg.pos_weight)
+    return bce, type_choice_loss(logits, targets, mask)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, required=True)
@@ -55,15 +83,7 @@ def main() -> None:
     params = [p for p in model.parameters() if p.requires_grad]
     print("batch  bce     |grad bce|  choice  |grad choice|")
     for b, entries in enumerate(plan[: args.batches]):
-        batch = collate_train(
-            featurizer, [data.items[i] for i, _ in entries], [labs for _, labs in entries],
-            mcfg.max_width, [False] * len(entries), data.hierarchy,
-        )  # fmt: skip
-        targets = batch.pop("targets")
-        logits = model(**batch)
-        mask = pair_mask(model, batch)
-        bce = span_loss(logits, targets, mask, tcfg.loss, tcfg.pos_weight)
-        choice = type_choice_loss(logits, targets, mask)
+        bce, choice = both_losses(model, featurizer, data, entries, run)
         print(
             f"{b:<6} {float(bce.detach()):.4f}  {grad_norm(bce, params):<10.4f} "
             f"{float(choice.detach()):.4f}  {grad_norm(choice, params):.4f}"
