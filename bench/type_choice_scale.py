@@ -36,7 +36,11 @@ def grad_norm(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> float:
 
 
 def both_losses(
-    model: torch.nn.Module, featurizer: Featurizer, data, entries, run  # type: ignore[no-untyped-def]
+    model: torch.nn.Module,
+    featurizer: Featurizer,
+    data,
+    entries,
+    run,  # type: ignore[no-untyped-def]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The trainer's main loss and its type-choice term on one batch: gold-label training's
     BCE and ``type_choice_loss``, or, on a teacher-score store, the soft loss and the
