@@ -433,3 +433,30 @@ set = {{ "data.negatives" = 2 }}
     assert [a["arm"] for a in table["arms"]] == ["none", "two"]
     run = json.loads((tmp_path / "runs" / "gen-neg" / "none" / "seed-7" / "arm.json").read_text())
     assert run["config"]["data"]["negatives"] == 0 and run["config"]["train"]["max_steps"] == 2
+
+
+def test_a_run_folder_is_recognised_from_another_checkout(tmp_path: Path) -> None:
+    """``arm.json`` keeps data and hierarchy paths relative to the repository root, so a second
+    seed added from a fresh clone elsewhere reuses the folders; an older ``arm.json`` with the
+    absolute paths of another checkout is still recognised, and another file still refused."""
+    import shutil
+
+    ab = REGISTRY["type-choice"]
+    opts = AblateOptions(out=tmp_path / "out", seeds=(3,))
+    run = ablation_run.plan(ab, opts)[0]
+    budget = ablation_run.budget_of(ab, opts)
+    here = ablation_run.run_raw(ab, run, budget, REPO_ROOT)
+    fp = ablation_run.fingerprint(ab, run, here, REPO_ROOT)
+    assert fp["config"]["data"]["hierarchy"] == "bench/figures/hierarchy.json"
+    clone = tmp_path / "elsewhere" / "uniner"
+    shutil.copytree(REPO_ROOT / "configs", clone / "configs")
+    there = ablation_run.run_raw(ab, run, budget, clone)
+    assert there["data"]["hierarchy"].startswith(str(clone))
+    ablation_run._check_folder(run.folder, fp)
+    ablation_run._check_folder(run.folder, ablation_run.fingerprint(ab, run, there, clone))
+    legacy = {**fp, "config": here}  # absolute paths, as written before
+    (run.folder / "arm.json").write_text(json.dumps(legacy), encoding="utf-8")
+    ablation_run._check_folder(run.folder, ablation_run.fingerprint(ab, run, there, clone))
+    there["data"]["hierarchy"] = str(clone / "bench" / "figures" / "other.json")
+    with pytest.raises(AblationError, match=r"differs in data\.hierarchy"):
+        ablation_run._check_folder(run.folder, ablation_run.fingerprint(ab, run, there, clone))

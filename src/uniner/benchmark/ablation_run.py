@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,17 +110,50 @@ def run_raw(ab: Ablation, run: PlannedRun, budget: Budget, root: Path) -> dict[s
     return raw
 
 
-def fingerprint(ab: Ablation, run: PlannedRun, raw: dict[str, Any]) -> dict[str, Any]:
-    """What makes a run folder this run (compared on reruns)."""
+def fingerprint(
+    ab: Ablation, run: PlannedRun, raw: dict[str, Any], root: Path = REPO_ROOT
+) -> dict[str, Any]:
+    """What makes a run folder this run (compared on reruns), with the config's data and
+    hierarchy paths relative to the repository root: the same run from another checkout (a
+    second seed added from a fresh clone) is recognised, not refused."""
     return {
         "ablation": ab.name,
         "arm": run.arm.name,
         "seed": run.seed,
         "student": ab.student,
-        "config": raw,
+        "config": _portable(raw, root),
         "prep": prep_of(run.arm),
         "eval": dataclasses.asdict(ab.eval),
     }
+
+
+def _portable(raw: dict[str, Any], root: Path) -> dict[str, Any]:
+    """A copy of ``raw`` whose absolute data and hierarchy paths are relative to ``root``."""
+    out = json.loads(json.dumps(raw))
+    data = out.get("data", {})
+    for src in data.get("train", []):
+        if isinstance(src, dict) and isinstance(src.get("path"), str):
+            src["path"] = _relative(src["path"], root)
+    if isinstance(data.get("hierarchy"), str) and data["hierarchy"] != "mine":
+        data["hierarchy"] = _relative(data["hierarchy"], root)
+    return out
+
+
+def _relative(path: str, root: Path) -> str:
+    return os.path.relpath(path, root.resolve()) if Path(path).is_absolute() else path
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal values, where an absolute path in an older ``arm.json`` (written before paths were
+    stored relative to the root) matches the relative one that ends it."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in old)
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(map(_same, old, new))
+    if isinstance(old, str) and isinstance(new, str) and old != new and Path(old).is_absolute():
+        tail = [part for part in Path(new).parts if part not in ("..", ".")]
+        return bool(tail) and list(Path(old).parts[-len(tail) :]) == tail
+    return bool(old == new)
 
 
 def _dotted(fp: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +167,7 @@ def _check_folder(folder: Path, fp: dict[str, Any]) -> None:
     if path.is_file():
         old = _dotted(json.loads(path.read_text(encoding="utf-8")))
         new = _dotted(json.loads(json.dumps(fp)))
-        differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        differ = sorted(k for k in old.keys() | new.keys() if not _same(old.get(k), new.get(k)))
         if differ:
             raise AblationError(
                 f"{folder} holds a run of another configuration (differs in "
@@ -318,7 +352,7 @@ def load_trained(ab: Ablation, model_dir: Path) -> Any:
 def run_one(ab: Ablation, run: PlannedRun, opts: AblateOptions, budget: Budget) -> dict:
     """Train and score one (arm, seed), or read its result when it is already done."""
     raw = run_raw(ab, run, budget, opts.root)
-    fp = fingerprint(ab, run, raw)
+    fp = fingerprint(ab, run, raw, opts.root)
     _check_folder(run.folder, fp)
     done = run.folder / RESULT
     if done.is_file():
