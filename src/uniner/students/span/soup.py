@@ -1,0 +1,85 @@
+"""A weight average ("model soup") of span models fine-tuned from one parent.
+
+    python -m uniner.students.span.soup --model runs/a/model --model runs/b/model \
+        [--weights 0.5,0.5] --out runs/soup/model
+
+Why: a continuation of a model often trades one ability for another (the v0.6.0 candidate, v0.5.0
+continued with the type-choice term, answered fewer parent types but lost 0.1 on the dev suite);
+averaging the weights of models that share a parent (Wortsman et al. 2022, "Model soups") often
+keeps most of both at no inference cost. The result is an ordinary model folder, judged like
+any candidate on the dev suite. Only models of one architecture and backbone can be averaged;
+anything else is refused in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from uniner.students.span.io import load_model, save_model
+
+__all__ = ["SoupError", "average_models", "main"]
+
+
+class SoupError(ValueError):
+    """The models cannot be averaged (another architecture, bad weights)."""
+
+
+def _weights(n: int, weights: Sequence[float] | None) -> list[float]:
+    if weights is None:
+        return [1.0 / n] * n
+    if len(weights) != n or any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise SoupError(f"--weights needs {n} non-negative numbers with a positive sum")
+    total = float(sum(weights))
+    return [w / total for w in weights]
+
+
+def average_models(
+    paths: Sequence[str | Path], out: str | Path, weights: Sequence[float] | None = None
+) -> Path:
+    """Average the weights of the span models at ``paths`` into a model folder at ``out``; its
+    ``config.json`` is the first model's with a ``soup`` entry naming the parts and weights."""
+    if len(paths) < 2:
+        raise SoupError("a soup needs at least two models")
+    share = _weights(len(paths), weights)
+    first, _, meta = load_model(paths[0])
+    total = {k: v.float() * share[0] for k, v in first.state_dict().items()}
+    for path, w in zip(paths[1:], share[1:], strict=True):
+        model, _, cfg = load_model(path)
+        if cfg["model"] != meta["model"]:
+            raise SoupError(f"{path}: another architecture than {paths[0]} (config.json 'model')")
+        for k, v in model.state_dict().items():
+            total[k] += v.float() * w
+    state = first.state_dict()
+    first.load_state_dict({k: total[k].to(state[k].dtype) for k in state})
+    keep = {k: v for k, v in meta.items() if k not in ("format", "format_version", "model")}
+    keep = {k: v for k, v in keep.items() if k not in ("storage", "delta_tensors")}
+    keep.pop("base_fingerprint", None)
+    keep["soup"] = {"models": [str(p) for p in paths], "weights": share}
+    return save_model(first, out, meta["storage"], keep)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", action="append", required=True, help="a model folder (repeat)")
+    ap.add_argument("--weights", help="comma-separated, one per --model (default: equal)")
+    ap.add_argument("--out", required=True, help="the new model folder")
+    args = ap.parse_args(argv)
+    try:
+        weights = [float(w) for w in args.weights.split(",")] if args.weights else None
+    except ValueError:
+        sys.exit(f"error: --weights {args.weights!r}: not comma-separated numbers")
+    try:
+        with torch.no_grad():
+            out = average_models(args.model, args.out, weights)
+    except (SoupError, FileNotFoundError) as exc:
+        sys.exit(f"error: {exc}")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
