@@ -24,46 +24,15 @@ import torch
 from uniner.data.sources import load_sources
 from uniner.students.span import train as span_train
 from uniner.students.span.config import load_run_config
-from uniner.students.span.data import collate_train, epoch_plan
+from uniner.students.span.data import epoch_plan
 from uniner.students.span.features import Featurizer
-from uniner.students.span.model import pair_mask, span_loss, type_choice_loss
+from uniner.students.span.losses import batch_losses
 
 
 def grad_norm(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> float:
     """The L2 norm of ``loss``'s gradient over ``params`` (the graph is kept for the next)."""
     grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
     return float(torch.sqrt(sum((g.float() ** 2).sum() for g in grads if g is not None)))
-
-
-def both_losses(
-    model: torch.nn.Module,
-    featurizer: Featurizer,
-    data,
-    entries,
-    run,  # type: ignore[no-untyped-def]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The trainer's main loss and its type-choice term on one batch: gold-label training's
-    BCE and ``type_choice_loss``, or, on a teacher-score store, the soft loss and the
-    teacher-choice term (``selfdistill_train``)."""
-    mcfg, tcfg = run.model, run.train
-    caseless = [False] * len(entries)
-    if data.soft is not None:
-        batch = data.soft.collate(featurizer, entries, mcfg.max_width, caseless)
-        given = {k: batch.pop(k) for k in ("targets", "soft", "own")}
-        logits = model(**batch)
-        mask = pair_mask(model, batch)
-        return data.soft.loss(logits, given, mask, tcfg.pos_weight), data.soft.choice_loss(
-            logits, given, mask
-        )
-    batch = collate_train(
-        featurizer, [data.items[i] for i, _ in entries], [labs for _, labs in entries],
-        mcfg.max_width, caseless, data.hierarchy,
-    )  # fmt: skip
-    targets = batch.pop("targets")
-    logits = model(**batch)
-    mask = pair_mask(model, batch)
-    bce = span_loss(logits, targets, mask, tcfg.loss, tcfg.pos_weight)
-    return bce, type_choice_loss(logits, targets, mask)
 
 
 def main() -> None:
@@ -87,7 +56,11 @@ def main() -> None:
     params = [p for p in model.parameters() if p.requires_grad]
     print("batch  bce     |grad bce|  choice  |grad choice|")
     for b, entries in enumerate(plan[: args.batches]):
-        bce, choice = both_losses(model, featurizer, data, entries, run)
+        bce, choice = batch_losses(
+            model, featurizer, data.items, entries, mcfg, tcfg, [False] * len(entries),
+            data.hierarchy, data.soft,
+        )  # fmt: skip
+        assert choice is not None
         print(
             f"{b:<6} {float(bce.detach()):.4f}  {grad_norm(bce, params):<10.4f} "
             f"{float(choice.detach()):.4f}  {grad_norm(choice, params):.4f}"

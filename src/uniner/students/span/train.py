@@ -52,14 +52,14 @@ from uniner.students.span.data import (
     PrepStats,
     TrainItem,
     caseless_flags,
-    collate_train,
     epoch_plan,
     label_frequencies,
     prepare_items,
     resolve_hierarchy,
 )
 from uniner.students.span.features import Featurizer
-from uniner.students.span.model import SpanModel, pair_mask, span_loss, type_choice_loss
+from uniner.students.span.losses import batch_losses
+from uniner.students.span.model import SpanModel
 from uniner.students.span.selfdistill_train import SoftTargets
 
 log = logging.getLogger(__name__)
@@ -357,25 +357,11 @@ def _step(
     for g in optimizer.param_groups:
         g["lr"] = g["base_lr"] * f
     caseless = caseless_flags(len(entries), lowercase, tcfg.seed, state.epoch, state.batch_in_epoch)
-    batch = soft.collate(featurizer, entries, mcfg.max_width, caseless) if soft else collate_train(
-        featurizer, [items[i] for i, _ in entries], [labs for _, labs in entries], mcfg.max_width,
-        caseless, hierarchy,
+    loss, choice = batch_losses(
+        model, featurizer, items, entries, mcfg, tcfg, caseless, hierarchy, soft,
+        with_choice=bool(tcfg.type_choice_weight),
     )  # fmt: skip
-    device = next(model.parameters()).device
-    batch = {k: v.to(device) for k, v in batch.items()}
-    given = {k: batch.pop(k) for k in ("targets", "soft", "own") if k in batch}
-    bf16 = resolve_bf16(tcfg.bf16, device.type)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-        logits = model(**batch)
-    mask = pair_mask(model, batch)
-    loss = soft.loss(logits, given, mask, tcfg.pos_weight) if soft else span_loss(
-        logits, given["targets"], mask, tcfg.loss, tcfg.pos_weight, tcfg.focal_gamma,
-        tcfg.focal_alpha,
-    )  # fmt: skip
-    if tcfg.type_choice_weight:
-        choice = soft.choice_loss(logits, given, mask) if soft else type_choice_loss(
-            logits, given["targets"], mask
-        )  # fmt: skip
+    if choice is not None:
         loss = loss + tcfg.type_choice_weight * choice
     loss.backward()
     if tcfg.grad_clip:
