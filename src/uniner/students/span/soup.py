@@ -25,6 +25,12 @@ from uniner.students.span.io import load_model, save_model
 __all__ = ["SoupError", "average_models", "main"]
 
 
+# config.json keys that save_model writes itself (format, architecture, weight storage)
+_WRITTEN_BY_SAVE = frozenset(
+    ("format", "format_version", "model", "storage", "delta_tensors", "base_fingerprint")
+)
+
+
 class SoupError(ValueError):
     """The models cannot be averaged (another architecture, bad weights)."""
 
@@ -56,9 +62,7 @@ def average_models(
             total[k] += v.float() * w
     state = first.state_dict()
     first.load_state_dict({k: total[k].to(state[k].dtype) for k in state})
-    keep = {k: v for k, v in meta.items() if k not in ("format", "format_version", "model")}
-    keep = {k: v for k, v in keep.items() if k not in ("storage", "delta_tensors")}
-    keep.pop("base_fingerprint", None)
+    keep = {k: v for k, v in meta.items() if k not in _WRITTEN_BY_SAVE}
     keep["soup"] = {"models": [str(p) for p in paths], "weights": share}
     return save_model(first, out, meta["storage"], keep)
 
