@@ -7,6 +7,7 @@ every pair is stored, which exercises the store fully).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -276,11 +277,45 @@ def test_teacher_max_pieces_and_refused_settings(
     run = student_run(tmp_path / "scores", tmp_path / "run", backbone, 1)
     run.data.teacher_max_pieces = 7
     assert train(run, [], progress=False).stats.pieces == 7
+    first = [sp.source for sp in read_store(tmp_path / "scores", 7)]
+    run.data.teacher_source_weights = {"toy-closed": 2.0, "toy-open": 0.0}
+    assert train(run, [], progress=False).stats.pieces == 2 * first.count("toy-closed")
+    run.data.teacher_source_weights = None
     run.data.train = [DataSource(source="pile-ner")]
     with pytest.raises(ValueError, match=r"replaces data\.train"):
         train(run, [], progress=False)
     with pytest.raises(ValueError, match="soft_weight"):
         DataConfig(soft_weight=1.5)
+
+
+def test_source_weights_repeat_and_thin_pieces_by_source() -> None:
+    from uniner.students.span.data import PrepStats, TrainItem
+    from uniner.students.span.selfdistill_train import SoftTargets
+
+    def soft(counts: dict[str, int]) -> SoftTargets:
+        pieces = [
+            dataclasses.replace(piece(0, 3), source=src, id=f"{src}#{i}")
+            for src, n in counts.items()
+            for i in range(n)
+        ]
+        item = TrainItem(tokens=((1,),), shapes=(0,), spans=((0, 1, "person"),),
+                         known_labels=("person",), n_tokens=1)  # fmt: skip
+        return SoftTargets([item] * len(pieces), pieces, PrepStats(pieces=len(pieces)))
+
+    out = soft({"a": 10, "b": 400, "c": 5})
+    out.reweight({"a": 2.0, "*": 0.5})
+    kept = Counter(sp.source for sp in out.pieces)
+    assert kept["a"] == 20 and 150 < kept["b"] < 250 and kept["c"] <= 5
+    assert out.stats.pieces == len(out.items) == len(out.pieces)
+    again = soft({"a": 10, "b": 400, "c": 5})
+    again.reweight({"a": 2.0, "*": 0.5})
+    assert [sp.id for sp in again.pieces] == [sp.id for sp in out.pieces]  # a rerun's choice
+    with pytest.raises(ValueError, match="lacks: z"):
+        soft({"a": 1}).reweight({"z": 2.0})
+    with pytest.raises(ValueError, match="no training pieces"):
+        soft({"a": 3}).reweight({"*": 0.0})
+    with pytest.raises(ValueError, match=r"teacher_source_weights\['a'\]"):
+        DataConfig(teacher_source_weights={"a": -1.0})
 
 
 def test_pool_curve_trains_each_size_once(

@@ -104,6 +104,10 @@ class DataConfig:
     # against the teacher's probabilities plus (1 - soft_weight) x BCE against gold labels
     teacher_scores: str | None = None
     teacher_max_pieces: int | None = None
+    # how many times each stored piece of a source is used per pass, by source name ("*": every
+    # other source; unnamed sources 1.0): a store's mix follows its sources' sizes, and this
+    # brings it back to a chosen one (2.0 doubles a source, 0.35 keeps a seeded 35% of it)
+    teacher_source_weights: dict[str, float] | None = None
     soft_weight: float = 0.8
 
     def __post_init__(self) -> None:
@@ -122,6 +126,11 @@ class DataConfig:
             )
         if self.hard_negative_share > 0.0 and self.hierarchy is None:
             raise ValueError('data.hard_negative_share needs data.hierarchy ("mine" or a file)')
+        for name, weight in (self.teacher_source_weights or {}).items():
+            if not 0.0 <= weight <= 10.0:
+                raise ValueError(
+                    f"data.teacher_source_weights[{name!r}] must be in [0, 10], got {weight}"
+                )
         if self.hierarchy_min_support < 1:
             raise ValueError(
                 f"data.hierarchy_min_support must be >= 1, got {self.hierarchy_min_support}"

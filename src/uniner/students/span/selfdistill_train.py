@@ -24,6 +24,7 @@ match every probability to within a few points yet flip which type is on top (th
 from __future__ import annotations
 
 import logging
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,7 +82,34 @@ class SoftTargets:
             out.stats.mentions += len(spans)
         if out.too_long:
             log.warning("%d stored pieces exceed the student's input budget", out.too_long)
+        if dcfg.teacher_source_weights:
+            out.reweight(dcfg.teacher_source_weights)
         return out
+
+    def reweight(self, weights: dict[str, float]) -> None:
+        """Use each piece ``weights[source]`` times per pass (``"*"``: sources not named; 1.0
+        without it): ``floor(w)`` copies, and one more for the share ``w - floor(w)`` of the
+        source's pieces, picked by a hash of the piece id so a rerun picks the same ones."""
+        sources = Counter(sp.source for sp in self.pieces)
+        unknown = sorted(set(weights) - set(sources) - {"*"})
+        if unknown:
+            raise ValueError(
+                f"data.teacher_source_weights names sources the store lacks: {', '.join(unknown)}"
+                f" (its sources: {', '.join(sorted(sources))})"
+            )
+        items: list[TrainItem] = []
+        pieces: list[StoredPiece] = []
+        for item, sp in zip(self.items, self.pieces, strict=True):
+            weight = weights.get(sp.source, weights.get("*", 1.0))
+            copies = int(weight) + (_unit_hash(sp.id) < weight - int(weight))
+            items.extend([item] * copies)
+            pieces.extend([sp] * copies)
+        if not items:
+            raise ValueError("data.teacher_source_weights leaves no training pieces")
+        self.items, self.pieces = items, pieces
+        self.stats.pieces = len(items)
+        self.stats.mentions = sum(len(item.spans) for item in items)
+        log.info("pieces per source after weighting: %s", dict(Counter(p.source for p in pieces)))
 
     def sampler(self, dcfg: DataConfig) -> LabelSampler:
         """The trainer's sampler over each piece's stored labels (a closed set)."""
@@ -141,6 +169,11 @@ class SoftTargets:
         self, logits: torch.Tensor, batch: dict[str, torch.Tensor], mask: torch.Tensor
     ) -> torch.Tensor:
         return teacher_choice_loss(logits, batch["soft"], mask)
+
+
+def _unit_hash(text: str) -> float:
+    """A number in [0, 1) fixed by ``text`` (the same in every process, unlike ``hash``)."""
+    return zlib.crc32(text.encode("utf-8")) / 2**32
 
 
 CHOICE_MIN_PROB = 0.5  # a span counts as a mention for the type choice from this teacher score
