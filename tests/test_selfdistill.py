@@ -238,7 +238,7 @@ def test_student_learns_soft_targets_and_extracts(tmp_path: Path, backbone: Path
     assert losses[-1] < 0.7 * losses[0]
     assert res.stats.pieces == 18
     saved = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
-    assert saved["training"]["pieces"] == 18
+    assert saved["training"]["pieces"] == 18 and saved["training"]["teacher_scores"] == "scores"
     m = SpanExtractor.load(tmp_path / "run" / "model")
     ents = m.extract("Alice Smith lives in Paris .", ["person", "city"], threshold=0.0)
     assert ents and all(e.label in ("person", "city") for e in ents)

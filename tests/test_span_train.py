@@ -34,6 +34,7 @@ from uniner.students.span.data import (
     prepare_items,
 )
 from uniner.students.span.features import Featurizer
+from uniner.students.span.io import read_config
 from uniner.students.span.train import latest_checkpoint, lr_factor, train
 
 REPO = Path(__file__).resolve().parents[1]
@@ -252,6 +253,9 @@ def test_loss_falls_and_model_is_saved(backbone: Path, tmp_path: Path) -> None:
     assert len(calls) == 2 and res.state.best_step in (20, 40)
     for sub in ("model", "best"):
         assert (res.output_dir / sub / "model.safetensors").is_file()
+    best = read_config(res.output_dir / "best")  # a release from best/ keeps the training facts
+    assert best["training"]["steps"] == best["step"] == res.state.best_step
+    assert best["training"]["pieces"] == res.stats.pieces and best["f1"] == res.state.best_f1
     assert (res.output_dir / "run.toml").is_file()
     assert latest_checkpoint(res.output_dir) is not None
 
@@ -321,7 +325,6 @@ def test_a_model_trained_from_a_release_decodes_like_it(backbone: Path, tmp_path
     """Adapting a release keeps its threshold and rules (and records the parent) until the
     adapted model is released with choices of its own."""
     from uniner.students.span.extractor import SpanExtractor
-    from uniner.students.span.io import read_config
     from uniner.students.span.release import release
 
     data = toy_examples(40)

@@ -38,6 +38,7 @@ from uniner.students.span.checkpoints import (
     save_checkpoint,
 )
 from uniner.students.span.config import (
+    DataConfig,
     RunConfig,
     SpanModelConfig,
     TrainConfig,
@@ -302,13 +303,13 @@ def train(
         bar.update(1)
         bar.set_postfix(loss=f"{running:.4f}", ep=state.epoch, t=f"{state.elapsed:.0f}s")
         if eval_fn is not None and tcfg.eval_every and state.step % tcfg.eval_every == 0:
-            _evaluate(eval_fn, model, tokenizer, state, out, tcfg, decoding)
+            meta = _meta(run, state, data.stats, plan, decoding)
+            _evaluate(eval_fn, model, tokenizer, state, out, tcfg, meta)
         spent = _budget_spent(state, tcfg, stop_at_step)
         if tcfg.checkpoint_every and state.step % tcfg.checkpoint_every == 0 and not spent:
             save_checkpoint(out, model, optimizer, state, tcfg.keep_checkpoints)
     bar.close()
-    epochs = state.epoch + state.batch_in_epoch / max(len(plan), 1)
-    _finish(run, model, optimizer, tokenizer, state, eval_fn, decoding, data.stats, epochs)
+    _finish(run, model, optimizer, tokenizer, state, eval_fn, decoding, data.stats, plan)
     return TrainResult(state, model, tokenizer, data.stats, out)
 
 
@@ -321,20 +322,20 @@ def _finish(
     eval_fn: EvalFn | None,
     decoding: dict[str, Any],
     stats: dict[str, Any],
-    epochs: float,
+    plan: Sequence[Any],
 ) -> None:
     """Checkpoint; a run whose budget is spent is also evaluated once more and saved."""
     tcfg = run.train
     out = Path(tcfg.output_dir)
     finished = _budget_spent(state, tcfg)
     last_eval = state.evals[-1]["step"] if state.evals else None
+    meta = _meta(run, state, stats, plan, decoding)
     if eval_fn is not None and finished and last_eval != state.step:
-        _evaluate(eval_fn, model, tokenizer, state, out, tcfg, decoding)
+        _evaluate(eval_fn, model, tokenizer, state, out, tcfg, meta)
     save_checkpoint(out, model, optimizer, state, tcfg.keep_checkpoints)
     if finished:
         from uniner.students.span.io import save_model
 
-        meta = {**decoding, **_meta(run, state, stats, epochs)}
         save_model(model, out / "model", tcfg.save_storage, meta=meta)
     (out / "trainer_state.json").write_text(json.dumps(dataclasses.asdict(state), indent=1))
     model.eval()
@@ -389,8 +390,10 @@ def _evaluate(
     state: TrainState,
     out: Path,
     tcfg: TrainConfig,
-    decoding: dict[str, Any],
+    meta: dict[str, Any],
 ) -> None:
+    """Score the model on the dev data; the best so far is saved to ``best/`` with ``meta``
+    (decoding and the training facts, as ``model/`` has them) and the scores."""
     from uniner.students.span.extractor import SpanExtractor
     from uniner.students.span.io import save_model
 
@@ -403,12 +406,21 @@ def _evaluate(
     f1 = float(metrics.get("f1", 0.0))
     if state.best_f1 is None or f1 > state.best_f1:
         state.best_f1, state.best_step = f1, state.step
-        meta = {**decoding, "step": state.step, **metrics}
-        save_model(model, out / "best", tcfg.save_storage, meta=meta)
+        save_model(model, out / "best", tcfg.save_storage, meta={**meta, **metrics})
 
 
-def _meta(run: RunConfig, state: TrainState, stats: PrepStats, epochs: float) -> dict:
+def _meta(
+    run: RunConfig,
+    state: TrainState,
+    stats: PrepStats,
+    plan: Sequence[Any],
+    decoding: dict[str, Any],
+) -> dict:
+    """What a saved model's config.json records beside its weights: the decoding it inherits and
+    the training facts (steps, passes over the pieces, seconds, data)."""
+    epochs = state.epoch + state.batch_in_epoch / max(len(plan), 1)
     return {
+        **decoding,
         "name": Path(run.train.output_dir).name,
         "training": {
             "steps": state.step,
@@ -417,7 +429,18 @@ def _meta(run: RunConfig, state: TrainState, stats: PrepStats, epochs: float) ->
             "pieces": stats.pieces,
             "mentions": stats.mentions,
             "data": [dataclasses.asdict(s) for s in run.data.train],
+            **_store_facts(run.data),
         },
+    }
+
+
+def _store_facts(dcfg: DataConfig) -> dict[str, Any]:
+    """A self-distilled model's score store and how its sources were weighted (else nothing)."""
+    if dcfg.teacher_scores is None:
+        return {}
+    return {
+        "teacher_scores": Path(dcfg.teacher_scores).name,
+        "teacher_source_weights": dcfg.teacher_source_weights,
     }
 
 
