@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from uniner.data.types import Entity, Example
 
 FAMILY = ("person", "writer", "politician")
@@ -50,3 +52,18 @@ def test_tally_counts_only_the_family_asked_and_the_table_gives_shares(bench_scr
     assert "| writer | 1 | 0.0 | 0.0 | 100.0 | 0.0 | 0.0 |" in md
     assert "| **person family** | 2 | 50.0 | 0.0 | 50.0 | 0.0 | 0.0 |" in md
     assert len(ct.plan_calls([ex] * 5, fams, limit=3, seed=1)) == 3
+
+
+def test_types_read_apart_one_per_pass(bench_script, tmp_path) -> None:
+    from tests.doubles.span import tiny_span_parts
+    from uniner.students.span.extractor import SpanExtractor
+
+    ct = bench_script("close_types")
+    model = SpanExtractor(*tiny_span_parts(tmp_path))
+    assert model.label_groups(["person", "writer", "city"]) == [("person", "writer", "city")]
+    ct.read_types_apart(model, 1)
+    assert model.label_groups(["person", "writer", "city"]) == [("person",), ("writer",), ("city",)]
+    ct.read_types_apart(model, 2)
+    assert model.label_groups(["person", "writer", "city"]) == [("person", "writer"), ("city",)]
+    with pytest.raises(ValueError, match="labels-per-pass"):
+        ct.read_types_apart(model, 0)
