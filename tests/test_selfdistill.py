@@ -316,6 +316,8 @@ def test_source_weights_repeat_and_thin_pieces_by_source() -> None:
         soft({"a": 3}).reweight({"*": 0.0})
     with pytest.raises(ValueError, match=r"teacher_source_weights\['a'\]"):
         DataConfig(teacher_source_weights={"a": -1.0})
+    with pytest.raises(ValueError, match="must be a number"):
+        DataConfig(teacher_source_weights={"a": "two"})  # type: ignore[dict-item]
 
 
 def test_pool_curve_trains_each_size_once(

@@ -127,6 +127,8 @@ class DataConfig:
         if self.hard_negative_share > 0.0 and self.hierarchy is None:
             raise ValueError('data.hard_negative_share needs data.hierarchy ("mine" or a file)')
         for name, weight in (self.teacher_source_weights or {}).items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                raise ValueError(f"data.teacher_source_weights[{name!r}] must be a number")
             if not 0.0 <= weight <= 10.0:
                 raise ValueError(
                     f"data.teacher_source_weights[{name!r}] must be in [0, 10], got {weight}"
