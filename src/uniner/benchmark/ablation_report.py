@@ -76,6 +76,7 @@ def build_table(
             "paper": arm.paper,
             "seeds": [r["seed"] for r in mine],
             "steps": [r.get("train", {}).get("steps") for r in mine],
+            "reused_from": [r["reused_from"] for r in mine if r.get("reused_from")],
             "zero_shot_sets": {
                 name: _stats([r["zero_shot"]["sets"][name] for r in mine])["mean"]
                 for name in (mine[0]["zero_shot"]["sets"] if mine else {})
@@ -199,6 +200,13 @@ def markdown(table: dict[str, Any]) -> str:
             f"| {'' if base else _direction(zs)} | {_noise(zs)} "
             f"| {_fmt(row['dev'])} | {_delta(eff, 'dev')} | {_noise(dev)} |"
         )
+    reused = [f"`{row['arm']}` = `{src}`" for row in table["arms"]
+              for src in row.get("reused_from", [])]  # fmt: skip
+    if reused:
+        lines += [
+            "",
+            "Runs identical to one of another ablation, reused: " + "; ".join(reused) + ".",
+        ]
     display = {v: k for k, v in ZERO_SHOT_DATASETS.items()}
     sets = list(table["arms"][0]["zero_shot_sets"]) if table["arms"] else []
     if sets:

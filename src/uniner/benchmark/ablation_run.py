@@ -6,8 +6,11 @@ options, budget and evaluation: what makes it this run), ``train/`` (the trainer
 checkpoints, so an interrupted run resumes), ``dev/`` and ``zero-shot/`` (the usual reports,
 and ``predictions/`` with ``--save-predictions``) and ``result.json`` once scored. A run with a
 ``result.json`` is skipped on a rerun; a folder holding a run of another configuration is an
-error rather than silently reused. ``table.md`` and ``table.json`` beside the arms are rewritten
-from every finished run each time.
+error rather than silently reused. A run whose configuration, seed, budget and evaluation are
+those of a finished run of another ablation under the same ``out`` (every ablation's baseline
+arm is the same v0.3.0 recipe) is not trained again: its scores and predictions are copied and
+its ``result.json`` names the run it came from (``--no-reuse`` trains it anyway).
+``table.md`` and ``table.json`` beside the arms are rewritten from every finished run each time.
 
 Every arm is scored the same way: the model's threshold fixed to ``eval.threshold`` (span
 students), the dev suite on a seeded sample (:func:`uniner.benchmark.devsuite.run_dev_suite`)
@@ -56,6 +59,7 @@ class AblateOptions:
     save_predictions: bool = False
     progress: bool = True
     allow_cpu: bool = False  # run an ablation marked needs_gpu without a GPU
+    reuse: bool = True  # copy an identical finished run of another ablation instead of training
     root: Path = REPO_ROOT
 
 
@@ -176,6 +180,53 @@ def _check_folder(folder: Path, fp: dict[str, Any]) -> None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(fp, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+#: Fingerprint keys that name a run rather than define it: two runs equal in everything else
+#: are the same experiment, whichever ablation and arm asked for them.
+_NAMING_KEYS = ("ablation", "arm", "train.output_dir")
+
+
+def _defining(fp: dict[str, Any]) -> dict[str, Any]:
+    flat = _dotted(json.loads(json.dumps(fp)))
+    return {k: v for k, v in flat.items() if k not in _NAMING_KEYS}
+
+
+def find_identical_run(out: Path, folder: Path, fp: dict[str, Any]) -> Path | None:
+    """A finished run folder under ``out`` (any ablation, any arm) that trained and scored
+    exactly what ``fp`` asks for, or None: the first in sorted order, so reruns pick the same."""
+    want = _defining(fp)
+    for path in sorted(out.glob(f"*/*/seed-*/{FINGERPRINT}")):
+        other = path.parent
+        if other.resolve() == folder.resolve() or not (other / RESULT).is_file():
+            continue
+        try:
+            have = _defining(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if have.keys() == want.keys() and all(_same(have[k], want[k]) for k in want):
+            return other
+    return None
+
+
+def reuse_run(twin: Path, ab: Ablation, run: PlannedRun, out: Path) -> dict[str, Any]:
+    """Copy ``twin``'s scores and predictions into ``run.folder`` and write its result, named
+    for this ablation and arm and pointing at where it came from (the trained model stays
+    there)."""
+    import shutil
+
+    for part in ("dev", "zero-shot"):
+        if (twin / part).is_dir():
+            shutil.copytree(twin / part, run.folder / part, dirs_exist_ok=True)
+    result = json.loads((twin / RESULT).read_text(encoding="utf-8"))
+    source = result.get("reused_from") or os.path.relpath(twin, out)
+    result.update(ablation=ab.name, arm=run.arm.name, reused_from=source)
+    done = run.folder / RESULT
+    tmp = done.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(done)
+    log.info("%s/%s seed %d: the same run as %s, reused", ab.name, run.arm.name, run.seed, source)
+    return result
 
 
 # -- training ---------------------------------------------------------------------------------
@@ -358,6 +409,9 @@ def run_one(ab: Ablation, run: PlannedRun, opts: AblateOptions, budget: Budget) 
     if done.is_file():
         log.info("%s/%s seed %d: done before, skipped", ab.name, run.arm.name, run.seed)
         return json.loads(done.read_text(encoding="utf-8"))
+    twin = find_identical_run(opts.out, run.folder, fp) if opts.reuse else None
+    if twin is not None:
+        return reuse_run(twin, ab, run, opts.out)
     try:
         cfg = build_config(ab, raw)
     except (TypeError, ValueError) as exc:

@@ -80,6 +80,13 @@ def ablate(
     allow_cpu: Annotated[
         bool, typer.Option(help="run an ablation marked 'needs GPU' on the CPU anyway")
     ] = False,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="copy the scores of an identical finished run of another ablation under --out "
+            "(e.g. the shared baseline) instead of training it again"
+        ),
+    ] = True,
     progress: Annotated[bool, typer.Option(help="progress bars")] = True,
 ) -> None:
     """Train every arm of an ablation (finished runs are skipped), score each on the dev suite
@@ -102,6 +109,7 @@ def ablate(
         save_predictions=save_predictions,
         progress=progress,
         allow_cpu=allow_cpu,
+        reuse=reuse,
     )
     try:
         table, files = run_ablation(ab, opts)
