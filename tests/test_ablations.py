@@ -332,6 +332,44 @@ def test_an_unscored_run_is_scored_without_training_again(
     assert again["zero_shot"] == json.loads(kept)["zero_shot"]
 
 
+def test_a_run_identical_to_another_ablations_is_reused_not_trained(
+    finished: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    spec, folder = finished
+    out = tmp_path / "runs"
+    shutil.copytree(folder, out / "tiny-few")
+    other = _write(tmp_path / "tiny-other.toml", spec.read_text().replace(
+        'varies = ["data.few_labels"]', 'varies = ["data.informal"]'
+    ).replace('"data.few_labels" = 0.5', '"data.informal" = 0.5'))  # fmt: skip
+    trained: list[str] = []
+    real = ablation_run.train_run
+
+    def spy(ab, cfg, prep, progress):  # type: ignore[no-untyped-def]
+        trained.append(Path(cfg.train.output_dir).parent.parent.name)
+        return real(ab, cfg, prep, progress)
+
+    monkeypatch.setattr(ablation_run, "train_run", spy)
+    opts = AblateOptions(out=out, progress=False, save_predictions=True)
+    table, _ = run_ablation(read_ablation(other), opts)
+    assert trained == ["half"]  # the informal arm; "none" is tiny-few's baseline run
+    source = json.loads((folder / "none" / "seed-5" / "result.json").read_text())
+    reused = json.loads((out / "tiny-other" / "none" / "seed-5" / "result.json").read_text())
+    assert reused["reused_from"] == str(Path("tiny-few") / "none" / "seed-5")
+    assert (reused["ablation"], reused["zero_shot"]) == ("tiny-other", source["zero_shot"])
+    preds = out / "tiny-other" / "none" / "seed-5" / "zero-shot" / "predictions"
+    assert len(list(preds.glob("*.test.jsonl"))) == 7
+    assert table["arms"][0]["reused_from"] == [reused["reused_from"]]
+    assert (
+        "reused: `none` = `tiny-few/none/seed-5`" in (out / "tiny-other" / "table.md").read_text()
+    )
+    shutil.rmtree(out / "tiny-other")
+    trained.clear()
+    run_ablation(read_ablation(other), dataclasses.replace(opts, reuse=False))
+    assert trained == ["none", "half"]
+
+
 def test_table_marks_direction_and_seed_spread() -> None:
     from uniner.benchmark.ablation_report import build_table, markdown
     from uniner.benchmark.ablations import Budget
