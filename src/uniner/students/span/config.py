@@ -50,11 +50,22 @@ class SpanModelConfig:
     # vector cached per label set (label_cache.py), the text alone: a call's cost barely grows
     # with the number of types (GLiNER's bi-encoder idea). Absent in a saved config = "joint".
     label_encoding: str = "joint"
+    # separate encoding only: one attention layer over the vectors of the labels a call asks
+    # (model.LabelContext), so "person" can read that "writer" is asked too, as the joint
+    # encoding does. Applied once per label set, cached with its vectors: a call's cost stays
+    # that of the text. Starts as the identity (zero output projection), so a separate model
+    # continued with it first gives exactly its old scores.
+    label_context: bool = False
 
     def __post_init__(self) -> None:
         if self.label_encoding not in LABEL_ENCODINGS:
             raise ValueError(
                 f"label_encoding must be one of {LABEL_ENCODINGS}, got {self.label_encoding!r}"
+            )
+        if self.label_context and self.label_encoding != "separate":
+            raise ValueError(
+                "label_context needs label_encoding = 'separate' (joint labels already attend "
+                "to each other)"
             )
         if self.max_width < 1:
             raise ValueError(f"max_width must be >= 1, got {self.max_width}")

@@ -122,6 +122,6 @@ class LabelCache:
         model.eval()
         try:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                return model.encode_labels(batch["ids"].to(device), batch["mask"].to(device))
+                return model.encode_label_set(batch["ids"].to(device), batch["mask"].to(device))
         finally:
             model.train(was_training)

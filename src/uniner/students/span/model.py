@@ -47,6 +47,40 @@ def freeze_lower_layers(encoder: Any, top: int) -> None:
             p.requires_grad_(True)
 
 
+class LabelContext(nn.Module):
+    """One pre-norm attention layer over the vectors of the labels one call asks.
+
+    Why: a label encoded alone cannot know which other types are asked, so a separate model
+    answers "person" for a writer even when "writer" is asked too (bench/close_types.py); the
+    joint encoding gets this from reading the labels together. Here each label vector attends
+    to the others of its set (no positions: the result does not depend on their order). The
+    output projection starts at zero, so the layer starts as the identity.
+    """
+
+    def __init__(self, dim: int, heads: int = 4):
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"hidden_dim {dim} is not divisible by {heads} heads")
+        self.heads = heads
+        self.norm = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, vectors: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``vectors [B, L, d]`` (``mask [B, L]``: True for a real label) to ``[B, L, d]``."""
+        b, n, d = vectors.shape
+        h = self.heads
+        q, k, v = self.qkv(self.norm(vectors)).view(b, n, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        att = q @ k.transpose(-1, -2) / math.sqrt(d // h)  # [B, H, L, L]
+        if mask is not None:  # a large negative, not -inf: an input asking nothing stays finite
+            att = att.masked_fill(~mask[:, None, None, :], -1e4)
+        mixed = (att.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, n, d)
+        out = vectors + self.out(mixed)
+        return out if mask is None else out * mask[..., None].to(out.dtype)
+
+
 class SpanModel(nn.Module):
     """Encoder plus span/label head; ``forward`` gives logits ``[batch, words, width, labels]``."""
 
@@ -71,6 +105,7 @@ class SpanModel(nn.Module):
         self.width_emb = nn.Embedding(k, d)
         self.span_mlp = nn.Sequential(nn.GELU(), nn.Dropout(config.dropout), nn.Linear(d, d))
         self.bias = nn.Parameter(torch.tensor(float(config.bias_init)))
+        self.label_context = LabelContext(d) if config.label_context else None
         if config.freeze_word_embeddings:
             encoder.get_input_embeddings().weight.requires_grad_(False)
         if config.train_top_layers is not None:
@@ -107,7 +142,7 @@ class SpanModel(nn.Module):
 
         Joint models read the labels from the input's prefix. Separate models (config
         ``label_encoding = "separate"``) take either a text-only batch with ``label_vectors``
-        (``[B, L, d]`` or ``[L, d]``, from :meth:`encode_labels`; the extractor caches them), or
+        (``[B, L, d]`` or ``[L, d]``, from :meth:`encode_label_set`; the extractor caches them), or
         the joint batch the trainer builds, which they split into text and label names
         (:func:`split_joint`): training and inference then run the same computation.
         """
@@ -120,6 +155,8 @@ class SpanModel(nn.Module):
                 input_ids, attention_mask, shape_ids, word_pos, label_bounds, label_mask
             )
             label_vectors = self.label_vectors_of(*names)
+            if self.label_context is not None:
+                label_vectors = self.label_context(label_vectors, label_mask)
         hidden = self.encode(input_ids, attention_mask, shape_ids)
         return self.score(self.spans(hidden, word_pos), label_vectors)
 
@@ -155,6 +192,15 @@ class SpanModel(nn.Module):
             min=1.0
         )
         return self.label_mlp(pooled)
+
+    def encode_label_set(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``[N, d]`` vectors of the N distinct names of one call's label set: encoded alone,
+        then (``label_context``) read together. What the label cache and the ONNX label graph
+        compute once per set."""
+        vectors = self.encode_labels(ids, mask)
+        if self.label_context is None:
+            return vectors
+        return self.label_context(vectors[None])[0]
 
     def label_vectors_of(
         self, ids: torch.Tensor, mask: torch.Tensor, inverse: torch.Tensor, present: torch.Tensor

@@ -108,14 +108,15 @@ class _TextForward(torch.nn.Module):
 
 
 class _LabelForward(torch.nn.Module):
-    """A separate-encoding model's label encoder: ``[CLS] name [SEP]`` rows to vectors."""
+    """A separate-encoding model's label encoder: the ``[CLS] name [SEP]`` rows of one label
+    set to their vectors (read together where the model has a label context layer)."""
 
     def __init__(self, model: torch.nn.Module):
         super().__init__()
         self.model = model
 
     def forward(self, label_ids, label_attention):  # type: ignore[no-untyped-def]
-        return self.model.encode_labels(label_ids, label_attention)
+        return self.model.encode_label_set(label_ids, label_attention)
 
 
 def _require_onnxruntime() -> Any:

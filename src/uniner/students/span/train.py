@@ -104,9 +104,16 @@ def init_weights(model: SpanModel, path: str | Path, cfg: SpanModelConfig) -> No
                     f"but {getattr(cfg, key)!r} in this run"
                 )
     try:
-        model.load_state_dict(src.state_dict(), strict=True)
+        missing, unexpected = model.load_state_dict(src.state_dict(), strict=False)
     except RuntimeError as err:
         raise ValueError(f"train.init_from {path}: weights do not fit this model: {err}") from err
+    # a label context layer added to a separate model starts as the identity (LabelContext)
+    added = [m for m in missing if m.startswith("label_context.") and src.label_context is None]
+    if set(missing) - set(added) or unexpected:
+        raise ValueError(
+            f"train.init_from {path}: weights do not fit this model "
+            f"(missing {sorted(set(missing) - set(added))[:5]}, unexpected {unexpected[:5]})"
+        )
 
 
 def inherited_decoding(init_from: str | Path | None) -> dict[str, Any]:
