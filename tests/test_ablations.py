@@ -269,6 +269,12 @@ def test_end_to_end_writes_table_results_and_predictions(finished: tuple[Path, P
         assert fp["config"]["data"].get("few_labels", 0.0) == (0.5 if arm == "half" else 0.0)
     half = table["arms"][1]
     assert half["effect"]["zero_shot"]["noise"] is None  # one seed: spread unknown
+    shapes = json.loads((folder / "half" / "seed-5" / "result.json").read_text())["dev"]
+    assert half["dev_cells"]["types 1"] == shapes["by_shape"]["1"]
+    assert half["dev_cells"]["informal"] == shapes["by_variant"]["informal"]
+    assert (
+        "| arm (dev suite) | types 1 | types 3 | types all |" in (folder / "table.md").read_text()
+    )
     assert "spread unknown (1 seed)" in (folder / "table.md").read_text()
 
 

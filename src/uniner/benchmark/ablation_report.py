@@ -62,6 +62,18 @@ def _effect(arm: dict, base: dict, paper_delta: float | None) -> dict[str, Any]:
     return out
 
 
+def _dev_cells(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Mean dev-suite F1 by call shape (1, 3, all types asked) and text variant (cased, lower,
+    informal): what the few-label and casing/informal ablations act on, hidden in the summary."""
+    cells: dict[str, float] = {}
+    for part, prefix in (("by_shape", "types "), ("by_variant", "")):
+        names = runs[0]["dev"].get(part, {}) if runs else {}
+        for name in names:
+            values = [r["dev"][part][name] for r in runs if name in r["dev"].get(part, {})]
+            cells[prefix + name] = _stats(values)["mean"]
+    return cells
+
+
 def build_table(
     ab: Ablation, results: Sequence[dict[str, Any]], budget: Budget, seeds: Sequence[int]
 ) -> dict[str, Any]:
@@ -81,6 +93,7 @@ def build_table(
                 name: _stats([r["zero_shot"]["sets"][name] for r in mine])["mean"]
                 for name in (mine[0]["zero_shot"]["sets"] if mine else {})
             },
+            "dev_cells": _dev_cells(mine),
         }
         for metric in METRICS:
             row[metric] = _stats([_value(r, metric) for r in mine])
@@ -219,7 +232,22 @@ def markdown(table: dict[str, Any]) -> str:
             vals = [row["zero_shot_sets"].get(s) for s in sets]
             cells = " | ".join("" if v is None else f"{v:.1f}" for v in vals)
             lines.append(f"| {row['arm']} | {cells} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _dev_cells_lines(table["arms"])) + "\n"
+
+
+def _dev_cells_lines(arms: Sequence[dict[str, Any]]) -> list[str]:
+    """The dev suite by call shape and text variant, one row per arm (runs scored before the
+    report kept these cells have none)."""
+    names = list(arms[0].get("dev_cells", {})) if arms else []
+    if not names:
+        return []
+    lines = ["", "| arm (dev suite) | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for row in arms:
+        vals = [row.get("dev_cells", {}).get(n) for n in names]
+        lines.append(
+            f"| {row['arm']} | " + " | ".join("" if v is None else f"{v:.1f}" for v in vals) + " |"
+        )
+    return lines
 
 
 def write_table(table: dict[str, Any], folder: Path) -> list[Path]:
