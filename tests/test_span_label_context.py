@@ -11,7 +11,11 @@ import pytest
 import torch
 
 from tests.doubles.span import toy_examples
-from tests.test_span_label_encoding import LABELS, TEXTS, joint_batch, scores
+from tests.test_span_label_encoding import (
+    LABELS,
+    assert_training_and_serving_agree,
+    scores,
+)
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.config import (
     DataConfig,
@@ -20,9 +24,8 @@ from uniner.students.span.config import (
     TrainConfig,
     model_config_from_dict,
 )
-from uniner.students.span.extractor import SpanExtractor, WorkItem
+from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.model import SpanModel
-from uniner.students.span.windowing import Window
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -72,19 +75,7 @@ def test_results_do_not_depend_on_label_order(backbone: Path) -> None:
 def test_training_batch_and_cached_inference_agree(backbone: Path) -> None:
     """The trainer's joint batch (split in the model, label sets of different sizes, padded)
     and the extractor's text-only inputs with cached, contextualised vectors give one answer."""
-    ext = make(backbone)
-    sets = [LABELS, ["city", "person"], ["date"]]
-    with torch.no_grad():
-        trained = torch.sigmoid(ext.model(**joint_batch(ext, sets)))
-    encs = [ext.featurizer.encode_text(t) for t in TEXTS]
-    items = [
-        WorkItem(i, Window(0, 0, len(e), e.offsets[0][0], e.offsets[-1][1]), tuple(s), 0)
-        for i, (e, s) in enumerate(zip(encs, sets, strict=True))
-    ]
-    served = ext.score_items(items, encs)
-    valid = served >= 0
-    assert valid.sum() > 0
-    torch.testing.assert_close(trained[valid], served[valid], atol=1e-5, rtol=1e-4)
+    assert_training_and_serving_agree(make(backbone))
 
 
 def test_continuing_a_separate_model_with_the_layer_starts_from_its_scores(

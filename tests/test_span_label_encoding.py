@@ -84,11 +84,15 @@ def test_config_key_defaults_to_joint_and_is_checked() -> None:
 def test_joint_batch_forward_equals_the_cached_text_only_path(backbone: Path) -> None:
     """Training (joint batch, split in the model) and inference (text alone, cached label
     vectors) compute the same logits, also with label sets of different sizes per input."""
-    ext = make(backbone)
+    assert_training_and_serving_agree(make(backbone))
+
+
+def assert_training_and_serving_agree(ext: SpanExtractor) -> None:
+    """The model's probabilities on the trainer's joint batch equal the extractor's on
+    text-only inputs with cached label vectors, for label sets of three sizes."""
     sets = [LABELS, ["city", "person"], ["date"]]
-    batch = joint_batch(ext, sets)
     with torch.no_grad():
-        trained = torch.sigmoid(ext.model(**batch))
+        trained = torch.sigmoid(ext.model(**joint_batch(ext, sets)))
     encs = [ext.featurizer.encode_text(t) for t in TEXTS]
     items = [
         WorkItem(i, Window(0, 0, len(e), e.offsets[0][0], e.offsets[-1][1]), tuple(s), 0)
