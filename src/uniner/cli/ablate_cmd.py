@@ -52,6 +52,12 @@ def _named_ablation(name: str | None, out: Path):  # type: ignore[no-untyped-def
         raise UserError(str(exc)) from None
 
 
+_REUSE_HELP = (
+    "copy the scores of an identical finished run of another ablation under --out "
+    "(e.g. the shared baseline) instead of training it again"
+)
+
+
 @app.command("ablate")
 def ablate(
     name: Annotated[
@@ -80,13 +86,7 @@ def ablate(
     allow_cpu: Annotated[
         bool, typer.Option(help="run an ablation marked 'needs GPU' on the CPU anyway")
     ] = False,
-    reuse: Annotated[
-        bool,
-        typer.Option(
-            help="copy the scores of an identical finished run of another ablation under --out "
-            "(e.g. the shared baseline) instead of training it again"
-        ),
-    ] = True,
+    reuse: Annotated[bool, typer.Option(help=_REUSE_HELP)] = True,
     progress: Annotated[bool, typer.Option(help="progress bars")] = True,
 ) -> None:
     """Train every arm of an ablation (finished runs are skipped), score each on the dev suite
