@@ -230,9 +230,13 @@ def markdown(table: dict[str, Any]) -> str:
         ]
         for row in table["arms"]:
             vals = [row["zero_shot_sets"].get(s) for s in sets]
-            cells = " | ".join("" if v is None else f"{v:.1f}" for v in vals)
-            lines.append(f"| {row['arm']} | {cells} |")
+            lines.append(f"| {row['arm']} | {_cells(vals)} |")
     return "\n".join(lines + _dev_cells_lines(table["arms"])) + "\n"
+
+
+def _cells(values: Sequence[float | None]) -> str:
+    """Table cells of percentages, blank where an arm has no figure."""
+    return " | ".join("" if v is None else f"{v:.1f}" for v in values)
 
 
 def _dev_cells_lines(arms: Sequence[dict[str, Any]]) -> list[str]:
@@ -244,9 +248,7 @@ def _dev_cells_lines(arms: Sequence[dict[str, Any]]) -> list[str]:
     lines = ["", "| arm (dev suite) | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for row in arms:
         vals = [row.get("dev_cells", {}).get(n) for n in names]
-        lines.append(
-            f"| {row['arm']} | " + " | ".join("" if v is None else f"{v:.1f}" for v in vals) + " |"
-        )
+        lines.append(f"| {row['arm']} | {_cells(vals)} |")
     return lines
 
 

@@ -196,9 +196,10 @@ def find_identical_run(out: Path, folder: Path, fp: dict[str, Any]) -> Path | No
     """A finished run folder under ``out`` (any ablation, any arm) that trained and scored
     exactly what ``fp`` asks for, or None: the first in sorted order, so reruns pick the same."""
     want = _defining(fp)
+    own = folder.resolve()
     for path in sorted(out.glob(f"*/*/seed-*/{FINGERPRINT}")):
         other = path.parent
-        if other.resolve() == folder.resolve() or not (other / RESULT).is_file():
+        if other.resolve() == own or not (other / RESULT).is_file():
             continue
         try:
             have = _defining(json.loads(path.read_text(encoding="utf-8")))
@@ -207,6 +208,13 @@ def find_identical_run(out: Path, folder: Path, fp: dict[str, Any]) -> Path | No
         if have.keys() == want.keys() and all(_same(have[k], want[k]) for k in want):
             return other
     return None
+
+
+def _write_result(folder: Path, result: dict[str, Any]) -> None:
+    """``folder/result.json``, written whole or not at all (its presence marks a finished run)."""
+    tmp = folder / (RESULT + ".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(folder / RESULT)
 
 
 def reuse_run(twin: Path, ab: Ablation, run: PlannedRun, out: Path) -> dict[str, Any]:
@@ -221,10 +229,7 @@ def reuse_run(twin: Path, ab: Ablation, run: PlannedRun, out: Path) -> dict[str,
     result = json.loads((twin / RESULT).read_text(encoding="utf-8"))
     source = result.get("reused_from") or os.path.relpath(twin, out)
     result.update(ablation=ab.name, arm=run.arm.name, reused_from=source)
-    done = run.folder / RESULT
-    tmp = done.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(done)
+    _write_result(run.folder, result)
     log.info("%s/%s seed %d: the same run as %s, reused", ab.name, run.arm.name, run.seed, source)
     return result
 
@@ -427,9 +432,7 @@ def run_one(ab: Ablation, run: PlannedRun, opts: AblateOptions, budget: Budget) 
         **scores,
         "predictions": opts.save_predictions,
     }
-    tmp = done.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(done)
+    _write_result(run.folder, result)
     return result
 
 
