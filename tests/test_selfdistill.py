@@ -361,7 +361,7 @@ def test_train_cli_refuses_a_bad_store_in_one_line(tmp_path: Path) -> None:
 def test_relatives_of_own_types_are_asked_in_place_of_drawn_types() -> None:
     from uniner.data.hierarchy import Edge, TypeHierarchy
     from uniner.data.types import Entity
-    from uniner.students.span.data import LabelSampler
+    from uniner.students.span.sampling import LabelSampler
     from uniner.students.span.selfdistill import ask_labels, relatives_of
 
     h = TypeHierarchy(

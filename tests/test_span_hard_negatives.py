@@ -26,7 +26,6 @@ from uniner.students.span.config import (
     load_run_config,
 )
 from uniner.students.span.data import (
-    LabelSampler,
     PrepStats,
     TrainItem,
     collate_train,
@@ -36,6 +35,7 @@ from uniner.students.span.data import (
     target_labels,
 )
 from uniner.students.span.features import Featurizer
+from uniner.students.span.sampling import LabelSampler
 from uniner.students.span.train import train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

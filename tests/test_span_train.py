@@ -25,16 +25,15 @@ from uniner.students.span.config import (
     load_run_config,
 )
 from uniner.students.span.data import (
-    LabelSampler,
     TrainItem,
     caseless_flags,
     collate_train,
     epoch_plan,
-    label_frequencies,
     prepare_items,
 )
 from uniner.students.span.features import Featurizer
 from uniner.students.span.io import read_config
+from uniner.students.span.sampling import LabelSampler, label_frequencies
 from uniner.students.span.train import latest_checkpoint, lr_factor, train
 
 REPO = Path(__file__).resolve().parents[1]

@@ -88,11 +88,15 @@ class DataConfig:
     min_labels: int = 8  # labels asked per input: positives + frequency-sampled negatives
     max_labels: int = 12
     min_negatives: int = 2
-    # supervised pieces are asked only their own data set's labels (see data.LabelSampler)
+    # supervised pieces are asked only their own data set's labels (see sampling.LabelSampler)
     closed_label_sets: bool = False
     # share of training inputs shown as if lowercased (cased shapes -> lower; data.caseless_flags)
     lowercase: float = 0.0
-    # share of training inputs asked only 1 to few_labels_max of their labels (data.LabelSampler)
+    # tokens set aside per asked label when pieces are cut (None: max_label_tokens + 1, each
+    # label at its longest). Smaller keeps pieces whole when many labels are asked (a closed
+    # set of 33 types); the sampler then leaves out absent types whose names do not fit
+    label_reserve_tokens: int | None = None
+    # share of inputs asked only 1 to few_labels_max of their labels (sampling.LabelSampler)
     few_labels: float = 0.0
     few_labels_max: int = 3
     # a type hierarchy (uniner.data.hierarchy): None (off), "mine" (mined from this run's
@@ -102,9 +106,9 @@ class DataConfig:
     hierarchy: str | None = None
     hierarchy_min_support: int = MIN_SUPPORT  # mining thresholds for hierarchy = "mine"
     hierarchy_min_share: float = MIN_SHARE
-    # share of inputs asked a mention type's parent too, or instead (data.LabelSampler)
+    # share of inputs asked a mention type's parent too, or instead (sampling.LabelSampler)
     hard_negative_share: float = 0.0
-    # how absent types are drawn as negatives: "frequency", "uniform" or "none" (data.NEGATIVES)
+    # how absent types are drawn as negatives: "frequency", "uniform" or "none" (sampling.NEGATIVES)
     negatives: str = "frequency"
     # share of training examples rewritten in informal style (data.prepare_items)
     informal: float = 0.0
@@ -144,10 +148,19 @@ class DataConfig:
                 raise ValueError(
                     f"data.teacher_source_weights[{name!r}] must be in [0, 10], got {weight}"
                 )
+        if self.label_reserve_tokens is not None and self.label_reserve_tokens < 2:
+            raise ValueError(
+                f"data.label_reserve_tokens must be >= 2, got {self.label_reserve_tokens}"
+            )
         if self.hierarchy_min_support < 1:
             raise ValueError(
                 f"data.hierarchy_min_support must be >= 1, got {self.hierarchy_min_support}"
             )
+
+    def label_prefix_budget(self, max_label_tokens: int) -> int:
+        """Tokens a training input's label prefix may take: [CLS], then ``max_labels`` names
+        with a [SEP] each, at ``label_reserve_tokens`` (or their longest) per name."""
+        return 1 + self.max_labels * (self.label_reserve_tokens or max_label_tokens + 1)
 
 
 @dataclass

@@ -43,8 +43,9 @@ from tqdm.auto import tqdm
 
 from uniner.data.hierarchy import TypeHierarchy
 from uniner.data.types import Example
-from uniner.students.span.data import LabelSampler, Piece, cut_pieces
+from uniner.students.span.data import Piece, cut_pieces
 from uniner.students.span.extractor import SpanExtractor, WorkItem
+from uniner.students.span.sampling import LabelSampler
 from uniner.students.span.selfdistill_store import MAX_LABELS, ScoreStore, StoredPiece, quantise
 from uniner.students.span.windowing import Window
 

@@ -34,9 +34,10 @@ import torch
 import torch.nn.functional as F
 
 from uniner.students.span.config import DataConfig, SpanModelConfig
-from uniner.students.span.data import LabelSampler, PrepStats, TrainItem, collate_train
+from uniner.students.span.data import PrepStats, TrainItem, collate_train
 from uniner.students.span.features import Featurizer
 from uniner.students.span.model import span_loss
+from uniner.students.span.sampling import LabelSampler
 from uniner.students.span.selfdistill_store import StoredPiece, read_manifest, read_store
 from uniner.students.span.words import word_shape
 

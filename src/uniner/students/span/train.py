@@ -49,18 +49,17 @@ from uniner.students.span.config import (
     resolve_device,
 )
 from uniner.students.span.data import (
-    LabelSampler,
     PrepStats,
     TrainItem,
     caseless_flags,
     epoch_plan,
-    label_frequencies,
     prepare_items,
     resolve_hierarchy,
 )
 from uniner.students.span.features import Featurizer
 from uniner.students.span.losses import batch_losses
 from uniner.students.span.model import SpanModel
+from uniner.students.span.sampling import LabelSampler, label_frequencies
 from uniner.students.span.selfdistill_train import SoftTargets
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,7 @@ def _prepare_data(
 ) -> _TrainData:
     """Cut the examples into pieces (or read a teacher's scores) and build the label sampler."""
     mcfg, dcfg, tcfg = run.model, run.data, run.train
-    prefix_budget = 1 + dcfg.max_labels * (mcfg.max_label_tokens + 1)
+    prefix_budget = dcfg.label_prefix_budget(mcfg.max_label_tokens)
     max_tokens = max(mcfg.max_length - prefix_budget - 1, mcfg.max_word_tokens)
     soft = SoftTargets.load(dcfg, featurizer, mcfg, max_tokens) if dcfg.teacher_scores else None
     items, stats = (soft.items, soft.stats) if soft else prepare_items(
@@ -212,7 +211,7 @@ def _prepare_data(
         label_frequencies(items), dcfg.min_labels, dcfg.max_labels, dcfg.min_negatives,
         closed_sets=dcfg.closed_label_sets, few_share=dcfg.few_labels,
         few_max=dcfg.few_labels_max, hierarchy=hierarchy, hard_share=dcfg.hard_negative_share,
-        negatives=dcfg.negatives,
+        negatives=dcfg.negatives, prefix_budget=(prefix_budget, featurizer.encode_label),
     )  # fmt: skip
     return _TrainData(items, stats, hierarchy, sampler, soft)
 
