@@ -95,3 +95,19 @@ def test_every_training_input_fits_the_model(backbone: Path) -> None:
         for i, labs in batch
     ]
     assert max(over) > max_length  # the cut was needed: the test can fail
+
+
+def test_open_pieces_keep_their_own_maximum() -> None:
+    """Closed sets asked up to ``max_labels``, open pieces up to ``open_max_labels``."""
+    freq = Counter({f"type {i}": 10 + i for i in range(60)})
+    known = tuple(f"type {i}" for i in range(40))
+    closed_it, open_it = item((0, 1, "type 3"), known=known), item((0, 1, "type 3"))
+    sampler = LabelSampler(freq, 4, 33, 2, closed_sets=True, open_max_labels=12)
+    rng = np.random.default_rng(0)
+    closed = [len(sampler.sample(closed_it, rng)) for _ in range(300)]
+    opened = [len(sampler.sample(open_it, rng)) for _ in range(300)]
+    assert max(closed) == 33 and max(opened) == 12 and min(opened) >= 4
+    plain = LabelSampler(freq, 4, 33, 2, closed_sets=True)
+    assert max(len(plain.sample(open_it, rng)) for _ in range(300)) > 12
+    with pytest.raises(ValueError, match="open_max_labels"):
+        DataConfig(min_labels=4, max_labels=20, open_max_labels=30)

@@ -92,6 +92,9 @@ class DataConfig:
     closed_label_sets: bool = False
     # share of training inputs shown as if lowercased (cased shapes -> lower; data.caseless_flags)
     lowercase: float = 0.0
+    # most labels asked of a piece without a known label set (Pile-NER; None: max_labels), so
+    # closed sets can be asked whole (max_labels 33) while open pieces keep fewer negatives
+    open_max_labels: int | None = None
     # tokens set aside per asked label when pieces are cut (None: max_label_tokens + 1, each
     # label at its longest). Smaller keeps pieces whole when many labels are asked (a closed
     # set of 33 types); the sampler then leaves out absent types whose names do not fit
@@ -148,6 +151,12 @@ class DataConfig:
                 raise ValueError(
                     f"data.teacher_source_weights[{name!r}] must be in [0, 10], got {weight}"
                 )
+        if self.open_max_labels is not None and not (
+            self.min_labels <= self.open_max_labels <= self.max_labels
+        ):
+            raise ValueError(
+                f"data.open_max_labels must be in [min_labels, max_labels]: {self.open_max_labels}"
+            )
         if self.label_reserve_tokens is not None and self.label_reserve_tokens < 2:
             raise ValueError(
                 f"data.label_reserve_tokens must be >= 2, got {self.label_reserve_tokens}"
