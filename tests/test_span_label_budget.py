@@ -39,22 +39,22 @@ def test_default_budget_is_every_label_at_its_longest() -> None:
 
 
 def test_fit_drops_absent_types_from_the_end_first() -> None:
-    sampler = LabelSampler(Counter(), prefix_budget=(12, encode))
+    sampler = LabelSampler(Counter(), prefix_budget=(12, prefix))
     it = item((0, 1, "person"), (2, 3, "city"))
     asked = ["person", "long absent type name", "city", "short", "medium type"]
     out = sampler._fit(it, asked)
     # 18 tokens asked: "medium type" and "short" go (absent, last), the rest fits in 12
     assert out == ["person", "long absent type name", "city"]
     assert prefix(out) <= 12
-    tighter = LabelSampler(Counter(), prefix_budget=(6, encode))._fit(it, asked)
+    tighter = LabelSampler(Counter(), prefix_budget=(6, prefix))._fit(it, asked)
     assert tighter == ["person", "city"]  # every absent type before a mentioned one
 
 
 def test_fit_keeps_one_label_and_leaves_fitting_calls_alone() -> None:
     it = item((0, 1, "person"), (2, 3, "city"))
-    tight = LabelSampler(Counter(), prefix_budget=(3, encode))
+    tight = LabelSampler(Counter(), prefix_budget=(3, prefix))
     assert tight._fit(it, ["person", "city", "short"]) == ["person"]
-    roomy = LabelSampler(Counter(), prefix_budget=(100, encode))
+    roomy = LabelSampler(Counter(), prefix_budget=(100, prefix))
     assert roomy._fit(it, ["city", "short"]) == ["city", "short"]
 
 
@@ -62,7 +62,7 @@ def test_no_budget_draws_as_before() -> None:
     freq = Counter({f"type {i}": 10 + i for i in range(30)})
     it = item((0, 1, "type 3"))
     plain = LabelSampler(freq, 4, 20, 2)
-    budgeted = LabelSampler(freq, 4, 20, 2, prefix_budget=(10_000, encode))
+    budgeted = LabelSampler(freq, 4, 20, 2, prefix_budget=(10_000, prefix))
     a, b = np.random.default_rng(3), np.random.default_rng(3)
     assert [plain.sample(it, a) for _ in range(50)] == [budgeted.sample(it, b) for _ in range(50)]
 
@@ -80,7 +80,7 @@ def test_every_training_input_fits_the_model(backbone: Path) -> None:
     freq = label_frequencies(items)
     freq.update({f"a rather long absent type name number {i}": 1 for i in range(40)})
     sampler = LabelSampler(
-        freq, max_labels, max_labels, 2, prefix_budget=(budget, featurizer.encode_label)
+        freq, max_labels, max_labels, 2, prefix_budget=(budget, featurizer.prefix_length)
     )
     lengths = [
         len(featurizer.build(labs, items[i].tokens, items[i].shapes).input_ids)

@@ -9,7 +9,7 @@ hierarchy's hard negatives, and the label prefix's token budget.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sized
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,7 +57,7 @@ class LabelSampler:
         hierarchy: TypeHierarchy | None = None,
         hard_share: float = 0.0,
         negatives: str = "frequency",
-        prefix_budget: tuple[int, Callable[[str], Sized]] | None = None,
+        prefix_budget: tuple[int, Callable[[Sequence[str]], int]] | None = None,
         open_max_labels: int | None = None,
     ):
         if negatives not in NEGATIVES:
@@ -110,8 +110,9 @@ class LabelSampler:
         return self._fit(item, chosen)
 
     def _fit(self, item: TrainItem, chosen: list[str]) -> list[str]:
-        """``chosen`` cut to the label prefix's token budget (``prefix_budget``: tokens and a
-        label's sub-tokens), so that a piece cut for that budget still fits its input.
+        """``chosen`` cut to the label prefix's token budget (``prefix_budget``: tokens and
+        the tokens a list of labels takes, ``Featurizer.prefix_length``), so that a piece cut
+        for that budget still fits its input.
 
         Why: the budget sets aside fewer tokens per label than the longest name may take, so
         that a piece asked 33 short type names keeps its words; the rare call whose names are
@@ -120,18 +121,16 @@ class LabelSampler:
         """
         if self.prefix_budget is None:
             return chosen
-        budget, encode = self.prefix_budget
-        used = 1 + sum(len(encode(lab)) + 1 for lab in chosen)
-        if used <= budget:
+        budget, prefix_length = self.prefix_budget
+        if prefix_length(chosen) <= budget:
             return chosen
         mentioned = {lab for _, _, lab in item.spans}
         out = list(chosen)
         for drop_mentioned in (False, True):
             for i in range(len(out) - 1, -1, -1):
-                if used <= budget or len(out) == 1:
+                if len(out) == 1 or prefix_length(out) <= budget:
                     return out
                 if (out[i] in mentioned) == drop_mentioned:
-                    used -= len(encode(out[i])) + 1
                     del out[i]
         return out
 

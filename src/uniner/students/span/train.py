@@ -211,7 +211,7 @@ def _prepare_data(
         label_frequencies(items), dcfg.min_labels, dcfg.max_labels, dcfg.min_negatives,
         closed_sets=dcfg.closed_label_sets, few_share=dcfg.few_labels,
         few_max=dcfg.few_labels_max, hierarchy=hierarchy, hard_share=dcfg.hard_negative_share,
-        negatives=dcfg.negatives, prefix_budget=(prefix_budget, featurizer.encode_label),
+        negatives=dcfg.negatives, prefix_budget=(prefix_budget, featurizer.prefix_length),
         open_max_labels=dcfg.open_max_labels,
     )  # fmt: skip
     return _TrainData(items, stats, hierarchy, sampler, soft)
