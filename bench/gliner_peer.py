@@ -25,7 +25,9 @@ cosine, as a function of elapsed time), for a machine whose step rate is not kno
 student's later releases continue the earlier ones (``init_from``), so each stage can be matched.
 Evaluation: the 7 zero-shot test sets with uniner's official and strict metrics, and
 sentences per second on CrossNER-AI test with its 13 labels, for the gliner model and, in the
-same process, for uniner's span student (peak RSS covers both).
+same process, for uniner's span student (peak RSS covers both). ``--split dev`` scores the
+development suite instead (``uniner bench --suite dev``'s sets, never CrossNER or MIT data) at
+each of ``--thresholds`` and names the best: the only place to choose the peer's threshold.
 """
 
 from __future__ import annotations
@@ -81,25 +83,17 @@ def time_factor(frac: float, warmup: float = 0.05) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * (frac - warmup) / (1.0 - warmup)))
 
 
-def train(args: argparse.Namespace) -> None:
-    import torch
+def make_peer(backbone_name: str, init_from: str | None) -> Any:
+    """GLiNER's ``config_span.yaml`` model over the run config's backbone, or a saved peer."""
     from gliner import GLiNER, GLiNERConfig
-    from transformers import TrainerCallback
 
-    from uniner.data.sources import load_sources
-    from uniner.students.span.config import load_run_config
-
-    run = load_run_config(args.config)
-    examples = load_sources(run.data.train, seed=run.train.seed)
-    data = to_gliner(examples, args.max_words, run.train.seed)
-    print(f"{len(examples)} examples -> {len(data)} GLiNER pieces", flush=True)
     # the run config's own backbone (MiniLM-L6 from its PyPI package, mpnet-base from the cache)
     from uniner.backbones import resolve_backbone
 
-    backbone = resolve_backbone(run.model.backbone)
-    gpu = torch.cuda.is_available()  # equal terms: a default trained on a GPU meets a peer on one
+    if init_from:  # a later stage, as the span student's init_from releases
+        return GLiNER.from_pretrained(init_from, local_files_only=True)
     config = GLiNERConfig(
-        model_name=backbone,
+        model_name=resolve_backbone(backbone_name),
         span_mode="markerV0",
         hidden_size=512,
         max_width=12,
@@ -108,23 +102,14 @@ def train(args: argparse.Namespace) -> None:
         max_types=25,
         max_neg_type_ratio=1,
     )
-    if args.init_from:  # a later stage, as the span student's init_from releases
-        model = GLiNER.from_pretrained(args.init_from, local_files_only=True)
-    else:
-        model = GLiNER.from_config(config)
-    start = time.monotonic()
+    return GLiNER.from_config(config)
 
-    class Budget(TrainerCallback):
-        def on_step_end(self, targs, state, control, **kw):  # type: ignore[no-untyped-def]
-            if time.monotonic() - start >= args.max_seconds:
-                control.should_training_stop = True
-                control.should_save = True
-            return control
 
-    out = Path(args.out)
-    # with the time schedule the budget callback ends training; the step count only must not
-    max_steps = args.max_steps if args.schedule == "steps" else 10**8
-    targs = model.create_training_args(
+def peer_training_args(model: Any, out: Path, max_steps: int, gpu: bool, seed: int) -> Any:
+    """The recipe's optimisation: lr 1e-5 encoder / 3e-5 rest, focal loss summed, batch 8."""
+    import torch
+
+    return model.create_training_args(
         output_dir=str(out / "trainer"),
         learning_rate=1e-5,
         others_lr=3e-5,
@@ -143,28 +128,61 @@ def train(args: argparse.Namespace) -> None:
         use_cpu=not gpu,
         bf16=gpu and torch.cuda.is_bf16_supported(),
         dataloader_num_workers=0,
-        seed=run.train.seed,
+        seed=seed,
     )
-    # GLiNER's train_model, plus the budget callback (it does not forward callbacks)
+
+
+def peer_trainer_class(schedule: str, start: float, max_seconds: float) -> Any:
+    """GLiNER's trainer; with ``schedule == "time"`` its warm-up and cosine run over the budget."""
     from gliner.model import _get_trainer_classes
+    from torch.optim.lr_scheduler import LambdaLR
 
     trainer_cls, _ = _get_trainer_classes()
-    if args.schedule == "time":
-        from torch.optim.lr_scheduler import LambdaLR
+    if schedule != "time":
+        return trainer_cls
 
-        class TimeScheduled(trainer_cls):  # type: ignore[misc, valid-type]
-            """The recipe's warm-up and cosine over the wall-clock budget instead of steps."""
+    class TimeScheduled(trainer_cls):  # type: ignore[misc, valid-type]
+        """The recipe's warm-up and cosine over the wall-clock budget instead of steps."""
 
-            def create_scheduler(self, num_training_steps, optimizer=None):  # type: ignore[no-untyped-def]
-                if self.lr_scheduler is None:
-                    self.lr_scheduler = LambdaLR(
-                        optimizer or self.optimizer,
-                        lambda _: time_factor((time.monotonic() - start) / args.max_seconds),
-                    )
-                return self.lr_scheduler
+        def create_scheduler(self, num_training_steps, optimizer=None):  # type: ignore[no-untyped-def]
+            if self.lr_scheduler is None:
+                self.lr_scheduler = LambdaLR(
+                    optimizer or self.optimizer,
+                    lambda _: time_factor((time.monotonic() - start) / max_seconds),
+                )
+            return self.lr_scheduler
 
-        trainer_cls = TimeScheduled
-    trainer = trainer_cls(
+    return TimeScheduled
+
+
+def train(args: argparse.Namespace) -> None:
+    import torch
+    from transformers import TrainerCallback
+
+    from uniner.data.sources import load_sources
+    from uniner.students.span.config import load_run_config
+
+    run = load_run_config(args.config)
+    examples = load_sources(run.data.train, seed=run.train.seed)
+    data = to_gliner(examples, args.max_words, run.train.seed)
+    print(f"{len(examples)} examples -> {len(data)} GLiNER pieces", flush=True)
+    gpu = torch.cuda.is_available()  # equal terms: a default trained on a GPU meets a peer on one
+    model = make_peer(run.model.backbone, args.init_from)
+    start = time.monotonic()
+
+    class Budget(TrainerCallback):
+        def on_step_end(self, targs, state, control, **kw):  # type: ignore[no-untyped-def]
+            if time.monotonic() - start >= args.max_seconds:
+                control.should_training_stop = True
+                control.should_save = True
+            return control
+
+    out = Path(args.out)
+    # with the time schedule the budget callback ends training; the step count only must not
+    max_steps = args.max_steps if args.schedule == "steps" else 10**8
+    targs = peer_training_args(model, out, max_steps, gpu, run.train.seed)
+    # GLiNER's train_model, plus the budget callback (it does not forward callbacks)
+    trainer = peer_trainer_class(args.schedule, start, args.max_seconds)(
         model=model,
         args=targs,
         train_dataset=data,
@@ -246,83 +264,119 @@ def set_mean(per_set: dict[str, dict[str, float]], metric: str) -> float:
     return sum(v[metric] for v in per_set.values()) / max(len(per_set), 1)
 
 
-def eval_specs(split: str) -> list[Any]:
-    """The zero-shot sets; on ``dev`` only those with a dev split (the five CrossNER sets)."""
-    from uniner.benchmark.registry import suite
-
-    specs = list(suite("zero-shot"))
-    return [s for s in specs if "dev" in s.splits()] if split == "dev" else specs
-
-
-def evaluate(args: argparse.Namespace) -> None:
-    import resource
-
+def load_peer(path: str, threads: int) -> Any:
+    """A saved GLiNER model (safetensors), on the GPU when there is one, in eval mode."""
     import torch
     from gliner import GLiNER
 
-    from uniner.benchmark.loaders import load_split
-    from uniner.benchmark.runner import evaluate_split
-
-    torch.set_num_threads(args.threads)
-    model = GLiNER.from_pretrained(args.model, local_files_only=True)
+    torch.set_num_threads(threads)
+    model = GLiNER.from_pretrained(path, local_files_only=True)
     if torch.cuda.is_available():
         model = model.to("cuda")
     model.eval()
-    thresholds = sorted({args.threshold, *(float(t) for t in args.thresholds.split(",") if t)})
-    ext = GlinerExtractor(model, args.threshold, args.batch_size)
-    cached = CachedGliner(GlinerExtractor(model, thresholds[0], args.batch_size))
+    return model
+
+
+def score_zero_shot(
+    cached: CachedGliner, thresholds: list[float], max_queries: int | None
+) -> dict[float, dict[str, dict[str, float]]]:
+    """Official and strict F1 on the 7 zero-shot test sets, at each threshold (reporting only)."""
+    from uniner.benchmark.loaders import load_split
+    from uniner.benchmark.registry import suite
+    from uniner.benchmark.runner import evaluate_split
+
     by_threshold: dict[float, dict[str, dict[str, float]]] = {t: {} for t in thresholds}
-    for spec in [] if args.speed_only else eval_specs(args.split):
-        d = load_split(spec, args.split)
+    for spec in suite("zero-shot"):
+        d = load_split(spec, "test")
         for t in thresholds:  # the lowest first: it fills the cache
             r = evaluate_split(
-                cached.at(t),
-                d.dataset,
-                args.split,
-                d.labels,
-                d.examples,
-                max_queries=args.max_queries,
+                cached.at(t), d.dataset, "test", d.labels, d.examples, max_queries=max_queries
             )
             by_threshold[t][d.dataset] = {
                 "official": 100 * r.official.f1,
                 "strict": 100 * r.strict.f1,
             }
             print(d.dataset, t, by_threshold[t][d.dataset], flush=True)
-    results = by_threshold[args.threshold]
+    return by_threshold
+
+
+def score_dev_suite(
+    cached: CachedGliner, thresholds: list[float], sets: list[str] | None, passages: int | None
+) -> dict[float, dict[str, Any]]:
+    """The development suite (never CrossNER or MIT data) at each threshold: where to choose one."""
+    from uniner.benchmark.devsuite import run_dev_suite
+
+    out: dict[float, dict[str, Any]] = {}
+    for t in thresholds:  # the lowest first: it fills the cache
+        r = run_dev_suite(cached.at(t), sets=sets, max_passages=passages, progress=False)
+        out[t] = {
+            "summary": 100 * r.summary,
+            "by_shape": {k: 100 * v for k, v in r.by("shape").items()},
+            "by_variant": {k: 100 * v for k, v in r.by("variant").items()},
+        }
+        print("dev suite", t, round(out[t]["summary"], 2), flush=True)
+    return out
+
+
+def time_peer_and_ours(ext: GlinerExtractor, ours_name: str | None, threads: int) -> dict[str, Any]:
+    """CPU sentences/s on CrossNER-AI test, the peer and uniner's span student in one process."""
+    from uniner import load
+    from uniner.benchmark.loaders import load_split
+
+    ai = load_split("CrossNER_AI", "test")
+    texts = [ex.text for ex in ai.examples]
+    ours = load(ours_name, threads=threads)
     speed: dict[int, float] = {}
     ours_speed: dict[int, float] = {}
-    ours_name = None
-    if not args.no_speed:  # CPU throughput, ours timed in this same process
-        ai = load_split("CrossNER_AI", "test")
-        texts = [ex.text for ex in ai.examples]
-        from uniner import load
+    for bs in (1, 8, 32):
+        for runner, table in ((ext, speed), (ours, ours_speed)):
+            runner.batch_size = bs
+            t0 = time.perf_counter()
+            for i in range(0, len(texts), bs):
+                runner.extract_batch(texts[i : i + bs], list(ai.labels))
+            table[bs] = len(texts) / (time.perf_counter() - t0)
+    return {
+        "crossner_ai_sent_per_s": speed,
+        "span_student": ours.name,
+        "span_student_sent_per_s": ours_speed,
+    }
 
-        ours = load(args.ours, threads=args.threads)
-        ours_name = ours.name
-        for bs in (1, 8, 32):
-            for runner, table in ((ext, speed), (ours, ours_speed)):
-                runner.batch_size = bs
-                t0 = time.perf_counter()
-                for i in range(0, len(texts), bs):
-                    runner.extract_batch(texts[i : i + bs], list(ai.labels))
-                table[bs] = len(texts) / (time.perf_counter() - t0)
-    out = {
+
+def evaluate(args: argparse.Namespace) -> None:
+    import resource
+
+    model = load_peer(args.model, args.threads)
+    thresholds = sorted({args.threshold, *(float(t) for t in args.thresholds.split(",") if t)})
+    cached = CachedGliner(GlinerExtractor(model, thresholds[0], args.batch_size))
+    out: dict[str, Any] = {
         "model": args.model,
         "threshold": args.threshold,
         "max_queries": args.max_queries,
         "split": args.split,
-        "by_threshold": {
+    }
+    if args.speed_only:
+        pass
+    elif args.split == "dev":
+        sets = [s for s in args.dev_sets.split(",") if s] or None
+        dev = score_dev_suite(cached, thresholds, sets, args.dev_passages)
+        out["by_threshold"] = dev
+        out["chosen_threshold"] = max(dev, key=lambda t: (dev[t]["summary"], -t))
+    else:
+        by_threshold = score_zero_shot(cached, thresholds, args.max_queries)
+        results = by_threshold[args.threshold]
+        out["by_threshold"] = {
             str(t): {"avg_official": set_mean(r, "official"), "per_set": r}
             for t, r in by_threshold.items()
-        },
-        "per_set": results,
-        "avg_official": set_mean(results, "official"),
-        "avg_strict": set_mean(results, "strict"),
-        "crossner_ai_sent_per_s": speed,
-        "span_student": ours_name,
-        "span_student_sent_per_s": ours_speed,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+        }
+        out |= {
+            "per_set": results,
+            "avg_official": set_mean(results, "official"),
+            "avg_strict": set_mean(results, "strict"),
+        }
+    if not args.no_speed:  # CPU throughput, ours timed in this same process
+        ext = GlinerExtractor(model, args.threshold, args.batch_size)
+        out |= time_peer_and_ours(ext, args.ours, args.threads)
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1))
     print(json.dumps(out))
@@ -351,9 +405,17 @@ def main() -> None:
     e.add_argument(
         "--thresholds",
         default="",
-        help="more thresholds scored from the same predictions (choose on --split dev)",
+        help="more thresholds scored from the same predictions (choose with --split dev)",
     )
-    e.add_argument("--split", choices=("test", "dev"), default="test")
+    e.add_argument(
+        "--split",
+        choices=("test", "dev"),
+        default="test",
+        help="test: the 7 zero-shot test sets (reporting); dev: the development suite, where a "
+        "threshold may be chosen (never CrossNER or MIT data)",
+    )
+    e.add_argument("--dev-sets", default="", help="comma-separated dev-suite sets (default: all)")
+    e.add_argument("--dev-passages", type=int, default=None, help="passages per dev-suite set")
     e.add_argument("--threads", type=int, default=2)
     e.add_argument("--max-queries", type=int, default=None)
     e.add_argument("--ours", default=None, help="span student timed beside it (default model)")

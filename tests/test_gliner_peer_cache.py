@@ -1,10 +1,17 @@
 """The gliner peer's threshold sweep (``bench/gliner_peer.py``): one prediction pass at the
-lowest threshold, higher thresholds as filters, which is what makes a dev sweep affordable."""
+lowest threshold, higher thresholds as filters, which is what makes a dev sweep affordable; the
+sweep's ``--split dev`` reads the development suite, never CrossNER or MIT data."""
 
 from __future__ import annotations
 
+import json
+import sys
+import types
+from dataclasses import replace
+
 import pytest
 
+from uniner.benchmark.devsuite import DEV_SUITE, prepare
 from uniner.data.types import Entity
 
 
@@ -40,3 +47,54 @@ def test_higher_thresholds_filter_one_pass_and_lower_ones_are_refused(bench_scri
     assert len(base.calls) == 3
     with pytest.raises(ValueError, match="under the cached"):
         cached.at(0.2)
+
+
+class FakeGliner:
+    """A GLiNER model double: the gold mentions of the asked types at 0.6 and one wrong
+    one-character answer at 0.4, so 0.5 is the best of 0.3 / 0.5 / 0.7; records its questions."""
+
+    def __init__(self, gold: dict[str, tuple[Entity, ...]]):
+        self.gold = gold
+        self.asked: list[tuple[str, tuple[str, ...]]] = []
+
+    def eval(self) -> FakeGliner:
+        return self
+
+    def batch_predict_entities(self, texts, labels, threshold, batch_size):  # type: ignore[no-untyped-def]
+        out = []
+        for t in texts:
+            self.asked.append((t, tuple(labels)))
+            ents = [
+                {"start": e.start, "end": e.end, "label": e.label, "score": 0.6}
+                for e in self.gold[t]
+                if e.label in labels
+            ]
+            ents.append({"start": 0, "end": 1, "label": labels[0], "score": 0.4})
+            out.append([e for e in ents if e["score"] >= threshold])
+        return out
+
+
+def test_the_dev_split_sweeps_thresholds_on_the_dev_suite_only(
+    bench_script, shared_data, tmp_path, monkeypatch
+) -> None:
+    peer = bench_script("gliner_peer")
+    spec = replace(DEV_SUITE, sets=("ncbi", "conllpp"), max_passages=3)
+    per_set, _ = prepare(spec, None, strict=True)
+    gold = {ex.text: ex.entities for cells in per_set for c in cells for ex in c.examples}
+    model = FakeGliner(gold)
+    fake = types.ModuleType("gliner")
+    fake.GLiNER = types.SimpleNamespace(from_pretrained=lambda *a, **k: model)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "gliner", fake)
+    out = tmp_path / "dev.json"
+    argv = ["gliner_peer.py", "eval", "--model", "m", "--out", str(out), "--split", "dev"]
+    argv += ["--thresholds", "0.3,0.7", "--dev-sets", "ncbi,conllpp", "--dev-passages", "3"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--no-speed", "--threads", "1"])
+    peer.main()
+    res = json.loads(out.read_text())
+    summaries = {float(t): v["summary"] for t, v in res["by_threshold"].items()}
+    assert set(summaries) == {0.3, 0.5, 0.7}
+    assert summaries[0.5] > summaries[0.3] and summaries[0.5] > summaries[0.7]
+    assert res["chosen_threshold"] == 0.5 and "avg_official" not in res
+    # each question asked once, whatever the number of thresholds; only dev-suite passages
+    assert len(model.asked) == len(set(model.asked)) > 0
+    assert {t for t, _ in model.asked} <= set(gold)
