@@ -33,6 +33,33 @@ def timed(fn):
     return out, time.perf_counter() - t
 
 
+def time_generative(
+    model: str, batch_questions: int, texts: list[str], labels: list[str]
+) -> tuple[list[dict], dict[bool, object]]:
+    """The generative student with and without prefix reuse: one row each, and their answers."""
+    n_q = len(texts) * len(labels)
+    rows = []
+    answers = {}
+    for reuse in (True, False):
+        ext = GenerativeExtractor(model, prefix_reuse=reuse, batch_questions=batch_questions)
+        ext.generate(texts[:1], labels)  # load and warm up
+        ext.engine.stats.__init__()
+        got, secs = timed(lambda e=ext: e.generate(texts, labels))
+        answers[reuse] = got
+        st = ext.engine.stats
+        rows.append(
+            {
+                "model": f"generative {model}, prefix reuse {'on' if reuse else 'off'}",
+                "seconds": round(secs, 2),
+                "questions_per_s": round(n_q / secs, 2),
+                "passages_per_s": round(len(texts) / secs, 3),
+                "prompt_tokens_encoded": st.prefix_tokens + st.suffix_tokens,
+                "generated_tokens": st.generated_tokens,
+            }
+        )
+    return rows, answers
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="runs/generative-smollm2/model")
@@ -47,27 +74,7 @@ def main() -> None:
     texts = [ex.text for ex in split.examples[: args.passages]]
     n_q = len(texts) * len(labels)
 
-    rows = []
-    answers = {}
-    for reuse in (True, False):
-        ext = GenerativeExtractor(
-            args.model, prefix_reuse=reuse, batch_questions=args.batch_questions
-        )
-        ext.generate(texts[:1], labels)  # load and warm up
-        ext.engine.stats.__init__()
-        got, secs = timed(lambda e=ext: e.generate(texts, labels))
-        answers[reuse] = got
-        st = ext.engine.stats
-        rows.append(
-            {
-                "model": f"generative {args.model}, prefix reuse {'on' if reuse else 'off'}",
-                "seconds": round(secs, 2),
-                "questions_per_s": round(n_q / secs, 2),
-                "passages_per_s": round(len(texts) / secs, 3),
-                "prompt_tokens_encoded": st.prefix_tokens + st.suffix_tokens,
-                "generated_tokens": st.generated_tokens,
-            }
-        )
+    rows, answers = time_generative(args.model, args.batch_questions, texts, labels)
     span = load()
     span.extract_batch(texts[:1], labels)
     _, secs = timed(lambda: span.extract_batch(texts, labels))

@@ -3,8 +3,10 @@
     python bench/span_onnx.py [--model uniner-span-mpnet] [--threads 2] \
         [--int8-recipe mixed|all] [--runtimes "torch fp32,onnx int8"]
 
-One process, one model: F1 on the five CrossNER *dev* sets (official metric, the model's own
-decoding defaults) and sentences per second on CrossNER-AI test (431 sentences, 13 labels) at
+One process, one model: the development suite's summary F1 (``uniner bench --suite dev``; official
+metric, the model's own decoding; ``--dev-passages`` per set, never CrossNER or MIT data, since
+the int8 recipe is chosen on it; records before 2026-12-06 used the CrossNER dev sets) and
+sentences per second on CrossNER-AI test (431 sentences, 13 labels) at
 batch 1, 8 and 32, each runtime timed twice in alternation so background load hits all alike.
 Writes ``runs/bench-onnx/result.json`` and prints a markdown table.
 """
@@ -20,15 +22,14 @@ from pathlib import Path
 import torch
 
 # sibling scripts (run as `python bench/...`, so bench/ is on sys.path)
-from select_threshold import DEV_SETS
 from span_throughput import time_model
 from uniner import load
+from uniner.benchmark.devsuite import run_dev_suite
 from uniner.benchmark.loaders import load_split
-from uniner.benchmark.runner import evaluate_split
 from uniner.students.span.onnx_runtime import FP32_NAME, export
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None)
     ap.add_argument("--threads", type=int, default=2)
@@ -39,7 +40,25 @@ def main() -> None:
         default="torch fp32,onnx fp32,onnx int8",
         help="comma-separated subset to measure (torch fp32 always included: the baseline)",
     )
-    args = ap.parse_args()
+    ap.add_argument("--dev-passages", type=int, default=None, help="dev-suite passages per set")
+    return ap.parse_args()
+
+
+def print_table(rows: dict[str, dict]) -> None:
+    base = rows["torch fp32"]["sent_s"]
+    head = "| runtime | dev suite (official F1) | dev suite (strict) | sent/s b1 | b8 | b32 |"
+    print(head + " x torch (b8) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        s = r["sent_s"]
+        print(
+            f"| {name} | {r['dev_official']:.1f} | {r['dev_strict']:.1f} | {s[1]:.1f} | "
+            f"{s[8]:.1f} | {s[32]:.1f} | {s[8] / base[8]:.2f} |"
+        )
+
+
+def main() -> None:
+    args = parse_args()
     wanted = {"torch fp32", *(r.strip() for r in args.runtimes.split(","))}
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -47,18 +66,15 @@ def main() -> None:
     int8 = export(m, out / "onnx", int8=True, int8_recipe=args.int8_recipe)
     every = {"torch fp32": None, "onnx fp32": out / "onnx" / FP32_NAME, "onnx int8": int8}
     runtimes = {k: v for k, v in every.items() if k in wanted}
-    dev = [load_split(n, "dev") for n in DEV_SETS]
     ai = load_split("CrossNER_AI", "test")
     texts, labels = ai.texts, list(ai.labels)
     rows: dict[str, dict] = {}
     for name, path in runtimes.items():
         m.use_onnx(path, threads=args.threads)
-        res = [
-            evaluate_split(m, d.dataset, "dev", d.labels, d.examples, progress=False) for d in dev
-        ]
+        dev = run_dev_suite(m, max_passages=args.dev_passages, progress=False)
         rows[name] = {
-            "dev_official": 100 * sum(r.official.f1 for r in res) / len(res),
-            "dev_strict": 100 * sum(r.strict.f1 for r in res) / len(res),
+            "dev_official": 100 * dev.summary,
+            "dev_strict": 100 * dev.mean("strict"),
             "sent_s": {1: [], 8: [], 32: []},
         }
         print(name, rows[name]["dev_official"], flush=True)
@@ -70,12 +86,13 @@ def main() -> None:
                 rows[name]["sent_s"][batch].append(time_model(m, texts, labels, batch))
     for row in rows.values():
         row["sent_s"] = {b: max(v) for b, v in row["sent_s"].items()}
-    base = rows["torch fp32"]["sent_s"]
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}",
         "model": m.name,
         "int8_recipe": args.int8_recipe,
+        "dev": "development suite"
+        + (f", {args.dev_passages} passages a set" if args.dev_passages else ""),
         "sizes_mb": {
             p.name: round(p.stat().st_size / 2**20, 1) for p in (out / "onnx").glob("*.onnx")
         },
@@ -83,14 +100,7 @@ def main() -> None:
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "result.json").write_text(json.dumps(result, indent=1))
-    print("| runtime | dev official F1 | dev strict F1 | sent/s b1 | b8 | b32 | x torch (b8) |")
-    print("|---|---|---|---|---|---|---|")
-    for name, r in rows.items():
-        s = r["sent_s"]
-        print(
-            f"| {name} | {r['dev_official']:.1f} | {r['dev_strict']:.1f} | {s[1]:.1f} | "
-            f"{s[8]:.1f} | {s[32]:.1f} | {s[8] / base[8]:.2f} |"
-        )
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from uniner.students.span.extractor import SpanExtractor
 from uniner.students.span.train import train
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=300.0)
     ap.add_argument("--out", default="runs/span-smoke")
@@ -38,17 +38,12 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--bf16", default="auto", choices=["auto", "true", "false"])
     ap.add_argument("--no-shape", action="store_true")
-    args = ap.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    return ap.parse_args()
 
-    bf16: bool | str = {"true": True, "false": False}.get(args.bf16, "auto")
-    root = data_dir(required=True)
-    assert root is not None
-    pile = list(read_examples(root / "pile-ner/slimer/GNER_wDeG/391xALL_BIO/dev.txt", "bio"))
-    train_ex, held_out = pile[:-100], pile[-100:]
-    ai_dev = list(read_examples(root / "zero-shot/instructuie/CrossNER_AI/dev.json", "instructuie"))
 
-    run = RunConfig(
+def smoke_config(args: argparse.Namespace, bf16: bool | str) -> RunConfig:
+    """MiniLM-L6 from its backbone, 8 to 12 types a piece, the time budget of ``--seconds``."""
+    return RunConfig(
         model=SpanModelConfig(backbone="minilm-l6", shape_embedding=not args.no_shape),
         data=DataConfig(max_words=64, keep_empty=0.3, min_labels=8, max_labels=12),
         train=TrainConfig(
@@ -65,6 +60,20 @@ def main() -> None:
             save_storage="delta-int8",
         ),
     )
+
+
+def main() -> None:
+    args = parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    bf16: bool | str = {"true": True, "false": False}.get(args.bf16, "auto")
+    root = data_dir(required=True)
+    assert root is not None
+    pile = list(read_examples(root / "pile-ner/slimer/GNER_wDeG/391xALL_BIO/dev.txt", "bio"))
+    train_ex, held_out = pile[:-100], pile[-100:]
+    ai_dev = list(read_examples(root / "zero-shot/instructuie/CrossNER_AI/dev.json", "instructuie"))
+
+    run = smoke_config(args, bf16)
     t0 = time.monotonic()
     res = train(run, train_ex, resume=False)
     wall = time.monotonic() - t0
