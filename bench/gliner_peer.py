@@ -342,6 +342,28 @@ def time_peer_and_ours(ext: GlinerExtractor, ours_name: str | None, threads: int
     }
 
 
+def score_split(
+    cached: CachedGliner, thresholds: list[float], args: argparse.Namespace
+) -> dict[str, Any]:
+    """The ``--split`` asked for: the dev suite (and the best threshold) or the zero-shot tests."""
+    if args.split == "dev":
+        sets = [s for s in args.dev_sets.split(",") if s] or None
+        dev = score_dev_suite(cached, thresholds, sets, args.dev_passages)
+        best = max(dev, key=lambda t: (dev[t]["summary"], -t))
+        return {"by_threshold": dev, "chosen_threshold": best}
+    by_threshold = score_zero_shot(cached, thresholds, args.max_queries)
+    results = by_threshold[args.threshold]
+    return {
+        "by_threshold": {
+            str(t): {"avg_official": set_mean(r, "official"), "per_set": r}
+            for t, r in by_threshold.items()
+        },
+        "per_set": results,
+        "avg_official": set_mean(results, "official"),
+        "avg_strict": set_mean(results, "strict"),
+    }
+
+
 def evaluate(args: argparse.Namespace) -> None:
     import resource
 
@@ -354,25 +376,8 @@ def evaluate(args: argparse.Namespace) -> None:
         "max_queries": args.max_queries,
         "split": args.split,
     }
-    if args.speed_only:
-        pass
-    elif args.split == "dev":
-        sets = [s for s in args.dev_sets.split(",") if s] or None
-        dev = score_dev_suite(cached, thresholds, sets, args.dev_passages)
-        out["by_threshold"] = dev
-        out["chosen_threshold"] = max(dev, key=lambda t: (dev[t]["summary"], -t))
-    else:
-        by_threshold = score_zero_shot(cached, thresholds, args.max_queries)
-        results = by_threshold[args.threshold]
-        out["by_threshold"] = {
-            str(t): {"avg_official": set_mean(r, "official"), "per_set": r}
-            for t, r in by_threshold.items()
-        }
-        out |= {
-            "per_set": results,
-            "avg_official": set_mean(results, "official"),
-            "avg_strict": set_mean(results, "strict"),
-        }
+    if not args.speed_only:
+        out |= score_split(cached, thresholds, args)
     if not args.no_speed:  # CPU throughput, ours timed in this same process
         ext = GlinerExtractor(model, args.threshold, args.batch_size)
         out |= time_peer_and_ours(ext, args.ours, args.threads)
