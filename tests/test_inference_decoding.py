@@ -50,7 +50,11 @@ def test_the_shipped_default_reads_as_released() -> None:
     cfg = json.loads((MODELS_DIR / DEFAULT_MODEL / "config.json").read_text(encoding="utf-8"))
     d = DecodingConfig.from_json(cfg)
     assert d.threshold == cfg["threshold"] and d.min_labels == cfg.get("min_labels", 0)
-    assert d.threshold_for(1) == cfg["few_types_threshold"]["threshold"]
+    few = cfg.get("few_types_threshold")
+    assert d.threshold_for(1) == (few["threshold"] if few else cfg["threshold"])
+    calibration = cfg.get("calibration", {"type_slope": 0.0, "reference_types": 8})
+    assert d.type_slope == calibration["type_slope"]
+    assert d.score_shift(calibration["reference_types"]) == 0.0
     assert d.generic_labels == tuple(cfg.get("prefer_specific", {}).get("generic", ()))
     written = d.to_json()
     for key, value in written.items():
