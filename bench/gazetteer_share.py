@@ -21,9 +21,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from uniner.baselines.gazetteer import Gazetteer
+from uniner.baselines.gazetteer import Gazetteer, default_gazetteer
 from uniner.benchmark.devsuite import run_dev_suite
-from uniner.data.sources import training_examples
 
 
 def score_shares(
@@ -63,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--shares", type=float, nargs="+", default=[0.0, 0.3, 0.5, 0.7])
     ap.add_argument("--max-passages", type=int, default=None, help="per set (default: the suite's)")
     args = ap.parse_args(argv)
-    gaz = Gazetteer.from_examples(training_examples(), max_words=8)
+    gaz = default_gazetteer()
     rows = score_shares(gaz, args.shares, args.max_passages)
     best = max(rows, key=lambda r: r["summary"])
     args.out.mkdir(parents=True, exist_ok=True)

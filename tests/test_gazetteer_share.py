@@ -28,10 +28,7 @@ def test_each_share_is_scored_and_the_best_is_chosen(bench_script, monkeypatch, 
     seen: list[float] = []
     table = {("Paris",): Counter({"location": 3, "person": 1})}
     monkeypatch.setattr(mod, "run_dev_suite", fake_suite(seen))
-    monkeypatch.setattr(
-        mod.Gazetteer, "from_examples", classmethod(lambda cls, *a, **k: cls(table))
-    )
-    monkeypatch.setattr(mod, "training_examples", lambda: iter(()))
+    monkeypatch.setattr(mod, "default_gazetteer", lambda: Gazetteer(table))
     mod.main(["--out", str(tmp_path), "--shares", "0", "0.3", "0.7"])
     assert seen == [0.0, 0.3, 0.7]
     record = json.loads(Path(tmp_path, "gazetteer_share.json").read_text())
