@@ -111,3 +111,27 @@ def test_open_pieces_keep_their_own_maximum() -> None:
     assert max(len(plain.sample(open_it, rng)) for _ in range(300)) > 12
     with pytest.raises(ValueError, match="open_max_labels"):
         DataConfig(min_labels=4, max_labels=20, open_max_labels=30)
+
+
+def test_whole_set_share_asks_a_closed_set_whole() -> None:
+    """With ``whole_share``, about that share of closed pieces is asked every label of its set
+    (a uniform count asks 33 of 33 about once in 30); open pieces are untouched, and a share of
+    0 samples exactly as before (no extra draw)."""
+    freq = Counter({f"type {i}": 10 + i for i in range(60)})
+    known = tuple(f"type {i}" for i in range(33))
+    closed_it, open_it = item((0, 1, "type 3"), known=known), item((0, 1, "type 3"))
+    whole = LabelSampler(freq, 4, 33, 2, closed_sets=True, open_max_labels=12, whole_share=0.6)
+    rng = np.random.default_rng(0)
+    asked = [whole.sample(closed_it, rng) for _ in range(500)]
+    share = sum(sorted(a) == sorted(known) for a in asked) / len(asked)
+    assert 0.5 < share < 0.7
+    assert max(len(whole.sample(open_it, rng)) for _ in range(300)) == 12
+    plain = LabelSampler(freq, 4, 33, 2, closed_sets=True, open_max_labels=12)
+    zero = LabelSampler(freq, 4, 33, 2, closed_sets=True, open_max_labels=12, whole_share=0.0)
+    r1, r2 = np.random.default_rng(3), np.random.default_rng(3)
+    assert [plain.sample(closed_it, r1) for _ in range(50)] == [
+        zero.sample(closed_it, r2) for _ in range(50)
+    ]
+    assert sum(len(plain.sample(closed_it, rng)) == 33 for _ in range(500)) < 60
+    with pytest.raises(ValueError, match="whole_set_share"):
+        DataConfig(whole_set_share=1.5)

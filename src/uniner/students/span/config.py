@@ -102,6 +102,9 @@ class DataConfig:
     # share of inputs asked only 1 to few_labels_max of their labels (sampling.LabelSampler)
     few_labels: float = 0.0
     few_labels_max: int = 3
+    # share of pieces with a known label set asked the whole set (up to max_labels) instead of
+    # a uniform number of its labels (sampling.LabelSampler._total)
+    whole_set_share: float = 0.0
     # a type hierarchy (uniner.data.hierarchy): None (off), "mine" (mined from this run's
     # training examples at start, written to the run's hierarchy.json) or a JSON file written
     # by bench/mine_hierarchy.py. With one, a mention is also a target for an asked ancestor of
@@ -135,7 +138,13 @@ class DataConfig:
             raise ValueError(f"data.few_labels must be in [0, 1], got {self.few_labels}")
         if self.few_labels_max < 1:
             raise ValueError(f"data.few_labels_max must be >= 1, got {self.few_labels_max}")
-        for key in ("hard_negative_share", "informal", "hierarchy_min_share", "soft_weight"):
+        for key in (
+            "hard_negative_share",
+            "whole_set_share",
+            "informal",
+            "hierarchy_min_share",
+            "soft_weight",
+        ):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ValueError(f"data.{key} must be in [0, 1], got {getattr(self, key)}")
         if self.negatives not in ("frequency", "uniform", "none"):

@@ -122,6 +122,7 @@ class SoftTargets:
             closed_sets=True,
             few_share=dcfg.few_labels,
             few_max=dcfg.few_labels_max,
+            whole_share=dcfg.whole_set_share,
         )
 
     def collate(

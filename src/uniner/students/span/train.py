@@ -212,7 +212,7 @@ def _prepare_data(
         closed_sets=dcfg.closed_label_sets, few_share=dcfg.few_labels,
         few_max=dcfg.few_labels_max, hierarchy=hierarchy, hard_share=dcfg.hard_negative_share,
         negatives=dcfg.negatives, prefix_budget=(prefix_budget, featurizer.prefix_length),
-        open_max_labels=dcfg.open_max_labels,
+        open_max_labels=dcfg.open_max_labels, whole_share=dcfg.whole_set_share,
     )  # fmt: skip
     return _TrainData(items, stats, hierarchy, sampler, soft)
 
