@@ -52,7 +52,9 @@ def test_the_shipped_default_reads_as_released() -> None:
     assert d.threshold == cfg["threshold"] and d.min_labels == cfg.get("min_labels", 0)
     few = cfg.get("few_types_threshold")
     assert d.threshold_for(1) == (few["threshold"] if few else cfg["threshold"])
-    calibration = cfg.get("calibration", {"type_slope": 0.0, "reference_types": 8})
+    unset = DecodingConfig()
+    calibration = {"type_slope": 0.0, "reference_types": unset.reference_types}
+    calibration.update(cfg.get("calibration", {}))
     assert d.type_slope == calibration["type_slope"]
     assert d.score_shift(calibration["reference_types"]) == 0.0
     assert d.generic_labels == tuple(cfg.get("prefer_specific", {}).get("generic", ()))
