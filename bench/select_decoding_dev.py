@@ -74,13 +74,21 @@ class Policy:
 
 
 class SweepExtractor:
-    """Runs the model once per distinct call at a low threshold, then filters per policy."""
+    """Runs the model once per distinct call at a low threshold, then filters per policy.
+
+    The model runs with its own calibration switched off (``type_slope`` 0), so the cached
+    scores are the model's probabilities, which every policy's cut (``Policy.threshold_for``,
+    a raw threshold) is read against. Why: a model continued from a calibrated release
+    inherits that release's calibration in its config; swept on those moved scores, each
+    policy was calibrated twice and the winner did not reproduce once released (the v0.10.0
+    candidate: 68.66 swept, 67.40 as released).
+    """
 
     def __init__(self, model, decoding: DecodingConfig, floor: float) -> None:  # type: ignore[no-untyped-def]
         self.model = model
         self.name = model.name
         self.decoding = decoding.replace(
-            threshold=floor, few_types=0, few_type_threshold=None, generic_labels=()
+            threshold=floor, few_types=0, few_type_threshold=None, generic_labels=(), type_slope=0.0
         )
         self.cache: dict[tuple[str, tuple[str, ...]], list[Entity]] = {}
         self.policy: Callable[[int], float] = lambda n: floor

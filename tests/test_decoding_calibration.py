@@ -103,6 +103,30 @@ def test_dev_selection_sweeps_calibrated_policies_exactly(bench_script) -> None:
     assert [plain.threshold_for(n) for n in (1, 2)] == [0.8, 0.6]
 
 
+def test_dev_selection_sweeps_raw_scores_whatever_the_model_was_released_with(
+    parts, bench_script
+) -> None:
+    """A model whose config already holds a calibration (one continued from a calibrated
+    release) is swept on its raw scores: each policy keeps what the released policy keeps.
+    The oracle scores 0.7; swept on scores the model had already moved, "0.60" would drop the
+    one-type call that the released 0.60 keeps."""
+    sel = bench_script("select_decoding_dev")
+    ext = FirstWordScorer(*parts, decoding=CAL)
+    sweeper = sel.SweepExtractor(ext, ext.decoding, 0.3)
+    text = "Oslo is cold."
+    calls = [["city"], ["city", "place", "town", "capital", "port", "area", "region", "site"]]
+    policies = (sel.Policy(0.6), sel.Policy(0.6, slope=0.5), sel.Policy(0.65, 1, 0.75))
+    kept = []
+    for pol in policies:
+        sweeper.policy = pol.threshold_for
+        swept = sweeper.extract_each([text, text], calls)
+        released = FirstWordScorer(*parts, decoding=pol.decoding().replace(multi_label=True))
+        got = released.extract_each([text, text], calls)
+        kept.append([len(r.entities) for r in swept])
+        assert kept[-1] == [len(r.entities) for r in got], pol.label()
+    assert kept == [[1, 8], [0, 8], [0, 8]]
+
+
 def test_types_curve_reads_policies_and_plots(bench_script, tmp_path: Path, monkeypatch) -> None:
     """bench/types_curve.py: the command-line policies, the released decoding among them."""
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
