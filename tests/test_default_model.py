@@ -39,14 +39,19 @@ def test_default_model_finds_people_and_places():
 
 def test_default_model_reads_specific_types_without_a_rule():
     """v0.3.0 has no person rule: asked "person" and "writer", the specific type is read by the
-    model itself (hard negatives from the mined type hierarchy); with several labels per span
-    allowed, the novelist is also a writer."""
+    model itself (hard negatives from the mined type hierarchy), with several labels per span
+    allowed; asked the general type without the specific one, the novelist is a person (the
+    training targets: an asked ancestor holds unless a more specific type is asked, so from
+    v0.10.0 "person" beside "writer" scores below the threshold). Flat, both v0.9.0 and v0.10.0
+    read the two people of this sentence as one type (BENCHMARKS.md, v0.10.0)."""
     m = load(threads=1)
     text = "The novelist Stephen King met Barack Obama in Portland , Maine ."
     labels = ["person", "writer", "politician", "book", "location", "organization"]
     both = {(e.text, e.label) for e in m.extract(text, labels, multi_label=True)}
-    assert {("Stephen King", "writer"), ("Stephen King", "person")} <= both
+    assert ("Stephen King", "writer") in both
     assert ("Portland , Maine", "book") not in both
+    general = {(e.text, e.label) for e in m.extract(text, ["person", "book", "location"])}
+    assert {("Stephen King", "person"), ("Barack Obama", "person")} <= general
 
 
 _NO_NETWORK = """
