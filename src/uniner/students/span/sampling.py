@@ -67,14 +67,12 @@ class LabelSampler:
             raise ValueError(f"need 1 <= min_labels <= max_labels, got {min_labels}, {max_labels}")
         if open_max_labels is not None and not min_labels <= open_max_labels:
             raise ValueError(f"need min_labels <= open_max_labels, got {open_max_labels}")
-        if not 0.0 <= few_share <= 1.0:
-            raise ValueError(f"few_share must be in [0, 1], got {few_share}")
-        if not 0.0 <= whole_share <= 1.0:
-            raise ValueError(f"whole_share must be in [0, 1], got {whole_share}")
+        shares = {"few_share": few_share, "whole_share": whole_share, "hard_share": hard_share}
+        for name, share in shares.items():
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {share}")
         if few_max < 1:
             raise ValueError(f"few_max must be >= 1, got {few_max}")
-        if not 0.0 <= hard_share <= 1.0:
-            raise ValueError(f"hard_share must be in [0, 1], got {hard_share}")
         if hard_share > 0.0 and hierarchy is None:
             raise ValueError("hard_share needs a type hierarchy")
         self.labels = sorted(frequencies)
