@@ -62,8 +62,28 @@ def test_registry_has_the_issue_ablations() -> None:
         "backbone",
         "gen-negatives",
         "gen-dataset-tag",
+        "gen-all-in-one",
+        "gen-negatives-cpu",
+        "gen-dataset-tag-cpu",
+        "gen-all-in-one-cpu",
         "type-choice",
     } <= set(REGISTRY)
+
+
+def test_the_cpu_all_in_one_baseline_is_the_cpu_negatives_run(tmp_path: Path) -> None:
+    """gen-all-in-one-cpu's type-wise arm trains and scores exactly gen-negatives-cpu's
+    frequency arm, so a session that ran one reuses it for the other."""
+    from uniner.benchmark.ablation_run import PlannedRun, _defining, fingerprint, run_raw
+
+    def defining(name: str, arm: str) -> dict:
+        ab = REGISTRY[name]
+        run = PlannedRun(ab.arm(arm), ab.seeds[0], tmp_path / name / arm)
+        return _defining(fingerprint(ab, run, run_raw(ab, run, ab.budget, REPO_ROOT)))
+
+    assert defining("gen-all-in-one-cpu", "type-wise") == defining("gen-negatives-cpu", "frequency")
+    assert defining("gen-all-in-one-cpu", "all-in-one") != defining(
+        "gen-negatives-cpu", "frequency"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(n for n, a in REGISTRY.items() if not a.blocked))
@@ -122,6 +142,8 @@ def test_paper_figures_are_the_reference_ones() -> None:
         REGISTRY["definitions"].arm("definitions").paper_delta
         == (VARIANT_DELTAS_43["definition-based"])
     )
+    for name in ("gen-all-in-one", "gen-all-in-one-cpu"):
+        assert REGISTRY[name].arm("all-in-one").paper_delta == VARIANT_DELTAS_43["all-in-one"]
     pvs = REGISTRY["pile-vs-supervised"]
     assert pvs.arm("pile-only").paper == zero_shot_row("UniNER-7B")["Avg"]
     assert pvs.arm("pile+supervised").paper == zero_shot_row("UniNER-7B Pile + supervised")["Avg"]

@@ -115,6 +115,49 @@ def test_long_passage_is_windowed_with_answers_rederived(tok) -> None:
     assert stats.dropped_unfound == 0
 
 
+def test_all_in_one_asks_every_type_in_one_question(tok) -> None:
+    conv = Conversation(
+        "a",
+        TEXT,
+        (
+            Query("city", ("London",), '["London"]'),
+            Query("person", ("Alan Turing",), '["Alan Turing"]'),
+            Query("date", (), "[]"),
+        ),
+    )
+    stats = PrepStats()
+    seqs = conversation_sequences(
+        conv, IE_AS_QA, tok, 200, random.Random(0), stats, shuffle=False, all_in_one=True
+    )
+    assert len(seqs) == 1 and stats.questions == 1 and stats.split_all_in_one == 0
+    text = tok.decode(seqs[0].input_ids)
+    assert text.count("What describes") == 1
+    assert (
+        'USER: What describes city, person, date in the text? ASSISTANT: [["London", "city"], '
+        '["Alan Turing", "person"]]'
+    ) in text
+
+
+def test_an_all_in_one_question_too_long_is_split_over_halves_of_the_types(tok) -> None:
+    labels = [f"type{i}" for i in range(12)]
+    conv = Conversation(
+        "c", TEXT, tuple(Query(lab, ("Alan Turing",), '["Alan Turing"]') for lab in labels)
+    )
+    stats = PrepStats()
+    seqs = conversation_sequences(
+        conv, IE_AS_QA, tok, 160, random.Random(0), stats, all_in_one=True
+    )
+    assert stats.split_all_in_one >= 1 and stats.dropped_long_pairs == 0
+    assert all(len(s.input_ids) <= 160 for s in seqs)
+    asked = []
+    for s in seqs:
+        text = tok.decode(s.input_ids)
+        for q in text.split("What describes ")[1:]:
+            asked += q.split(" in the text?")[0].split(", ")
+            assert q.count('"Alan Turing"') == q.split(" in the text?")[0].count("type")
+    assert sorted(asked) == sorted(labels)  # every type asked exactly once
+
+
 def test_word_windows_cover_text_and_fit(tok) -> None:
     text = " ".join(f"word{i}" for i in range(100))
     spans = word_windows(tok, text, 20, overlap_words=2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,9 @@ import torch
 from tests.doubles.generative import make_tiny_causal_lm
 from uniner.models import DEFAULT_MODEL
 from uniner.students.generative.extractor import GenerativeExtractor, is_generative
-from uniner.students.generative.inference import GenerativeEngine, parse_generation
+from uniner.students.generative.inference import GenerativeEngine, parse_generation, parse_pairs
 from uniner.students.generative.template import IE_AS_QA
+from uniner.students.generative.train import META_FILE
 
 TEXTS = [
     "Alan Turing was born in London.",
@@ -120,6 +123,32 @@ def test_long_text_is_windowed_and_entities_merged(loaded, tiny: Path) -> None:
     assert [(e.start, e.label) for e in ents] == [(s, "city") for s in starts]
     assert all(text[e.start : e.end] == "London" for e in ents)
     assert ext.counts["unfound"] == len(ext._engine.seen) and ("city", "Atlantis") in ext.unfound
+
+
+def test_parse_pairs_reads_all_in_one_answers() -> None:
+    raw = ' [["London", "city"], ["Ada", "person"], ["x"], 3, ["y", 4]] and more'
+    assert parse_pairs(raw) == [("London", "city"), ("Ada", "person")]
+    assert parse_pairs("[]") == []
+    assert parse_pairs('[["London", "ci') is None and parse_pairs("London") is None
+
+
+def test_an_all_in_one_model_is_asked_once_per_text(loaded, tiny: Path, tmp_path: Path) -> None:
+    model = tmp_path / "aio"
+    shutil.copytree(tiny, model)
+    tok = loaded[1]
+    meta = {"template": "ie_as_qa", "eot": tok.eos_token, "questions": "all-in-one"}
+    (model / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    ext = GenerativeExtractor(str(model))
+    answer = '[["London", "city"], ["Alan Turing", "person"], ["Paris", "country"]]'
+    ext._engine = _Scripted(loaded, {"city, person": answer}, max_new_tokens=16)
+    text = "Alan Turing was born in London."
+    ents = ext.extract(text, ["city", "person"])
+    assert [(text[e.start : e.end], e.label) for e in ents] == [
+        ("Alan Turing", "person"),
+        ("London", "city"),
+    ]
+    assert ext.counts["questions"] == 1 and ext.counts["unasked"] == 1  # "country" not asked
+    assert len(ext.prompts(text, ["city", "person"])) == 1
 
 
 def test_empty_label_list_and_empty_text(loaded, tiny: Path) -> None:

@@ -188,3 +188,24 @@ def test_config_file_and_overrides(tmp_path: Path) -> None:
         load_config(p, ["train.max_step=9"])
     with pytest.raises(ValueError, match="key=value"):
         load_config(p, ["train.max_steps"])
+
+
+def test_an_all_in_one_run_asks_one_question_per_passage_and_is_served_so(
+    tiny: Path, tmp_path: Path
+) -> None:
+    from uniner.students.generative.extractor import GenerativeExtractor
+
+    cfg = _run(tiny, tmp_path / "aio", max_steps=1)
+    cfg.model.questions = "all-in-one"
+    res = train(cfg, CONVS)
+    assert res.stats.questions == len(CONVS)  # each passage's types asked together
+    meta = json.loads((res.model_dir / "uniner-generative.json").read_text())
+    assert meta["questions"] == "all-in-one"
+    ext = GenerativeExtractor(str(res.model_dir))
+    (prompt,) = ext.prompts("Marie Curie was born in Warsaw.", ["person", "city"])
+    assert prompt.endswith("USER: What describes person, city in the text? ASSISTANT:")
+
+
+def test_question_style_is_checked() -> None:
+    with pytest.raises(ValueError, match=r"model\.questions must be one of"):
+        config_from_dict({"model": {"questions": "all-at-once"}})

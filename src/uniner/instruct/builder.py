@@ -174,6 +174,16 @@ def _first_turn(text: str, dataset: str | None) -> str:
     return f"Dataset: {dataset}\nText: {text}" if dataset else f"Text: {text}"
 
 
+def all_in_one(questions: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, str]:
+    """The paper's all-in-one variant of a passage's questions: the type names joined with
+    ``", "`` (asked as one question) and the answer, a JSON list of ``[mention, type]`` pairs
+    grouped by type in asking order. The one definition of that form, for the instruction files
+    and the generative student alike."""
+    names = ", ".join(t for t, _ in questions)
+    pairs = [[m, t] for t, ms in questions for m in ms]
+    return names, json.dumps(pairs)
+
+
 def render(
     p: Annotated,
     questions: Sequence[tuple[str, tuple[str, ...]]],
@@ -187,11 +197,10 @@ def render(
         {"from": "gpt", "value": ACK},
     ]
     if cfg.variant == "all-in-one":
-        names = ", ".join(t for t, _ in questions)
-        pairs = [[m, t] for t, ms in questions for m in ms]
+        names, answer = all_in_one(questions)
         turns += [
             {"from": "human", "value": QUESTION.format(type=names)},
-            {"from": "gpt", "value": json.dumps(pairs)},
+            {"from": "gpt", "value": answer},
         ]
     else:
         defs = definitions or {}

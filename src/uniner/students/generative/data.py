@@ -19,6 +19,11 @@ Truncation policy (never a silent cut):
    header. So every answer is trained on, at the cost of re-reading the passage.
 3. A single pair too long even for an otherwise empty sequence is dropped and counted.
 
+All-in-one questions (``model.questions = "all-in-one"``, the paper's variant): a passage or
+window is asked one question naming all its types (:func:`uniner.instruct.builder.all_in_one`);
+when that pair does not fit, it is split into two all-in-one questions over halves of the
+types, recursively, and the splits counted.
+
 Question order is shuffled after the acknowledgement, as the official training does.
 """
 
@@ -28,13 +33,14 @@ import bisect
 import json
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from uniner.data.align import align_mentions
 from uniner.data.types import Conversation, Example, Query
 from uniner.data.words import word_spans
+from uniner.instruct.builder import all_in_one
 from uniner.students.generative.template import Segment, Template
 
 IGNORE_INDEX = -100
@@ -60,6 +66,9 @@ class PrepStats:
     """Question-answer pairs longer than ``max_length`` even alone (not trained on)."""
     straddling_tokens: int = 0
     """Tokens that overlap an answer piece only in part (not made targets)."""
+    split_all_in_one: int = 0
+    """All-in-one questions too long for ``max_length``, split into two all-in-one questions
+    over halves of the types (``model.questions = "all-in-one"`` only)."""
 
     def note(self, msg: str) -> None:
         if len(self.examples) < 20:
@@ -235,8 +244,10 @@ def conversation_sequences(
     stats: PrepStats,
     shuffle: bool = True,
     min_answer_room: int = 32,
+    all_in_one: bool = False,
 ) -> list[Encoded]:
-    """Token sequences of one conversation under the truncation policy of the module doc."""
+    """Token sequences of one conversation under the truncation policy of the module doc;
+    ``all_in_one``: its questions asked as one (see :func:`all_in_one_pairs`)."""
     if not conv.queries:
         raise ValueError(f"conversation {conv.id!r} has no question: nothing to learn from")
     stats.conversations += 1
@@ -256,8 +267,26 @@ def conversation_sequences(
         stats.windows += len(convs)
     out: list[Encoded] = []
     for c in convs:
-        out += _pack(c, template, tokenizer, max_length, rng, stats, shuffle)
+        out += _pack(c, template, tokenizer, max_length, rng, stats, shuffle, all_in_one)
     return out
+
+
+def all_in_one_pairs(
+    queries: Sequence[Query], fits: Callable[[tuple[str, str]], bool], stats: PrepStats
+) -> list[tuple[str, str]]:
+    """The queries as one all-in-one (types, answer) pair, in their order; a pair that does not
+    ``fit`` is split over two halves of the types, recursively, and the splits counted (a single
+    type too long is left to the caller's long-pair check)."""
+
+    def split(group: Sequence[Query]) -> list[tuple[str, str]]:
+        pair = all_in_one([(q.label, q.answers) for q in group])
+        if len(group) == 1 or fits(pair):
+            return [pair]
+        stats.split_all_in_one += 1
+        mid = len(group) // 2
+        return split(group[:mid]) + split(group[mid:])
+
+    return split(queries) if queries else []
 
 
 def _pack(
@@ -268,10 +297,11 @@ def _pack(
     rng: random.Random,
     stats: PrepStats,
     shuffle: bool,
+    all_in_one: bool = False,
 ) -> list[Encoded]:
-    pairs = [(q.label, answer_text(q)) for q in conv.queries]
+    queries = list(conv.queries)
     if shuffle:
-        rng.shuffle(pairs)
+        rng.shuffle(queries)
     header = template.header(conv.text, conv.dataset)
     header_len = len(encode_segments(tokenizer, header).input_ids)
 
@@ -282,6 +312,10 @@ def _pack(
             ]
         )
 
+    if all_in_one:
+        pairs = all_in_one_pairs(queries, lambda p: header_len + pair_len(p) <= max_length, stats)
+    else:
+        pairs = [(q.label, answer_text(q)) for q in queries]
     groups: list[list[tuple[str, str]]] = []
     cur: list[tuple[str, str]] = []
     used = header_len

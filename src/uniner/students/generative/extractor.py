@@ -23,7 +23,8 @@ from typing import Any
 from uniner.data.align import align_mentions
 from uniner.data.types import Entity
 from uniner.inference.deadline import Deadline, check
-from uniner.students.generative.inference import GenerativeEngine, parse_generation
+from uniner.instruct.builder import all_in_one
+from uniner.students.generative.inference import GenerativeEngine, parse_generation, parse_pairs
 from uniner.students.generative.template import (
     IE_AS_QA,
     Template,
@@ -75,7 +76,8 @@ def is_generative(ref: str) -> bool:
 
 
 class GenerativeExtractor:
-    """Entities from a generative student, one question per (text, label)."""
+    """Entities from a generative student: a question per (text, label), or one per text for
+    a model trained all-in-one."""
 
     def __init__(
         self,
@@ -111,7 +113,7 @@ class GenerativeExtractor:
         self._template = template
         self._engine: GenerativeEngine | None = None
         self.unfound: list[tuple[str, str]] = []  # (label, string) not found in its passage
-        self.counts = {"questions": 0, "unparseable": 0, "mentions": 0, "unfound": 0}
+        self.counts = {"questions": 0, "unparseable": 0, "mentions": 0, "unfound": 0, "unasked": 0}
 
     @classmethod
     def load(cls, ref: str, **kwargs: Any) -> GenerativeExtractor:
@@ -147,9 +149,22 @@ class GenerativeExtractor:
         p = _local(self.ref)
         return AutoTokenizer.from_pretrained(str(p) if p is not None else resolve_base(self.ref))
 
+    @property
+    def questions(self) -> str:
+        """How the model was trained to be asked: ``type-wise`` (a question per type, UniNER's
+        recipe and every model without a record) or ``all-in-one`` (one question naming all)."""
+        return str(self.meta.get("questions", "type-wise"))
+
+    def asked(self, labels: Sequence[str]) -> list[str]:
+        """What goes into the question slot of each prompt: the labels, or all of them joined
+        as :func:`uniner.instruct.builder.all_in_one` joins them for training."""
+        if self.questions == "all-in-one":
+            return [all_in_one([(lab, ()) for lab in labels])[0]]
+        return list(labels)
+
     def prompts(self, text: str, labels: Sequence[str]) -> list[str]:
         """The exact prompt strings this model is asked for ``text`` (needs no weights)."""
-        return [self.template.prompt(text, lab, self.dataset) for lab in labels]
+        return [self.template.prompt(text, q, self.dataset) for q in self.asked(labels)]
 
     # ------------------------------------------------------------------ model
 
@@ -240,33 +255,49 @@ class GenerativeExtractor:
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of strings, not one string")
         eng = self.engine
+        asked = self.asked(labels)
         pieces: list[tuple[int, int, str]] = []  # (text index, char offset, window text)
         for i, text in enumerate(texts):
             check(deadline, "while windowing the texts")
             if not text.strip():
                 continue
-            spans = eng.windows(text, labels, self.dataset)
+            spans = eng.windows(text, asked, self.dataset)
             if len(spans) > 1:
                 eng.stats.windows += len(spans)
             pieces += [(i, a, text[a:b]) for a, b in spans]
-        answers = self._answer([w for _, _, w in pieces], labels, deadline)
+        answers = self._answer([w for _, _, w in pieces], asked, deadline)
         found: list[set[Entity]] = [set() for _ in texts]
         for (i, offset, window), row in zip(pieces, answers, strict=True):
-            for label, raw in zip(labels, row, strict=True):
-                self.counts["questions"] += 1
-                mentions = parse_generation(raw)
-                if mentions is None:
-                    self.counts["unparseable"] += 1
-                    continue
-                if not mentions:
-                    continue
-                res = align_mentions(window, mentions, label)
-                self.counts["mentions"] += len(mentions)
-                self.counts["unfound"] += len(res.unfound)
-                self.unfound += [(label, m) for m in res.unfound]
-                for e in res.entities:
-                    found[i].add(Entity(e.start + offset, e.end + offset, e.text, label))
+            for question, raw in zip(asked, row, strict=True):
+                for label, mentions in self._read(question, raw, labels):
+                    res = align_mentions(window, mentions, label)
+                    self.counts["mentions"] += len(mentions)
+                    self.counts["unfound"] += len(res.unfound)
+                    self.unfound += [(label, m) for m in res.unfound]
+                    for e in res.entities:
+                        found[i].add(Entity(e.start + offset, e.end + offset, e.text, label))
         return [sorted(f) for f in found]
+
+    def _read(self, question: str, raw: str, labels: Sequence[str]) -> list[tuple[str, list[str]]]:
+        """``(label, mentions)`` of one answer, non-empty lists only; unreadable answers and
+        all-in-one pairs naming a type that was not asked are counted, not kept."""
+        self.counts["questions"] += 1
+        if self.questions != "all-in-one":
+            mentions = parse_generation(raw)
+            if mentions is None:
+                self.counts["unparseable"] += 1
+            return [(question, mentions)] if mentions else []
+        pairs = parse_pairs(raw)
+        if pairs is None:
+            self.counts["unparseable"] += 1
+            return []
+        by_label: dict[str, list[str]] = {}
+        for mention, label in pairs:
+            if label in labels:
+                by_label.setdefault(label, []).append(mention)
+            else:
+                self.counts["unasked"] += 1
+        return [(lab, list(dict.fromkeys(ms))) for lab, ms in by_label.items()]
 
     def _answer(
         self, windows: list[str], labels: list[str], deadline: Deadline | None

@@ -50,6 +50,29 @@ def parse_generation(text: str) -> list[str] | None:
     return [s for s in items if isinstance(s, str)]
 
 
+def parse_pairs(text: str) -> list[tuple[str, str]] | None:
+    """``(mention, type)`` pairs of an all-in-one answer (a JSON list of ``[mention, type]``).
+
+    The first JSON value at the start of the (stripped) text, so the nested lists the official
+    ``\\[(.*?)\\]`` pattern would cut are read whole and trailing text is ignored; items that are
+    not two strings are skipped. ``None`` when the answer cannot be read.
+    """
+    stripped = text.strip()
+    if not stripped.startswith("["):
+        return None
+    try:
+        items, _ = json.JSONDecoder().raw_decode(stripped)
+    except json.JSONDecodeError:
+        return None
+    return [
+        (m, t)
+        for item in items
+        if isinstance(item, list) and len(item) == 2
+        for m, t in [item]
+        if isinstance(m, str) and isinstance(t, str)
+    ]
+
+
 @dataclass
 class DecodeStats:
     questions: int = 0

@@ -153,6 +153,7 @@ def prepare(
             stats,
             shuffle=run.data.shuffle_questions,
             min_answer_room=run.data.min_answer_room,
+            all_in_one=run.model.questions == "all-in-one",
         )
     if not out:
         raise ValueError("no training sequence: every source was empty")
@@ -309,6 +310,7 @@ def write_model(
         "adapter": bool(run.model.lora),
         "template": template.name,
         "eot": template.eot,
+        "questions": run.model.questions,
         "max_length": run.data.max_length,
         **meta,
     }
