@@ -158,6 +158,30 @@ def test_an_all_in_one_question_too_long_is_split_over_halves_of_the_types(tok) 
     assert sorted(asked) == sorted(labels)  # every type asked exactly once
 
 
+def test_an_all_in_one_window_too_long_is_halved_with_answers_rederived(tok) -> None:
+    text = " ".join(f"Alan Turing met friend{i} in London." for i in range(8))
+    people = tuple(f"friend{i}" for i in range(8))
+    conv = Conversation(
+        "h",
+        text,
+        (Query("person", people, json.dumps(list(people))), Query("city", ("London",), None)),
+    )
+    stats = PrepStats()
+    seqs = conversation_sequences(
+        conv, IE_AS_QA, tok, 300, random.Random(0), stats, shuffle=False, all_in_one=True
+    )
+    assert stats.windowed_passages == 0  # the text alone fits: the answer made it too long
+    assert stats.all_in_one_halved == 1 and len(seqs) == 2 and stats.split_all_in_one == 0
+    answered = []
+    for s in seqs:
+        assert len(s.input_ids) <= 300
+        text_part, answer = tok.decode(s.input_ids).split("person, city in the text? ASSISTANT: ")
+        pairs = json.loads(answer.removesuffix("</s>"))
+        answered += [m for m, t in pairs if t == "person"]
+        assert all(f" {m}" in text_part for m, _ in pairs)  # each half answers from its text
+    assert sorted(answered) == sorted(people) and stats.dropped_cut_mentions == 0
+
+
 def test_word_windows_cover_text_and_fit(tok) -> None:
     text = " ".join(f"word{i}" for i in range(100))
     spans = word_windows(tok, text, 20, overlap_words=2)

@@ -20,9 +20,11 @@ Truncation policy (never a silent cut):
 3. A single pair too long even for an otherwise empty sequence is dropped and counted.
 
 All-in-one questions (``model.questions = "all-in-one"``, the paper's variant): a passage or
-window is asked one question naming all its types (:func:`uniner.instruct.builder.all_in_one`);
-when that pair does not fit, it is split into two all-in-one questions over halves of the
-types, recursively, and the splits counted.
+window is asked one question naming all its types (:func:`uniner.instruct.builder.all_in_one`).
+Its answer grows with the passage's mentions, so a window whose question and answer do not fit
+is halved (word windows, answers re-derived as in 1.) while it holds at least
+:data:`MIN_ALL_IN_ONE_TOKENS` x 2 tokens; a pair that still does not fit is split into two
+all-in-one questions over halves of the types. Both are counted.
 
 Question order is shuffled after the acknowledgement, as the official training does.
 """
@@ -44,6 +46,8 @@ from uniner.instruct.builder import all_in_one
 from uniner.students.generative.template import Segment, Template
 
 IGNORE_INDEX = -100
+MIN_ALL_IN_ONE_TOKENS = 24
+"""Smallest passage window (tokens) that halving makes for an all-in-one question to fit."""
 
 
 @dataclass
@@ -66,9 +70,11 @@ class PrepStats:
     """Question-answer pairs longer than ``max_length`` even alone (not trained on)."""
     straddling_tokens: int = 0
     """Tokens that overlap an answer piece only in part (not made targets)."""
+    all_in_one_halved: int = 0
+    """Windows halved because their all-in-one question and answer did not fit."""
     split_all_in_one: int = 0
-    """All-in-one questions too long for ``max_length``, split into two all-in-one questions
-    over halves of the types (``model.questions = "all-in-one"`` only)."""
+    """All-in-one questions still too long for ``max_length``, split into two all-in-one
+    questions over halves of the types."""
 
     def note(self, msg: str) -> None:
         if len(self.examples) < 20:
@@ -265,10 +271,36 @@ def conversation_sequences(
         convs = window_conversation(conv, spans, stats)
         stats.windowed_passages += 1
         stats.windows += len(convs)
+    if all_in_one:
+        convs = [
+            w for c in convs for w in all_in_one_windows(c, template, tokenizer, max_length, stats)
+        ]
     out: list[Encoded] = []
     for c in convs:
         out += _pack(c, template, tokenizer, max_length, rng, stats, shuffle, all_in_one)
     return out
+
+
+def all_in_one_windows(
+    conv: Conversation, template: Template, tokenizer: Any, max_length: int, stats: PrepStats
+) -> list[Conversation]:
+    """``conv``, or its word-window halves (recursively) when its all-in-one question and
+    answer do not fit ``max_length``; windows stop halving at :data:`MIN_ALL_IN_ONE_TOKENS`."""
+    pair = all_in_one([(q.label, q.answers) for q in conv.queries])
+    segments = template.segments(conv.text, [pair], conv.dataset)
+    if len(encode_segments(tokenizer, segments).input_ids) <= max_length:
+        return [conv]
+    n_text = len(token_ends(tokenizer, conv.text)[0])
+    if n_text < 2 * MIN_ALL_IN_ONE_TOKENS:
+        return [conv]
+    spans = word_windows(tokenizer, conv.text, (n_text + 1) // 2)
+    if len(spans) < 2:
+        return [conv]
+    stats.all_in_one_halved += 1
+    halves = window_conversation(conv, spans, stats)
+    return [
+        w for h in halves for w in all_in_one_windows(h, template, tokenizer, max_length, stats)
+    ]
 
 
 def all_in_one_pairs(
