@@ -499,6 +499,7 @@ set = {{ "data.negatives" = 2 }}
     assert [a["arm"] for a in table["arms"]] == ["none", "two"]
     run = json.loads((tmp_path / "runs" / "gen-neg" / "none" / "seed-7" / "arm.json").read_text())
     assert run["config"]["data"]["negatives"] == 0 and run["config"]["train"]["max_steps"] == 2
+    assert [a["steps"] for a in table["arms"]] == [[2], [2]]  # read from each model's record
 
 
 def test_a_run_folder_is_recognised_from_another_checkout(tmp_path: Path) -> None:

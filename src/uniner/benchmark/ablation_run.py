@@ -283,9 +283,19 @@ def train_run(ab: Ablation, cfg: Any, prep: dict[str, Any], progress: bool) -> P
 
 
 def train_facts(ab: Ablation, cfg: Any) -> dict[str, Any]:
-    """Steps and seconds the run actually had (time budgets give each arm its own count)."""
-    state = Path(cfg.train.output_dir) / "trainer_state.json"
-    if ab.student == "span" and state.is_file():
+    """Steps and seconds the run actually had (time budgets give each arm its own count; a
+    generative run's seconds are those of its last invocation, as its model records them)."""
+    out = Path(cfg.train.output_dir)
+    if ab.student == "generative":
+        from uniner.students.generative.train import META_FILE
+
+        meta = out / "model" / META_FILE
+        if meta.is_file():
+            m = json.loads(meta.read_text(encoding="utf-8"))
+            return {"steps": m.get("global_step"), "seconds": m.get("seconds_this_invocation")}
+        return {}
+    state = out / "trainer_state.json"
+    if state.is_file():
         s = json.loads(state.read_text(encoding="utf-8"))
         return {"steps": s.get("step"), "seconds": round(float(s.get("elapsed", 0.0)), 1)}
     return {}
