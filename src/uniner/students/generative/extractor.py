@@ -14,6 +14,7 @@ dropped silently; unreadable answers are counted too.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -149,10 +150,11 @@ class GenerativeExtractor:
         p = _local(self.ref)
         return AutoTokenizer.from_pretrained(str(p) if p is not None else resolve_base(self.ref))
 
-    @property
+    @functools.cached_property
     def questions(self) -> str:
         """How the model was trained to be asked: ``type-wise`` (a question per type, UniNER's
-        recipe and every model without a record) or ``all-in-one`` (one question naming all)."""
+        recipe and every model without a record) or ``all-in-one`` (one question naming all).
+        Read once: it is consulted for every answer."""
         return str(self.meta.get("questions", "type-wise"))
 
     def asked(self, labels: Sequence[str]) -> list[str]:
