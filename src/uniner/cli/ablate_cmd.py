@@ -29,7 +29,11 @@ def _list() -> None:
 
     for name, ab in registry().items():
         status = "blocked: " + ab.blocked if ab.blocked else "needs GPU" if ab.needs_gpu else "ok"
-        budget = f"{ab.budget.seconds:g} s" if ab.budget.seconds else f"{ab.budget.steps} steps"
+        parts = (
+            ab.budget.steps and f"{ab.budget.steps} steps",
+            ab.budget.seconds and f"{ab.budget.seconds:g} s",
+        )
+        budget = " or ".join(p for p in parts if p)
         typer.echo(
             f"{name:<20} {ab.origin:<5} {ab.student:<10} arms {', '.join(ab.arm_names)}; "
             f"varies {', '.join(ab.varies)}; {budget} x {len(ab.seeds) or 1} seed(s); {status}"
