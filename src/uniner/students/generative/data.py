@@ -364,12 +364,25 @@ def _pack(
         used += n
     if cur:
         groups.append(cur)
+    return _encode_groups(conv, groups, template, tokenizer, max_length, stats)
+
+
+def _encode_groups(
+    conv: Conversation,
+    groups: list[list[tuple[str, str]]],
+    template: Template,
+    tokenizer: Any,
+    max_length: int,
+    stats: PrepStats,
+) -> list[Encoded]:
+    """One sequence per group of (question, answer) pairs; a group that tokenises longer than
+    estimated (token merges at pair boundaries) gives its last pair to a group of its own."""
     out: list[Encoded] = []
     while groups:
         g = groups.pop(0)
         segs = template.segments(conv.text, g, conv.dataset)
         enc = encode_segments(tokenizer, segs, stats)
-        if len(enc.input_ids) > max_length and len(g) > 1:  # boundary merges: move one on
+        if len(enc.input_ids) > max_length and len(g) > 1:
             groups.insert(0, [g[-1]])
             groups.insert(0, g[:-1])
             continue
