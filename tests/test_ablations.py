@@ -161,7 +161,7 @@ def test_list_and_unknown_name() -> None:
     res = CliRunner().invoke(app, ["ablate", "--list"])
     assert res.exit_code == 0
     assert "negatives" in res.output and "needs GPU" in res.output
-    assert "300 steps or 2400 s x 1 seed(s); ok" in res.output  # both limits of a CPU budget
+    assert "300 steps or 2400 s x 2 seed(s); ok" in res.output  # both limits of a CPU budget
     res = CliRunner().invoke(app, ["ablate", "no-such-ablation"])
     assert res.exit_code == 2 and "no ablation 'no-such-ablation'" in res.output
 
