@@ -209,3 +209,28 @@ def test_an_all_in_one_run_asks_one_question_per_passage_and_is_served_so(
 def test_question_style_is_checked() -> None:
     with pytest.raises(ValueError, match=r"model\.questions must be one of"):
         config_from_dict({"model": {"questions": "all-at-once"}})
+
+
+@pytest.mark.parametrize("lora", [False, True])
+def test_a_finished_run_rerun_trains_no_further(tiny: Path, tmp_path: Path, lora: bool) -> None:
+    """Resumed from its final checkpoint, the Trainer took one more step (301 of 300, at a
+    restarted learning rate); a rerun of a finished run must leave its model as it was, and a
+    run whose model was lost after its last checkpoint gets it back from that checkpoint."""
+    if lora:
+        require("peft", "generative")
+    cfg = _run(tiny, tmp_path / "run", max_steps=3, save_steps=3, batch_size=1)  # mid-epoch
+    cfg.model.lora, cfg.model.lora_r = lora, 4
+    done = train(cfg, CONVS)
+    saved = _weights(done.model_dir)
+    again = train(cfg, CONVS)
+    assert again.global_step == 3 and again.complete
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["checkpoint-3"]
+    for k, v in _weights(again.model_dir).items():
+        assert torch.equal(v, saved[k]), k
+    for f in done.model_dir.iterdir():
+        f.unlink()
+    restored = train(cfg, CONVS)
+    assert restored.global_step == 3 and restored.complete
+    assert _weights(restored.model_dir).keys() == saved.keys()
+    for k, v in _weights(restored.model_dir).items():
+        assert torch.equal(v, saved[k]), k

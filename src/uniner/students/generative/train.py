@@ -354,8 +354,12 @@ def train(
         callbacks=[_budget_callback(run.train.max_seconds, stop_at_step)],
     )
     t0 = time.monotonic()
-    trainer.train(resume_from_checkpoint=_last_checkpoint(out, resume))
-    state = trainer.state
+    last = _last_checkpoint(out, resume)
+    if last is not None and _ends_schedule(Path(last), run):
+        state = _restore_finished(trainer, Path(last))
+    else:
+        trainer.train(resume_from_checkpoint=last)
+        state = trainer.state
     complete = state.global_step >= state.max_steps
     meta = {
         "global_step": state.global_step,
@@ -371,6 +375,40 @@ def train(
         for rec in state.log_history:
             fh.write(json.dumps(rec) + "\n")
     return TrainResult(out, model_dir, state.global_step, complete, stats, state.log_history)
+
+
+def _ends_schedule(checkpoint: Path, run: GenRunConfig) -> bool:
+    """True when ``checkpoint`` is already the run's last step. Why it matters: resumed from a
+    checkpoint that stopped mid-epoch at ``max_steps``, the Trainer takes one step more (301 of
+    300, the step that made a finished ablation arm answer differently when it was rerun), so a
+    finished run is restored rather than resumed."""
+    from transformers import TrainerState
+
+    state = TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
+    wanted = run.train.max_steps
+    planned = state.max_steps > 0 and (wanted is None or wanted == state.max_steps)
+    return planned and state.global_step >= state.max_steps
+
+
+def _restore_finished(trainer: Any, checkpoint: Path) -> Any:
+    """Load a finished run's weights from its last checkpoint without training; its state."""
+    from safetensors.torch import load_file
+    from transformers import TrainerState
+
+    adapter = checkpoint / "adapter_model.safetensors"
+    if adapter.is_file():
+        from peft import set_peft_model_state_dict
+
+        set_peft_model_state_dict(trainer.model, load_file(str(adapter)))
+    else:
+        missing = trainer.model.load_state_dict(
+            load_file(str(checkpoint / "model.safetensors")), strict=False
+        ).missing_keys
+        tied = set(getattr(trainer.model, "_tied_weights_keys", None) or ())
+        if set(missing) - tied:
+            raise RuntimeError(f"{checkpoint}: weights missing for {sorted(missing)[:3]}")
+    log.info("%s ends the run's schedule: restored, nothing left to train", checkpoint)
+    return TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
 
 
 def _last_checkpoint(out: Path, resume: bool) -> str | None:
