@@ -21,6 +21,7 @@ of types asked, as ``select_decoding_dev.py``). Rules: ``max`` (the released dec
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -40,12 +41,20 @@ def _second(s: list[float]) -> float:
     return s[1] if len(s) > 1 else 0.0
 
 
+def _margin(s: list[float], a: float) -> float:
+    return s[0] - a * _second(s)
+
+
+def _ratio(s: list[float], a: float) -> float:
+    return s[0] * (1 - _second(s)) ** a
+
+
 RULES: dict[str, Rule] = {
     "max": lambda s: s[0],
     "sum": lambda s: min(0.999, sum(s)),
     "noisy-or": lambda s: 1.0 - math.prod(1.0 - p for p in s),
-    **{f"margin-{a:g}": (lambda s, a=a: s[0] - a * _second(s)) for a in (0.25, 0.5)},
-    **{f"ratio-{a:g}": (lambda s, a=a: s[0] * (1 - _second(s)) ** a) for a in (0.25, 0.5)},
+    **{f"margin-{a:g}": functools.partial(_margin, a=a) for a in (0.25, 0.5)},
+    **{f"ratio-{a:g}": functools.partial(_ratio, a=a) for a in (0.25, 0.5)},
 }
 POLICIES = tuple(Policy(t, slope=s) for t in (0.5, 0.6, 0.65, 0.7) for s in (0.25, 0.5))
 
