@@ -103,11 +103,12 @@ class SweepExtractor:
                 [t for t, _ in todo], [list(labs) for _, labs in todo], decoding=self.decoding
             )
             self.cache.update(zip(todo, (list(r.entities) for r in got), strict=True))
-        out = []
-        for key in keys:
-            limit = self.policy(len(key[1]))
-            out.append(SimpleNamespace(entities=[e for e in self.cache[key] if e.score >= limit]))
-        return out
+        return [SimpleNamespace(entities=self.select(key)) for key in keys]
+
+    def select(self, key: tuple[str, tuple[str, ...]]) -> list[Entity]:
+        """One call's entities under the current policy, from its cached candidates."""
+        limit = self.policy(len(key[1]))
+        return [e for e in self.cache[key] if e.score is not None and e.score >= limit]
 
 
 @functools.cache

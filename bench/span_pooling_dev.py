@@ -26,9 +26,8 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 
-from select_decoding_dev import REFERENCE_TYPES, Policy
+from select_decoding_dev import REFERENCE_TYPES, Policy, SweepExtractor
 from uniner import load
 from uniner.benchmark.devsuite import run_dev_suite
 from uniner.data.types import Entity
@@ -71,38 +70,22 @@ def pooled(entities: Sequence[Entity], rule: Rule) -> list[Span]:
     return out
 
 
-class PoolingExtractor:
-    """Runs the model once per distinct call at ``floor``; decodes each call by the current
-    rule and threshold policy (character offsets stand in for words: flat needs only order)."""
+class PoolingExtractor(SweepExtractor):
+    """The sweep's one model run per distinct call, every (span, type) above the floor kept
+    (decoding ``all``, multi-label); each call is then decoded by the current rule and policy
+    (character offsets stand in for words: flat decoding needs only their order)."""
 
     def __init__(self, model, floor: float) -> None:  # type: ignore[no-untyped-def]
-        self.model, self.name = model, model.name
-        self.decoding = model.decoding.replace(
-            threshold=floor, mode="all", multi_label=True, min_labels=0, few_types=0,
-            few_type_threshold=None, generic_labels=(), type_slope=0.0,
-        )  # fmt: skip
-        self.cache: dict[tuple[str, tuple[str, ...]], list[Entity]] = {}
+        candidates = model.decoding.replace(mode="all", multi_label=True, min_labels=0)
+        super().__init__(model, candidates, floor)
         self.rule: Rule = RULES["max"]
-        self.policy = POLICIES[0]
 
-    def extract_each(
-        self, texts: Sequence[str], label_lists: Sequence[Sequence[str]]
-    ) -> list[SimpleNamespace]:
-        keys = [(t, tuple(labs)) for t, labs in zip(texts, label_lists, strict=True)]
-        todo = [k for k in dict.fromkeys(keys) if k not in self.cache]
-        if todo:
-            got = self.model.extract_each(
-                [t for t, _ in todo], [list(labs) for _, labs in todo], decoding=self.decoding
-            )
-            self.cache.update(zip(todo, (list(r.entities) for r in got), strict=True))
-        return [SimpleNamespace(entities=self._decode(text, labs)) for text, labs in keys]
-
-    def _decode(self, text: str, labels: tuple[str, ...]) -> list[Entity]:
-        limit = self.policy.threshold_for(len(labels))
-        spans = [s for s in pooled(self.cache[(text, labels)], self.rule) if s.score >= limit]
-        return [
-            Entity(s.start, s.end, text[s.start : s.end], s.label, s.score) for s in decode(spans)
-        ]
+    def select(self, key: tuple[str, tuple[str, ...]]) -> list[Entity]:
+        text, labels = key
+        limit = self.policy(len(labels))
+        spans = [s for s in pooled(self.cache[key], self.rule) if s.score >= limit]
+        kept = decode(spans)
+        return [Entity(s.start, s.end, text[s.start : s.end], s.label, s.score) for s in kept]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -115,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = []
     for i, (name, rule) in enumerate(RULES.items()):
         for pol in POLICIES:
-            ext.rule, ext.policy = rule, pol
+            ext.rule, ext.policy = rule, pol.threshold_for
             res = run_dev_suite(ext, progress=i == 0 and pol is POLICIES[0])  # type: ignore[arg-type]
             shape = {k: round(100 * v, 1) for k, v in res.by("shape").items()}
             rows.append(
