@@ -165,3 +165,27 @@ def test_release_takes_a_dev_selection(parts, tmp_path: Path) -> None:
     sel.write_text(json.dumps({"calibration": {"type_slope": 99}}), encoding="utf-8")
     with pytest.raises(DecodingError, match=r"selection\.json: calibration\.type_slope"):
         read_decoding(sel)
+
+
+def test_span_pooling_rules_score_one_span_from_all_its_types(bench_script) -> None:
+    """bench/span_pooling_dev.py: every rule gives a span one score and its best type; a span
+    asked one type keeps its score under every rule (one-type calls are the baseline's)."""
+    from uniner.data.types import Entity
+
+    bench_script("select_decoding_dev")  # imported by name, as when run from bench/
+    pool = bench_script("span_pooling_dev")
+    two = [Entity(0, 4, "Oslo", "town", 0.3), Entity(0, 4, "Oslo", "city", 0.6)]
+    one = [Entity(0, 4, "Oslo", "city", 0.6)]
+    want = {
+        "max": 0.6,
+        "sum": 0.9,
+        "noisy-or": 0.72,
+        "margin-0.5": 0.45,
+        "ratio-0.5": 0.6 * 0.7**0.5,
+    }
+    for name, rule in pool.RULES.items():
+        (span,) = pool.pooled(two, rule)
+        assert span.label == "city" and (span.start, span.end) == (0, 4)
+        if name in want:
+            assert span.score == pytest.approx(want[name])
+        assert pool.pooled(one, rule)[0].score == pytest.approx(0.6)
