@@ -234,3 +234,13 @@ def test_a_finished_run_rerun_trains_no_further(tiny: Path, tmp_path: Path, lora
     assert _weights(restored.model_dir).keys() == saved.keys()
     for k, v in _weights(restored.model_dir).items():
         assert torch.equal(v, saved[k]), k
+
+
+def test_an_epoch_run_rerun_with_more_epochs_trains_on(tiny: Path, tmp_path: Path) -> None:
+    """A finished epoch schedule is restored on a rerun; asked more epochs, it trains on."""
+    cfg = _run(tiny, tmp_path / "run", max_steps=None, epochs=1.0, batch_size=1)
+    first = train(cfg, CONVS)
+    assert first.complete and first.global_step > 0
+    assert train(cfg, CONVS).global_step == first.global_step
+    longer = _run(tiny, tmp_path / "run", max_steps=None, epochs=2.0, batch_size=1)
+    assert train(longer, CONVS).global_step == 2 * first.global_step

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Sequence
@@ -386,8 +387,11 @@ def _ends_schedule(checkpoint: Path, run: GenRunConfig) -> bool:
 
     state = TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
     wanted = run.train.max_steps
-    planned = state.max_steps > 0 and (wanted is None or wanted == state.max_steps)
-    return planned and state.global_step >= state.max_steps
+    if wanted is None:  # an epoch schedule: the same one if its epochs are (steps follow the data)
+        same = state.num_train_epochs == math.ceil(run.train.epochs)
+    else:
+        same = wanted == state.max_steps
+    return same and state.max_steps > 0 and state.global_step >= state.max_steps
 
 
 def _restore_finished(trainer: Any, checkpoint: Path) -> Any:
