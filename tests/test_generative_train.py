@@ -213,8 +213,8 @@ def test_question_style_is_checked() -> None:
 
 @pytest.mark.parametrize("lora", [False, True])
 def test_a_finished_run_rerun_trains_no_further(tiny: Path, tmp_path: Path, lora: bool) -> None:
-    """Resumed from its final checkpoint, the Trainer took one more step (301 of 300, at a
-    restarted learning rate); a rerun of a finished run must leave its model as it was, and a
+    """Resumed from its final checkpoint saved mid-epoch, the Trainer took one more step (301
+    of 300); a rerun of a finished run must leave its model as it was, and a
     run whose model was lost after its last checkpoint gets it back from that checkpoint."""
     if lora:
         require("peft", "generative")

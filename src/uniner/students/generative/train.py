@@ -356,8 +356,9 @@ def train(
     )
     t0 = time.monotonic()
     last = _last_checkpoint(out, resume)
-    if last is not None and _ends_schedule(Path(last), run):
-        state = _restore_finished(trainer, Path(last))
+    state = _finished_state(Path(last), run) if last is not None else None
+    if last is not None and state is not None:
+        _restore_weights(trainer.model, Path(last))
     else:
         trainer.train(resume_from_checkpoint=last)
         state = trainer.state
@@ -378,11 +379,11 @@ def train(
     return TrainResult(out, model_dir, state.global_step, complete, stats, state.log_history)
 
 
-def _ends_schedule(checkpoint: Path, run: GenRunConfig) -> bool:
-    """True when ``checkpoint`` is already the run's last step. Why it matters: resumed from a
-    checkpoint that stopped mid-epoch at ``max_steps``, the Trainer takes one step more (301 of
-    300, the step that made a finished ablation arm answer differently when it was rerun), so a
-    finished run is restored rather than resumed."""
+def _finished_state(checkpoint: Path, run: GenRunConfig) -> Any:
+    """The state saved with ``checkpoint`` if it is already the run's last step, else None.
+    Why it matters: resumed from a checkpoint that stopped mid-epoch at ``max_steps``, the
+    Trainer takes one step more (301 of 300, the step that made a finished ablation arm answer
+    differently when it was rerun), so a finished run is restored rather than resumed."""
     from transformers import TrainerState
 
     state = TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
@@ -391,28 +392,27 @@ def _ends_schedule(checkpoint: Path, run: GenRunConfig) -> bool:
         same = state.num_train_epochs == math.ceil(run.train.epochs)
     else:
         same = wanted == state.max_steps
-    return same and state.max_steps > 0 and state.global_step >= state.max_steps
+    finished = same and state.max_steps > 0 and state.global_step >= state.max_steps
+    return state if finished else None
 
 
-def _restore_finished(trainer: Any, checkpoint: Path) -> Any:
-    """Load a finished run's weights from its last checkpoint without training; its state."""
+def _restore_weights(model: Any, checkpoint: Path) -> None:
+    """Load a finished run's weights (adapter or full model) from its last checkpoint."""
     from safetensors.torch import load_file
-    from transformers import TrainerState
 
     adapter = checkpoint / "adapter_model.safetensors"
     if adapter.is_file():
         from peft import set_peft_model_state_dict
 
-        set_peft_model_state_dict(trainer.model, load_file(str(adapter)))
+        set_peft_model_state_dict(model, load_file(str(adapter)))
     else:
-        missing = trainer.model.load_state_dict(
+        missing = model.load_state_dict(
             load_file(str(checkpoint / "model.safetensors")), strict=False
         ).missing_keys
-        tied = set(getattr(trainer.model, "_tied_weights_keys", None) or ())
+        tied = set(getattr(model, "_tied_weights_keys", None) or ())
         if set(missing) - tied:
             raise RuntimeError(f"{checkpoint}: weights missing for {sorted(missing)[:3]}")
     log.info("%s ends the run's schedule: restored, nothing left to train", checkpoint)
-    return TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
 
 
 def _last_checkpoint(out: Path, resume: bool) -> str | None:
