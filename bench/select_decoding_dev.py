@@ -19,7 +19,13 @@ than ``few`` types and one for calls of at most ``few`` types (``few`` = 0: one 
 all), or one threshold read on scores calibrated by the number of types asked (``slope``:
 ``DecodingConfig.type_slope`` with ``reference_types`` = ``REFERENCE_TYPES``), which a call is
 then filtered at through ``DecodingConfig.raw_threshold`` (exact too: one cut per call).
-Writes ``selection.json`` and ``selection.md`` (best policy per padding, by shape and variant).
+With ``--windows "192/32,64/16"`` the model runs once per inference window too (words read per
+encoder input and the words consecutive windows share; ``SpanExtractor.with_windows``) and the
+best (window, policy) pair wins: the window decides how much text the asked labels are read
+against, and a long passage asked many types loses recall in windows longer than the 64-word
+pieces the student trains on (issue 22).
+Writes ``selection.json`` and ``selection.md`` (best policy per padding, by shape and variant;
+``off.best_window`` is the chosen window, which ``release --decoding`` writes).
 """
 
 from __future__ import annotations
@@ -152,6 +158,72 @@ def describe(pol: Policy, res: DevSuiteResult) -> dict[str, object]:
     }
 
 
+Window = tuple[int, int]  # window_words, window_overlap
+
+
+def parse_windows(spec: str | None, model) -> list[Window]:  # type: ignore[no-untyped-def]
+    """``"192/32,64/16"`` as (words, overlap) pairs; the model's own window when not given."""
+    if not spec:
+        return [(model.config.window_words, model.config.window_overlap)]
+    out = []
+    for part in spec.split(","):
+        words, _, overlap = part.partition("/")
+        out.append((int(words), int(overlap or 0)))
+    return out
+
+
+def select_padding(model, released: DecodingConfig, padding: str, windows: Sequence[Window], args):  # type: ignore[no-untyped-def]
+    """The best (window, policy) for one padding setting: its report entry and table rows."""
+    base = released if padding == "released" else released.replace(min_labels=0)
+    results: list[tuple[Window, Policy, DevSuiteResult]] = []
+    for win in windows:
+        model.with_windows(*win)
+        sweeper = SweepExtractor(model, base, args.floor)
+        results += [(win, p, r) for p, r in sweep(sweeper, args.max_passages, args.seed)]
+    ranked = sorted(results, key=lambda wpr: -wpr[2].summary)
+    win0, pol0, res0 = ranked[0]
+    calibrated = [wpr for wpr in ranked if wpr[1].slope]
+    entry = {
+        "best": describe(pol0, res0),
+        "best_decoding": pol0.decoding().to_json(),
+        "best_window": {"window_words": win0[0], "window_overlap": win0[1]},
+        "best_single_threshold": describe(*next(wpr[1:] for wpr in ranked if _single(wpr[1]))),
+        "best_calibrated": describe(*calibrated[0][1:]) if calibrated else None,
+        "best_per_window": {
+            _wlabel(w): describe(*next(x[1:] for x in ranked if x[0] == w)) for w in windows
+        },
+        "single_thresholds": [
+            {**describe(p, r), "window": _wlabel(w)} for w, p, r in results if _single(p)
+        ],
+    }
+    rows = [
+        f"padding {padding}:\n",
+        "| window | policy | summary | 1 type | 3 types | all | cased | lower | informal |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    shown = [*ranked[:5], *calibrated[:5], *[x for x in ranked if _single(x[1])]]
+    seen: set[tuple[Window, Policy]] = set()
+    for win, pol, res in shown:
+        if (win, pol) in seen:
+            continue
+        seen.add((win, pol))
+        d = describe(pol, res)
+        s, v = d["by_shape"], d["by_variant"]
+        rows.append(
+            f"| {_wlabel(win)} | {pol.label()} | {d['summary']} | {s.get('1')} | {s.get('3')} | "
+            f"{s.get('all')} | {v.get('cased')} | {v.get('lower')} | {v.get('informal')} |"
+        )
+    return entry, [*rows, ""]
+
+
+def _single(pol: Policy) -> bool:
+    return not pol.few and not pol.slope
+
+
+def _wlabel(win: Window) -> str:
+    return f"{win[0]}/{win[1]}"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="uniner-span-mpnet")
@@ -160,42 +232,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--max-passages", type=int, default=None)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--paddings", default="off,released", help="off and/or released")
+    ap.add_argument(
+        "--windows",
+        default=None,
+        help='windows to try, "words/overlap,...": "192/32,64/16" (default: the model\'s own)',
+    )
     args = ap.parse_args(argv)
     model = load(args.model)
     released = model.decoding
+    windows = parse_windows(args.windows, model)
     report: dict[str, object] = {"model": args.model, "released": released.to_json()}
     lines = [f"### Decoding of {args.model} on the dev suite (summary = mean official F1)\n"]
     for padding in args.paddings.split(","):
-        base = released if padding == "released" else released.replace(min_labels=0)
-        sweeper = SweepExtractor(model, base, args.floor)
-        results = sweep(sweeper, args.max_passages, args.seed)
-        ranked = sorted(results, key=lambda pr: -pr[1].summary)
-        single = [pr for pr in ranked if not pr[0].few and not pr[0].slope]
-        calibrated = [pr for pr in ranked if pr[0].slope]
-        report[padding] = {
-            "best": describe(*ranked[0]),
-            "best_decoding": ranked[0][0].decoding().to_json(),
-            "best_single_threshold": describe(*single[0]),
-            "best_calibrated": describe(*calibrated[0]) if calibrated else None,
-            "single_thresholds": [describe(*pr) for pr in results if not pr[0].few],
-        }
-        lines.append(f"padding {padding}:\n")
-        lines.append("| policy | summary | 1 type | 3 types | all | cased | lower | informal |")
-        lines.append("|---|---|---|---|---|---|---|---|")
-        shown = [*ranked[:5], *calibrated[:5], *single]
-        seen: set[Policy] = set()
-        for pol, res in shown:
-            if pol in seen:
-                continue
-            seen.add(pol)
-            d = describe(pol, res)
-            s, v = d["by_shape"], d["by_variant"]
-            lines.append(
-                f"| {pol.label()} | {d['summary']} | {s.get('1')} | {s.get('3')} | "
-                f"{s.get('all')} | {v.get('cased')} | {v.get('lower')} | {v.get('informal')} |"
-            )
-        lines.append("")
-        print("\n".join(lines[-(len(results) + 8) :]), flush=True)
+        report[padding], rows = select_padding(model, released, padding, windows, args)
+        lines += rows
+        print("\n".join(rows), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "selection.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (args.out / "selection.md").write_text("\n".join(lines), encoding="utf-8")

@@ -13,6 +13,7 @@ names. The class wires units that each do one job:
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,21 @@ class SpanExtractor:
         self.decoding = self.decoding.override(threshold=check_threshold(value))
         return self
 
+    def with_windows(self, words: int, overlap: int) -> SpanExtractor:
+        """Read texts longer than ``words`` words in windows of ``words`` sharing ``overlap``
+        (changes this extractor, and what :meth:`save` writes; ValueError unless
+        0 <= overlap < words).
+
+        Why a setting: the window decides how much text the asked labels are read against. The
+        student trains on pieces of 64 words; read in windows of 192, a passage asked many
+        types loses recall (issue 22), so the released window is chosen on the dev suite
+        (``bench/select_decoding_dev.py --windows``) like the threshold.
+        """
+        cfg = dataclasses.replace(self.config, window_words=words, window_overlap=overlap)
+        self.config = cfg  # the model's own config stays: other extractors may share the model
+        self.planner = dataclasses.replace(self.planner, config=cfg)
+        return self
+
     def decoding_config(self) -> dict[str, Any]:
         """This extractor's decoding defaults as ``config.json`` entries."""
         return self.decoding.to_json()
@@ -161,7 +177,8 @@ class SpanExtractor:
         from uniner.students.span.io import save_model
 
         self._require_torch_weights("save()")
-        meta = {**self.decoding_config(), "name": self.name, **(meta or {})}
+        own = {"model": dataclasses.asdict(self.config)}  # this extractor's window, if changed
+        meta = {**self.decoding_config(), "name": self.name, **own, **(meta or {})}
         return save_model(self.model, path, storage=storage, meta=meta)
 
     @classmethod

@@ -11,7 +11,9 @@
 
 ``--decoding FILE`` takes the whole decoding from a JSON file instead of the single options:
 a model config's keys (``DecodingConfig.to_json``), or ``bench/select_decoding_dev.py``'s
-``selection.json``, whose ``off.best_decoding`` is the policy the dev suite chose.
+``selection.json``, whose ``off.best_decoding`` is the policy the dev suite chose and
+``off.best_window`` (when the selection tried windows) the inference window, written into the
+model's ``window_words`` / ``window_overlap``.
 
 Copies the weights, and writes name, version and the default decoding (threshold and whether a
 span may carry several labels, chosen on dev data with ``bench/select_decoding.py``, never on a
@@ -37,6 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from uniner.inference.decoding import DecodingConfig, DecodingError
+from uniner.students.span.config import model_config_from_dict
 from uniner.students.span.io import CONFIG_NAME, DECODING_KEYS, WEIGHTS_NAME, read_config
 
 
@@ -58,9 +61,11 @@ def release(
     specific_min_types: int = 2,
     *,
     decoding: DecodingConfig | None = None,
+    window: tuple[int, int] | None = None,
 ) -> Path:
     """Copy ``source`` to ``dest`` as release ``name`` ``version`` decoding with ``decoding``
-    (or the single settings, for the command line and older callers)."""
+    (or the single settings, for the command line and older callers); ``window`` (words,
+    overlap) replaces the model's inference window when given."""
     if decoding is None:
         decoding = DecodingConfig(
             threshold=threshold,
@@ -77,6 +82,10 @@ def release(
         )
     check_release(decoding)
     cfg = read_config(source)
+    if window is not None:
+        words, overlap = window
+        cfg["model"] = {**cfg["model"], "window_words": words, "window_overlap": overlap}
+        model_config_from_dict(cfg["model"])  # validates before anything is written
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / WEIGHTS_NAME, dest / WEIGHTS_NAME)
     for key in DECODING_KEYS:  # this release's choices replace any inherited ones
@@ -118,6 +127,13 @@ def read_decoding(path: Path) -> DecodingConfig:
     return DecodingConfig.from_json(data, source=str(path))
 
 
+def read_window(path: Path) -> tuple[int, int] | None:
+    """The inference window a dev selection chose (``off.best_window``), if it chose one."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    win = data.get("off", {}).get("best_window") if isinstance(data, dict) else None
+    return None if win is None else (int(win["window_words"]), int(win["window_overlap"]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", type=Path, required=True)
@@ -140,7 +156,8 @@ def main() -> None:
     ap.add_argument("--specific-min-types", type=int, default=2, help="fewest types asked")
     a = ap.parse_args()
     if a.decoding is not None:
-        print(release(a.source, a.dest, a.name, a.version, decoding=read_decoding(a.decoding)))
+        decoding, window = read_decoding(a.decoding), read_window(a.decoding)
+        print(release(a.source, a.dest, a.name, a.version, decoding=decoding, window=window))
         return
     if a.threshold is None:
         ap.error("--threshold is required without --decoding")
