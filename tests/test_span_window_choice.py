@@ -111,3 +111,29 @@ def test_dev_selection_picks_the_best_window_and_policy(parts, bench_script, mon
     assert entry["best"]["summary"] == 60.0
     assert set(entry["best_per_window"]) == {"192/32", "64/16"}
     assert any(r.startswith("| 64/16 |") for r in rows)
+
+
+def test_window_speed_reports_each_window_against_the_first(
+    parts, bench_script, monkeypatch, tmp_path: Path
+) -> None:
+    """bench/window_speed.py on a tiny model and two long texts: one row per label count, the
+    first window's ratio 1.00x, and the model left reading in the last window swept."""
+    from types import SimpleNamespace
+
+    bench_script("select_decoding_dev")  # imported by name, as when run from bench/
+    speed = bench_script("window_speed")
+    ext = FirstWordScorer(*parts)
+    dev = SimpleNamespace(
+        examples=[SimpleNamespace(text=LONG)] * 2, labels=("thing", "place", "person")
+    )
+    monkeypatch.setattr(speed, "load", lambda name: ext)
+    monkeypatch.setattr(speed, "load_dev_set", lambda name: dev)
+    out = tmp_path / "speed.md"
+    speed.main(
+        ["--windows", "192/32,40/10", "--labels", "1", "3", "--rounds", "1", "--out", str(out)]
+    )
+    rows = [
+        r for r in out.read_text().splitlines() if r.startswith("| 1 |") or r.startswith("| 3 |")
+    ]
+    assert len(rows) == 2 and all("(1.00x)" in r.split("|")[2] for r in rows)
+    assert ext.config.window_words == 40
