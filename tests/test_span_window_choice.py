@@ -132,8 +132,6 @@ def test_window_speed_reports_each_window_against_the_first(
     speed.main(
         ["--windows", "192/32,40/10", "--labels", "1", "3", "--rounds", "1", "--out", str(out)]
     )
-    rows = [
-        r for r in out.read_text().splitlines() if r.startswith("| 1 |") or r.startswith("| 3 |")
-    ]
+    rows = [r for r in out.read_text().splitlines() if r.startswith(("| 1 |", "| 3 |"))]
     assert len(rows) == 2 and all("(1.00x)" in r.split("|")[2] for r in rows)
     assert ext.config.window_words == 40

@@ -177,9 +177,9 @@ class SpanExtractor:
         from uniner.students.span.io import save_model
 
         self._require_torch_weights("save()")
-        own = {"model": dataclasses.asdict(self.config)}  # this extractor's window, if changed
-        meta = {**self.decoding_config(), "name": self.name, **own, **(meta or {})}
-        return save_model(self.model, path, storage=storage, meta=meta)
+        meta = {**self.decoding_config(), "name": self.name, **(meta or {})}
+        # this extractor's config: its window may differ from the shared model's
+        return save_model(self.model, path, storage=storage, meta=meta, config=self.config)
 
     @classmethod
     def from_pretrained(cls, model_id: str | Path, **kwargs: Any) -> SpanExtractor:

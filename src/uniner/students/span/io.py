@@ -71,8 +71,10 @@ def save_model(
     path: str | Path,
     storage: str = "delta-int8",
     meta: dict[str, Any] | None = None,
+    config: SpanModelConfig | None = None,
 ) -> Path:
-    """Write the model folder; ``meta`` (name, version, training info) goes into config.json."""
+    """Write the model folder; ``meta`` (name, version, training info) goes into config.json,
+    and ``config`` (an extractor's own, e.g. another inference window) in place of the model's."""
     if storage not in STORAGES:
         raise ValueError(f"storage must be one of {STORAGES}, got {storage!r}")
     out = Path(path)
@@ -101,7 +103,7 @@ def save_model(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "storage": storage,
-        "model": dataclasses.asdict(model.config),
+        "model": dataclasses.asdict(config or model.config),
         **info,
         **(meta or {}),
     }
