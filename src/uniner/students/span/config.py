@@ -207,6 +207,11 @@ class TrainConfig:
     # data.teacher_scores the teacher's ranking of the asked types is the target
     # (selfdistill_train.teacher_choice_loss)
     type_choice_weight: float = 0.0
+    # a share of the pieces asked >= 4 types is asked again with 1 to 3 of them (a "shape
+    # twin", shape_twins.py); the weight of the term that keeps the two readings' scores of a
+    # shared (span, type) pair equal, so one threshold serves calls of 1 type and of 33
+    shape_twin_share: float = 0.0
+    shape_consistency_weight: float = 0.0
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
     eval_every: int | None = None
@@ -224,6 +229,12 @@ class TrainConfig:
         if self.type_choice_weight < 0:
             w = self.type_choice_weight
             raise ValueError(f"train.type_choice_weight must be >= 0, got {w}")
+        if not 0.0 <= self.shape_twin_share <= 1.0:
+            share = self.shape_twin_share
+            raise ValueError(f"train.shape_twin_share must be in [0, 1], got {share}")
+        if self.shape_consistency_weight < 0:
+            w = self.shape_consistency_weight
+            raise ValueError(f"train.shape_consistency_weight must be >= 0, got {w}")
         if self.loss not in ("bce", "focal"):
             raise ValueError(f"train.loss must be 'bce' or 'focal', got {self.loss!r}")
 

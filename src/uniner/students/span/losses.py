@@ -16,6 +16,7 @@ from uniner.students.span.data import TrainItem, collate_train
 from uniner.students.span.features import Featurizer
 from uniner.students.span.model import SpanModel, pair_mask, span_loss, type_choice_loss
 from uniner.students.span.selfdistill_train import SoftTargets
+from uniner.students.span.shape_twins import Twin, shape_consistency_loss, with_twins
 
 __all__ = ["batch_losses"]
 
@@ -31,10 +32,18 @@ def batch_losses(
     hierarchy: TypeHierarchy | None = None,
     soft: SoftTargets | None = None,
     with_choice: bool = True,
+    twins: Sequence[Twin] = (),
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """One batch's main loss (BCE on gold labels, or the soft loss on a teacher-score store)
     and its type-choice term, unweighted (None unless ``with_choice``): what a step minimises,
-    and what ``bench/type_choice_scale.py`` measures, from one place."""
+    and what ``bench/type_choice_scale.py`` measures, from one place. ``twins`` add rows (the
+    pieces asked a few of their types, shape_twins.py), supervised like the others, and their
+    consistency term, weighted by ``train.shape_consistency_weight``, to the main loss."""
+    first_twin = len(entries)
+    if twins:
+        if soft is not None:
+            raise ValueError("shape twins need gold labels, not a teacher-score store")
+        entries, caseless = with_twins(entries, caseless, twins)
     batch = soft.collate(featurizer, entries, mcfg.max_width, caseless) if soft else collate_train(
         featurizer, [items[i] for i, _ in entries], [labs for _, labs in entries], mcfg.max_width,
         caseless, hierarchy,
@@ -50,6 +59,9 @@ def batch_losses(
         logits, given["targets"], mask, tcfg.loss, tcfg.pos_weight, tcfg.focal_gamma,
         tcfg.focal_alpha,
     )  # fmt: skip
+    if twins and tcfg.shape_consistency_weight:
+        consistency = shape_consistency_loss(logits, mask, twins, first_twin)
+        loss = loss + tcfg.shape_consistency_weight * consistency
     if not with_choice:
         return loss, None
     choice = soft.choice_loss(logits, given, mask) if soft else type_choice_loss(

@@ -61,6 +61,7 @@ from uniner.students.span.losses import batch_losses
 from uniner.students.span.model import SpanModel
 from uniner.students.span.sampling import LabelSampler, label_frequencies
 from uniner.students.span.selfdistill_train import SoftTargets
+from uniner.students.span.shape_twins import draw_twins
 
 log = logging.getLogger(__name__)
 
@@ -364,10 +365,12 @@ def _step(
     f = lr_factor(state.step, state.elapsed, tcfg)
     for g in optimizer.param_groups:
         g["lr"] = g["base_lr"] * f
-    caseless = caseless_flags(len(entries), lowercase, tcfg.seed, state.epoch, state.batch_in_epoch)
+    at = (tcfg.seed, state.epoch, state.batch_in_epoch)  # seeds: a resumed run draws the same
+    caseless = caseless_flags(len(entries), lowercase, *at)
+    twins = draw_twins(entries, items, tcfg.shape_twin_share, *at)
     loss, choice = batch_losses(
         model, featurizer, items, entries, mcfg, tcfg, caseless, hierarchy, soft,
-        with_choice=bool(tcfg.type_choice_weight),
+        with_choice=bool(tcfg.type_choice_weight), twins=twins,
     )  # fmt: skip
     if choice is not None:
         loss = loss + tcfg.type_choice_weight * choice
