@@ -163,7 +163,14 @@ def test_training_with_twins_changes_the_run_learns_and_resumes_exactly(
 
 
 def test_twins_refuse_a_teacher_score_store() -> None:
+    from uniner.students.span.config import DataConfig
     from uniner.students.span.losses import batch_losses
+
+    with pytest.raises(ValueError, match="teacher_scores"):
+        RunConfig(
+            data=DataConfig(teacher_scores="runs/store"),
+            train=TrainConfig(max_steps=1, shape_twin_share=0.5),
+        )
 
     tcfg = TrainConfig(max_steps=1, shape_twin_share=1.0, shape_consistency_weight=1.0)
     with pytest.raises(ValueError, match="gold labels"):

@@ -276,6 +276,10 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(max_steps=1000))
 
+    def __post_init__(self) -> None:
+        if self.train.shape_twin_share and self.data.teacher_scores:
+            raise ValueError("train.shape_twin_share needs gold labels: unset data.teacher_scores")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
