@@ -153,6 +153,7 @@ def describe(pol: Policy, res: DevSuiteResult) -> dict[str, object]:
         "policy": pol.__dict__,
         "summary": round(100 * res.summary, 2),
         "by_shape": pct,
+        "shape_cost": {k: round(100 * res.shape_cost(k), 1) for k in res.paired_shapes},
         "by_variant": {k: round(100 * v, 1) for k, v in res.by("variant").items()},
         "by_dataset": {k: round(100 * v, 1) for k, v in res.by("dataset").items()},
     }
@@ -198,8 +199,9 @@ def select_padding(model, released: DecodingConfig, padding: str, windows: Seque
     }
     rows = [
         f"padding {padding}:\n",
-        "| window | policy | summary | 1 type | 3 types | all | cased | lower | informal |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| window | policy | summary | 1 type | 3 types | all | cost 1 / 3 | cased | lower "
+        "| informal |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     shown = [*ranked[:5], *calibrated[:5], *[x for x in ranked if _single(x[1])]]
     seen: set[tuple[Window, Policy]] = set()
@@ -208,10 +210,11 @@ def select_padding(model, released: DecodingConfig, padding: str, windows: Seque
             continue
         seen.add((win, pol))
         d = describe(pol, res)
-        s, v = d["by_shape"], d["by_variant"]
+        s, v, c = d["by_shape"], d["by_variant"], d["shape_cost"]
         rows.append(
             f"| {_wlabel(win)} | {pol.label()} | {d['summary']} | {s.get('1')} | {s.get('3')} | "
-            f"{s.get('all')} | {v.get('cased')} | {v.get('lower')} | {v.get('informal')} |"
+            f"{s.get('all')} | {c.get('1', '-')} / {c.get('3', '-')} | {v.get('cased')} | "
+            f"{v.get('lower')} | {v.get('informal')} |"
         )
     return entry, [*rows, ""]
 

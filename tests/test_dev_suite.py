@@ -84,6 +84,39 @@ def test_failing_on_lower_case_shows_in_the_lower_and_informal_columns():
     )
 
 
+class FewTypeOracle(Oracle):
+    """Answers the gold of the asked types only in calls of one type, nothing otherwise."""
+
+    def extract_batch(self, texts, labels):
+        got = super().extract_batch(texts, labels)
+        return got if len(labels) == 1 else [[] for _ in texts]
+
+
+def test_paired_scores_read_a_few_type_cells_types_in_the_all_type_call(tmp_path):
+    cells = build_cells(toy_set())
+    perfect = evaluate_cells(Oracle(cells), [cells], progress=False)
+    assert {(c.shape, c.variant) for c in perfect.paired} == {
+        (sh, v) for sh in ("1", "3") for v in perfect.spec.variants
+    }
+    assert all(c.result.official.f1 == pytest.approx(1.0) for c in perfect.paired)
+    assert perfect.shape_cost("1") == pytest.approx(0.0)
+
+    r = evaluate_cells(FewTypeOracle(cells), [cells], progress=False)
+    # 1-type calls are answered right, the all-type call (which holds the same types) is not
+    assert r.mean(shape="1") == pytest.approx(1.0)
+    assert r.mean(paired=True, shape="1") == pytest.approx(0.0)
+    assert r.shape_cost("1") == pytest.approx(1.0)
+    assert r.shape_cost("3") == pytest.approx(0.0)  # the toy set's 3 types are all of them
+    assert "Call shape on the same types" in r.markdown
+    assert "| **mean** | 100.0 · 0.0 · +100.0 |" in r.markdown
+    from uniner.benchmark.devsuite_report import write_outputs
+
+    write_outputs(r, tmp_path)
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert len(payload["paired_cells"]) == 6
+    assert payload["summary"]["official"]["shape_cost"] == {"1": 1.0, "3": 0.0}
+
+
 def test_shapes_ask_one_three_or_all_types_mixing_present_and_absent():
     ds = toy_set(60)
     cells = {(c.shape, c.variant): c for c in build_cells(ds)}

@@ -101,7 +101,12 @@ def test_dev_selection_picks_the_best_window_and_policy(parts, bench_script, mon
 
     def fake_sweep(sweeper, max_passages, seed):  # type: ignore[no-untyped-def]
         good = sweeper.model.config.window_words == 64
-        res = SimpleNamespace(summary=0.6 if good else 0.5, by=lambda axis: {"x": 0.5})
+        res = SimpleNamespace(
+            summary=0.6 if good else 0.5,
+            by=lambda axis: {"x": 0.5},
+            paired_shapes=("1",),
+            shape_cost=lambda shape: 0.01,
+        )
         return [(sel.Policy(0.7), res), (sel.Policy(0.6, slope=0.25), res)]
 
     monkeypatch.setattr(sel, "sweep", fake_sweep)
@@ -111,6 +116,8 @@ def test_dev_selection_picks_the_best_window_and_policy(parts, bench_script, mon
     assert entry["best"]["summary"] == 60.0
     assert set(entry["best_per_window"]) == {"192/32", "64/16"}
     assert any(r.startswith("| 64/16 |") for r in rows)
+    assert entry["best"]["shape_cost"] == {"1": 1.0}  # the paired cost, in points
+    assert any("| 1.0 / - |" in r for r in rows)
 
 
 def test_window_speed_reports_each_window_against_the_first(

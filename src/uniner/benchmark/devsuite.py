@@ -23,6 +23,12 @@ are made here instead, on dev data from outside their domains, asked the way use
   (:func:`uniner.benchmark.runner.score_split`) per (set, shape, variant) cell, gold being the
   gold mentions of the asked types. The **summary** is the mean official F1 over all cells
   (every set, shape and variant weighs the same); means per shape, variant and set beside it.
+* **Paired scores**: the 1- and 3-type cells draw their types by frequency, so they hold mostly
+  frequent types, while an all-type cell holds every type, rare and hard ones too; their means
+  differ by the types as well as by the call. Each few-type cell is therefore scored a second
+  time on the all-type call's answers, restricted to the cell's own asked types
+  (:attr:`DevSuiteResult.paired`, no extra model time): the same types and gold, read in a call
+  asking all of them. Own minus paired is what asking the other types costs.
 
 Every choice is seeded from ``seed``, the set's name, the shape or variant and the passage's
 own text, so a run repeats exactly, one set's draws do not depend on which other sets run, and
@@ -154,6 +160,8 @@ class DevSuiteResult:
     markdown: str = ""
     files: tuple[Path, ...] = ()
     set_seconds: Mapping[str, float] = field(default_factory=dict)
+    #: Few-type cells scored on the all-type call's answers (see the module docstring).
+    paired: tuple[CellResult, ...] = ()
 
     def f1(self, dataset: str, shape: str, variant: str, metric: str = "official") -> float:
         for c in self.cells:
@@ -161,14 +169,27 @@ class DevSuiteResult:
                 return getattr(c.result, metric).f1
         raise KeyError(f"no cell {dataset}/{shape}/{variant}")
 
-    def mean(self, metric: str = "official", **where: str) -> float:
-        """Mean F1 over the cells matching ``where`` (dataset=, shape=, variant=)."""
+    def mean(self, metric: str = "official", paired: bool = False, **where: str) -> float:
+        """Mean F1 over the cells matching ``where`` (dataset=, shape=, variant=); ``paired``:
+        over the paired scores of the few-type cells instead."""
         vals = [
             getattr(c.result, metric).f1
-            for c in self.cells
+            for c in (self.paired if paired else self.cells)
             if all(getattr(c, k) == v for k, v in where.items())
         ]
         return sum(vals) / len(vals) if vals else float("nan")
+
+    @property
+    def paired_shapes(self) -> tuple[str, ...]:
+        """The shapes with paired scores, in the suite's order."""
+        return tuple(sh for sh in self.spec.shapes if any(c.shape == sh for c in self.paired))
+
+    def shape_cost(self, shape: str, metric: str = "official", **where: str) -> float:
+        """Mean F1 of ``shape``'s cells minus their paired scores: what reading the same types
+        in a call asking all of them costs (negative: the all-type call reads them better)."""
+        return self.mean(metric, shape=shape, **where) - self.mean(
+            metric, paired=True, shape=shape, **where
+        )
 
     @property
     def summary(self) -> float:
@@ -353,14 +374,34 @@ def predict_set(
 
 
 def score_cell(
-    cell: Cell, preds: Mapping[tuple[str, tuple[str, ...]], list[Entity]]
+    cell: Cell,
+    preds: Mapping[tuple[str, tuple[str, ...]], list[Entity]],
+    read_in: Cell | None = None,
 ) -> DatasetResult:
-    """Official and offset scores of one cell; gold is restricted to the asked types."""
+    """Official and offset scores of one cell; gold is restricted to the asked types.
+
+    ``read_in`` (the all-type cell of the same set and variant) scores the cell on that cell's
+    calls instead, keeping only the answers of the types this cell asks: its paired score."""
+    calls = read_in.asked if read_in is not None else cell.asked
     predictions = [
-        preds[(ex.text, labs)] for ex, labs in zip(cell.examples, cell.asked, strict=True)
+        [e for e in preds[(ex.text, call)] if e.label in labs]
+        for ex, labs, call in zip(cell.examples, cell.asked, calls, strict=True)
     ]
-    name = f"{cell.dataset}/{cell.shape}/{cell.variant}"
+    kind = "/paired" if read_in is not None else ""
+    name = f"{cell.dataset}/{cell.shape}/{cell.variant}{kind}"
     return score_split(name, "dev", (), cell.examples, predictions, cell.pairs())
+
+
+def paired_results(
+    cells: Sequence[Cell], preds: Mapping[tuple[str, tuple[str, ...]], list[Entity]]
+) -> list[CellResult]:
+    """The paired score of every few-type cell of one set (none without an all-type shape)."""
+    whole = {c.variant: c for c in cells if c.shape == "all"}
+    return [
+        CellResult(c.dataset, c.shape, c.variant, score_cell(c, preds, whole[c.variant]))
+        for c in cells
+        if c.shape != "all" and c.variant in whole
+    ]
 
 
 def run_dev_suite(
@@ -418,7 +459,7 @@ def evaluate_cells(
     from uniner.benchmark.devsuite_report import markdown
 
     t0 = time.perf_counter()
-    cells, set_seconds = [], {}
+    cells, paired, set_seconds = [], [], {}
     for set_cells in per_set:
         t_set = time.perf_counter()
         preds = predict_set(extractor, set_cells, batch_size, progress)
@@ -426,6 +467,7 @@ def evaluate_cells(
         cells += [
             CellResult(c.dataset, c.shape, c.variant, score_cell(c, preds)) for c in set_cells
         ]
+        paired += paired_results(set_cells, preds)
     result = DevSuiteResult(
         cells=tuple(cells),
         sets=tuple(s[0].dataset for s in per_set),
@@ -434,5 +476,6 @@ def evaluate_cells(
         seconds=time.perf_counter() - t0,
         extractor=getattr(extractor, "name", type(extractor).__name__),
         set_seconds=set_seconds,
+        paired=tuple(paired),
     )
     return replace(result, markdown=markdown(result))

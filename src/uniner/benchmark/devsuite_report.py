@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from uniner.benchmark.devsuite import PILE_NER_HELDOUT, DevSuiteResult
+from uniner.benchmark.devsuite import PILE_NER_HELDOUT, CellResult, DevSuiteResult
 from uniner.extras import pyplot
 
 SHAPE_NAMES = {"1": "1 type", "3": "3 types", "all": "all types"}
@@ -68,6 +68,7 @@ def markdown(r: DevSuiteResult) -> str:
         f"**{_pct(r.summary)}**; strict offset F1 {_pct(r.mean('strict'))}, partial "
         f"{_pct(r.mean('partial'))}. {r.seconds:.0f} s of model time.",
     ]
+    lines += _paired_lines(r)
     if PILE_NER_HELDOUT in r.sets:
         lines.append(
             f"{PILE_NER_HELDOUT}: held out of training from v0.3.0; models released before it "
@@ -81,9 +82,39 @@ def markdown(r: DevSuiteResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rows(r: DevSuiteResult) -> list[dict[str, Any]]:
+def _paired_lines(r: DevSuiteResult) -> list[str]:
+    """Few-type cells beside their paired scores (the same types read in the all-type call),
+    means over the variants: the call's own cost, apart from which types each shape holds."""
+    shapes = r.paired_shapes
+    if not shapes:
+        return []
+    head = " | ".join(f"{SHAPE_NAMES.get(sh, sh)}: own · in all-type call · cost" for sh in shapes)
+    lines = [
+        "",
+        "Call shape on the same types (a few-type cell's types scored on the all-type call's "
+        "answers; means over the variants; cost = own - paired):",
+        "",
+        f"| set | {head} |",
+        "|---|" + "---:|" * len(shapes),
+    ]
+    for name in [*r.sets, None]:
+        where = {"dataset": name} if name else {}
+        cols = [
+            f"{_pct(r.mean(shape=sh, **where))} · {_pct(r.mean(paired=True, shape=sh, **where))}"
+            f" · {_signed(r.shape_cost(sh, **where))}"
+            for sh in shapes
+        ]
+        lines.append(f"| {name or '**mean**'} | " + " | ".join(cols) + " |")
+    return lines
+
+
+def _signed(x: float) -> str:
+    return "-" if x != x else f"{100 * x:+.1f}"
+
+
+def _rows(cells: Sequence[CellResult]) -> list[dict[str, Any]]:
     rows = []
-    for c in r.cells:
+    for c in cells:
         res = c.result
         row: dict[str, Any] = {
             "dataset": c.dataset,
@@ -107,6 +138,8 @@ def summary_dict(r: DevSuiteResult) -> dict[str, Any]:
             "by_shape": r.by("shape", m),
             "by_variant": r.by("variant", m),
             "by_set": r.by("dataset", m),
+            "paired_by_shape": {sh: r.mean(m, paired=True, shape=sh) for sh in r.paired_shapes},
+            "shape_cost": {sh: r.shape_cost(sh, m) for sh in r.paired_shapes},
         }
         for m in METRICS
     }
@@ -154,7 +187,7 @@ def write_outputs(
     out.mkdir(parents=True, exist_ok=True)
     files = (out / "table.md", out / "results.csv", out / "results.json", out / "dev_suite.png")
     files[0].write_text(r.markdown, encoding="utf-8")
-    rows = _rows(r)
+    rows = _rows(r.cells)
     with files[1].open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
@@ -181,6 +214,7 @@ def write_outputs(
         },
         "summary": summary_dict(r),
         "cells": rows,
+        "paired_cells": _rows(r.paired),
     }
     files[2].write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     heatmap(r, files[3])
