@@ -105,7 +105,7 @@ def _paired_lines(r: DevSuiteResult) -> list[str]:
             for sh in shapes
         ]
         lines.append(f"| {name or '**mean**'} | " + " | ".join(cols) + " |")
-    return lines
+    return [*lines, ""]
 
 
 def _signed(x: float) -> str:
