@@ -41,9 +41,10 @@ def size_run(base: RunConfig, scores: str, size: int, steps: int, out: Path) -> 
 
 
 def dev_suite_evaluator(
-    decoding_from: str, max_passages: int | None, threads: int | None
+    decoding_from: str, max_passages: int | None, threads: int | None, zero_shot: bool = False
 ) -> Evaluate:
-    """Loads a trained model with ``decoding_from``'s released decoding; runs the dev suite."""
+    """Loads a trained model with ``decoding_from``'s released decoding; runs the dev suite, and
+    with ``zero_shot`` the 7 zero-shot sets too (reported only: nothing is chosen on them)."""
 
     def run(model_dir: Path) -> dict[str, Any]:
         from uniner.benchmark.devsuite import run_dev_suite
@@ -55,7 +56,13 @@ def dev_suite_evaluator(
         decoding = DecodingConfig.from_json(read_config(resolve_model(decoding_from)))
         m = SpanExtractor.load(model_dir, decoding=decoding, threads=threads)
         res = run_dev_suite(m, max_passages=max_passages, out=model_dir.parent / "dev")
-        return {"summary": res.summary, "by_shape": res.by("shape"), "by_set": res.by("dataset")}
+        row = {"summary": res.summary, "by_shape": res.by("shape"), "by_set": res.by("dataset")}
+        if zero_shot:
+            from uniner.benchmark.bench import run_bench
+
+            zs = run_bench(m.name, extractor=m, out=model_dir.parent / "zero-shot")
+            row["zero_shot"] = sum(r.official.f1 for r in zs.results) / len(zs.results)
+        return row
 
     return run
 
@@ -98,16 +105,26 @@ def write_report(rows: Sequence[dict[str, Any]], out: Path, meta: dict[str, Any]
     lines = [
         f"Pool-size curve: {meta['config']} on {meta['scores']}, {meta['steps']} steps each",
         "",
-        "| pool pieces | steps | dev-suite summary (official F1) |",
-        "|---:|---:|---:|",
+        "| pool pieces | steps | dev-suite summary (official F1) | zero-shot average (reported) |",
+        "|---:|---:|---:|---:|",
     ]
-    lines += [f"| {r['pieces']:,} | {r['steps']} | {100 * r['summary']:.1f} |" for r in rows]
+    lines += [
+        f"| {r['pieces']:,} | {r['steps']} | {100 * r['summary']:.1f} | "
+        + (f"{100 * r['zero_shot']:.1f} |" if "zero_shot" in r else "- |")
+        for r in rows
+    ]
     (out / "curve.md").write_text("\n".join(lines) + "\n")
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([r["pieces"] for r in rows], [100 * r["summary"] for r in rows], marker="o")
+    pieces = [r["pieces"] for r in rows]
+    ax.plot(pieces, [100 * r["summary"] for r in rows], marker="o", label="dev-suite summary")
+    scored = [r for r in rows if "zero_shot" in r]
+    if scored:
+        zs = [100 * r["zero_shot"] for r in scored]
+        ax.plot([r["pieces"] for r in scored], zs, marker="s", label="zero-shot (reported)")
+        ax.legend()
     ax.set_xscale("log")
     ax.set_xlabel("distilled pieces (log scale)")
-    ax.set_ylabel("dev-suite summary, official F1")
+    ax.set_ylabel("official F1")
     ax.set_title(f"Student F1 against pool size ({meta['steps']} steps each)")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -125,12 +142,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--decoding-from", default="uniner-span-mpnet")
     ap.add_argument("--dev-passages", type=int, help="dev suite passages per set (default: its)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--zero-shot", action="store_true", help="also score the 7 zero-shot sets (reported only)"
+    )
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     base = load_run_config(args.config)
     base.train = dataclasses.replace(base.train, threads=args.threads)
-    evaluate = dev_suite_evaluator(args.decoding_from, args.dev_passages, args.threads)
+    evaluate = dev_suite_evaluator(
+        args.decoding_from, args.dev_passages, args.threads, args.zero_shot
+    )
     rows = curve(base, args.scores, sorted(args.sizes), args.max_steps, out, evaluate)
     meta = {k: v for k, v in vars(args).items()}
     meta["steps"] = args.max_steps

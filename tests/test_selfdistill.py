@@ -339,8 +339,12 @@ def test_pool_curve_trains_each_size_once(
     assert [(r["pieces"], r["steps"], r["summary"]) for r in rows] == [(4, 3, 0.04), (9, 3, 0.09)]
     assert mod.curve(*args, progress=False) == rows and calls == [4, 9]  # reused, not retrained
     mod.write_report(rows, out, {"config": "c", "scores": "s", "steps": 3})
-    assert "| 9 | 3 | 9.0 |" in (out / "curve.md").read_text()
+    assert "| 9 | 3 | 9.0 | - |" in (out / "curve.md").read_text()
     assert (out / "curve.png").stat().st_size > 0
+    mod.write_report(
+        [{**rows[0], "zero_shot": 0.125}], out, {"config": "c", "scores": "s", "steps": 3}
+    )
+    assert "| 4 | 3 | 4.0 | 12.5 |" in (out / "curve.md").read_text()
 
 
 def test_train_cli_refuses_a_bad_store_in_one_line(tmp_path: Path) -> None:
