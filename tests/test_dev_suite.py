@@ -104,7 +104,7 @@ def test_paired_scores_read_a_few_type_cells_types_in_the_all_type_call(tmp_path
     r = evaluate_cells(FewTypeOracle(cells), [cells], progress=False)
     # 1-type calls are answered right, the all-type call (which holds the same types) is not
     assert r.mean(shape="1") == pytest.approx(1.0)
-    assert r.mean(paired=True, shape="1") == pytest.approx(0.0)
+    assert r.mean(pool="paired", shape="1") == pytest.approx(0.0)
     assert r.shape_cost("1") == pytest.approx(1.0)
     assert r.shape_cost("3") == pytest.approx(0.0)  # the toy set's 3 types are all of them
     assert "Call shape on the same types" in r.markdown
@@ -115,6 +115,20 @@ def test_paired_scores_read_a_few_type_cells_types_in_the_all_type_call(tmp_path
     payload = json.loads((tmp_path / "results.json").read_text())
     assert len(payload["paired_cells"]) == 6
     assert payload["summary"]["official"]["shape_cost"] == {"1": 1.0, "3": 0.0}
+
+
+def test_paired_scores_keep_only_the_pairs_the_all_type_call_asked():
+    """Held-out Pile-NER's all-type call asks present types plus three absent ones, so a
+    1-type call's absent type may be missing from it: such pairs leave both paired sides."""
+    labels = (*LABELS, "x1", "x2", "x3", "x4", "x5", "x6")
+    ds = DevSet(PILE_NER_HELDOUT, labels, tuple(toy_examples(40, seed=2)), {})
+    cells = build_cells(ds)
+    r = evaluate_cells(Oracle(cells), [cells], progress=False)
+    own = {(c.shape, c.variant): c.result.n_queries for c in r.cells}
+    covered = {(c.shape, c.variant): c.result.n_queries for c in r.paired_own}
+    assert covered[("1", "cased")] < own[("1", "cased")]
+    assert {(c.shape, c.variant): c.result.n_queries for c in r.paired} == covered
+    assert r.shape_cost("1") == pytest.approx(0.0)  # a perfect reader costs nothing either way
 
 
 def test_shapes_ask_one_three_or_all_types_mixing_present_and_absent():

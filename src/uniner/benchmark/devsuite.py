@@ -28,7 +28,10 @@ are made here instead, on dev data from outside their domains, asked the way use
   differ by the types as well as by the call. Each few-type cell is therefore scored a second
   time on the all-type call's answers, restricted to the cell's own asked types
   (:attr:`DevSuiteResult.paired`, no extra model time): the same types and gold, read in a call
-  asking all of them. Own minus paired is what asking the other types costs.
+  asking all of them. Both sides keep only the (passage, type) pairs the all-type call asked
+  (:attr:`DevSuiteResult.paired_own`): held-out Pile-NER's all-type call asks a passage's present
+  types plus three absent ones, so an absent type of a few-type call may be missing from it.
+  Own minus paired is what asking the other types costs.
 
 Every choice is seeded from ``seed``, the set's name, the shape or variant and the passage's
 own text, so a run repeats exactly, one set's draws do not depend on which other sets run, and
@@ -160,8 +163,10 @@ class DevSuiteResult:
     markdown: str = ""
     files: tuple[Path, ...] = ()
     set_seconds: Mapping[str, float] = field(default_factory=dict)
-    #: Few-type cells scored on the all-type call's answers (see the module docstring).
+    #: Few-type cells scored on the all-type call's answers, and on their own calls' answers,
+    #: both on the pairs the all-type call asked (see the module docstring).
     paired: tuple[CellResult, ...] = ()
+    paired_own: tuple[CellResult, ...] = ()
 
     def f1(self, dataset: str, shape: str, variant: str, metric: str = "official") -> float:
         for c in self.cells:
@@ -169,12 +174,12 @@ class DevSuiteResult:
                 return getattr(c.result, metric).f1
         raise KeyError(f"no cell {dataset}/{shape}/{variant}")
 
-    def mean(self, metric: str = "official", paired: bool = False, **where: str) -> float:
-        """Mean F1 over the cells matching ``where`` (dataset=, shape=, variant=); ``paired``:
-        over the paired scores of the few-type cells instead."""
+    def mean(self, metric: str = "official", pool: str = "cells", **where: str) -> float:
+        """Mean F1 over the cells matching ``where`` (dataset=, shape=, variant=); ``pool``:
+        "cells", or the few-type cells' "paired" or "paired_own" scores."""
         vals = [
             getattr(c.result, metric).f1
-            for c in (self.paired if paired else self.cells)
+            for c in getattr(self, pool)
             if all(getattr(c, k) == v for k, v in where.items())
         ]
         return sum(vals) / len(vals) if vals else float("nan")
@@ -185,11 +190,10 @@ class DevSuiteResult:
         return tuple(sh for sh in self.spec.shapes if any(c.shape == sh for c in self.paired))
 
     def shape_cost(self, shape: str, metric: str = "official", **where: str) -> float:
-        """Mean F1 of ``shape``'s cells minus their paired scores: what reading the same types
-        in a call asking all of them costs (negative: the all-type call reads them better)."""
-        return self.mean(metric, shape=shape, **where) - self.mean(
-            metric, paired=True, shape=shape, **where
-        )
+        """Mean F1 of ``shape``'s cells minus their paired scores, on the same pairs: what
+        reading them in a call asking all types costs (negative: the all-type call does better)."""
+        own = self.mean(metric, "paired_own", shape=shape, **where)
+        return own - self.mean(metric, "paired", shape=shape, **where)
 
     @property
     def summary(self) -> float:
@@ -376,32 +380,41 @@ def predict_set(
 def score_cell(
     cell: Cell,
     preds: Mapping[tuple[str, tuple[str, ...]], list[Entity]],
-    read_in: Cell | None = None,
+    calls: Sequence[tuple[str, ...]] | None = None,
+    name: str = "",
 ) -> DatasetResult:
     """Official and offset scores of one cell; gold is restricted to the asked types.
 
-    ``read_in`` (the all-type cell of the same set and variant) scores the cell on that cell's
-    calls instead, keeping only the answers of the types this cell asks: its paired score."""
-    calls = read_in.asked if read_in is not None else cell.asked
+    ``calls``: the calls whose answers are scored, one per passage (default: the cell's own),
+    keeping only the answers of the types the cell asks."""
     predictions = [
         [e for e in preds[(ex.text, call)] if e.label in labs]
-        for ex, labs, call in zip(cell.examples, cell.asked, calls, strict=True)
+        for ex, labs, call in zip(cell.examples, cell.asked, calls or cell.asked, strict=True)
     ]
-    kind = "/paired" if read_in is not None else ""
-    name = f"{cell.dataset}/{cell.shape}/{cell.variant}{kind}"
+    name = name or f"{cell.dataset}/{cell.shape}/{cell.variant}"
     return score_split(name, "dev", (), cell.examples, predictions, cell.pairs())
 
 
 def paired_results(
     cells: Sequence[Cell], preds: Mapping[tuple[str, tuple[str, ...]], list[Entity]]
-) -> list[CellResult]:
-    """The paired score of every few-type cell of one set (none without an all-type shape)."""
+) -> tuple[list[CellResult], list[CellResult]]:
+    """Every few-type cell of one set scored on the all-type call's answers, and on its own,
+    both on the (passage, type) pairs the all-type call asked (none without an all shape)."""
     whole = {c.variant: c for c in cells if c.shape == "all"}
-    return [
-        CellResult(c.dataset, c.shape, c.variant, score_cell(c, preds, whole[c.variant]))
-        for c in cells
-        if c.shape != "all" and c.variant in whole
-    ]
+    paired, own = [], []
+    for c in cells:
+        if c.shape == "all" or c.variant not in whole:
+            continue
+        every = whole[c.variant].asked
+        kept = tuple(
+            tuple(t for t in labs if t in call) for labs, call in zip(c.asked, every, strict=True)
+        )
+        covered = replace(c, asked=kept)
+        key = (c.dataset, c.shape, c.variant)
+        read_in_all = score_cell(covered, preds, every, "/".join(key) + "/paired")
+        paired.append(CellResult(*key, read_in_all))
+        own.append(CellResult(*key, score_cell(covered, preds, c.asked)))
+    return paired, own
 
 
 def run_dev_suite(
@@ -459,7 +472,7 @@ def evaluate_cells(
     from uniner.benchmark.devsuite_report import markdown
 
     t0 = time.perf_counter()
-    cells, paired, set_seconds = [], [], {}
+    cells, paired, paired_own, set_seconds = [], [], [], {}
     for set_cells in per_set:
         t_set = time.perf_counter()
         preds = predict_set(extractor, set_cells, batch_size, progress)
@@ -467,7 +480,9 @@ def evaluate_cells(
         cells += [
             CellResult(c.dataset, c.shape, c.variant, score_cell(c, preds)) for c in set_cells
         ]
-        paired += paired_results(set_cells, preds)
+        read_in_all, read_alone = paired_results(set_cells, preds)
+        paired += read_in_all
+        paired_own += read_alone
     result = DevSuiteResult(
         cells=tuple(cells),
         sets=tuple(s[0].dataset for s in per_set),
@@ -477,5 +492,6 @@ def evaluate_cells(
         extractor=getattr(extractor, "name", type(extractor).__name__),
         set_seconds=set_seconds,
         paired=tuple(paired),
+        paired_own=tuple(paired_own),
     )
     return replace(result, markdown=markdown(result))

@@ -92,7 +92,8 @@ def _paired_lines(r: DevSuiteResult) -> list[str]:
     lines = [
         "",
         "Call shape on the same types (a few-type cell's types scored on the all-type call's "
-        "answers; means over the variants; cost = own - paired):",
+        "answers, own = its own calls' answers, both on the pairs the all-type call asked; "
+        "means over the variants; cost = own - paired):",
         "",
         f"| set | {head} |",
         "|---|" + "---:|" * len(shapes),
@@ -100,7 +101,8 @@ def _paired_lines(r: DevSuiteResult) -> list[str]:
     for name in [*r.sets, None]:
         where = {"dataset": name} if name else {}
         cols = [
-            f"{_pct(r.mean(shape=sh, **where))} · {_pct(r.mean(paired=True, shape=sh, **where))}"
+            f"{_pct(r.mean(pool='paired_own', shape=sh, **where))} · "
+            f"{_pct(r.mean(pool='paired', shape=sh, **where))}"
             f" · {_signed(r.shape_cost(sh, **where))}"
             for sh in shapes
         ]
@@ -138,7 +140,10 @@ def summary_dict(r: DevSuiteResult) -> dict[str, Any]:
             "by_shape": r.by("shape", m),
             "by_variant": r.by("variant", m),
             "by_set": r.by("dataset", m),
-            "paired_by_shape": {sh: r.mean(m, paired=True, shape=sh) for sh in r.paired_shapes},
+            "paired_by_shape": {sh: r.mean(m, "paired", shape=sh) for sh in r.paired_shapes},
+            "paired_own_by_shape": {
+                sh: r.mean(m, "paired_own", shape=sh) for sh in r.paired_shapes
+            },
             "shape_cost": {sh: r.shape_cost(sh, m) for sh in r.paired_shapes},
         }
         for m in METRICS
@@ -215,6 +220,7 @@ def write_outputs(
         "summary": summary_dict(r),
         "cells": rows,
         "paired_cells": _rows(r.paired),
+        "paired_own_cells": _rows(r.paired_own),
     }
     files[2].write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     heatmap(r, files[3])
