@@ -107,6 +107,8 @@ def test_paired_scores_read_a_few_type_cells_types_in_the_all_type_call(tmp_path
     assert r.mean(pool="paired", shape="1") == pytest.approx(0.0)
     assert r.shape_cost("1") == pytest.approx(1.0)
     assert r.shape_cost("3") == pytest.approx(0.0)  # the toy set's 3 types are all of them
+    with pytest.raises(ValueError, match="pool"):
+        r.mean(pool="summary")
     assert "Call shape on the same types" in r.markdown
     assert "| **mean** | 100.0 · 0.0 · +100.0 |" in r.markdown
     from uniner.benchmark.devsuite_report import write_outputs

@@ -177,6 +177,8 @@ class DevSuiteResult:
     def mean(self, metric: str = "official", pool: str = "cells", **where: str) -> float:
         """Mean F1 over the cells matching ``where`` (dataset=, shape=, variant=); ``pool``:
         "cells", or the few-type cells' "paired" or "paired_own" scores."""
+        if pool not in ("cells", "paired", "paired_own"):
+            raise ValueError(f"pool must be cells, paired or paired_own, got {pool!r}")
         vals = [
             getattr(c.result, metric).f1
             for c in getattr(self, pool)
