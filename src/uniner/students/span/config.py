@@ -44,6 +44,8 @@ class SpanModelConfig:
     window_words: int = 192
     window_overlap: int = 32
     max_prefix_tokens: int = 160  # label prefix budget per pass; more labels -> more passes
+    # most labels per pass (more: several passes of even size); a run raises it to its
+    # data.max_labels, so a model reads as many types together as it was trained on
     max_labels_per_pass: int = 32
     # "joint": one encoder pass over "labels [SEP] text", so labels and words attend to each
     # other (every model before this key). "separate": each label name is encoded alone and its
@@ -75,6 +77,8 @@ class SpanModelConfig:
             raise ValueError("max_prefix_tokens leaves no room for text within max_length")
         if self.max_label_tokens + 1 > self.max_prefix_tokens:
             raise ValueError("max_prefix_tokens must hold at least one label")
+        if self.max_labels_per_pass < 1:
+            raise ValueError(f"max_labels_per_pass must be >= 1, got {self.max_labels_per_pass}")
         if self.train_top_layers is not None and self.train_top_layers < 1:
             raise ValueError(f"train_top_layers must be >= 1 or None, got {self.train_top_layers}")
 
@@ -279,6 +283,10 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.train.shape_twin_share and self.data.teacher_scores:
             raise ValueError("train.shape_twin_share needs gold labels: unset data.teacher_scores")
+        if self.data.max_labels > self.model.max_labels_per_pass:
+            # trained on inputs asking up to max_labels types: read that many in one pass (v0.10
+            # trained on 33 but read a 33-type call as 32 + 1, the last type alone)
+            self.model.max_labels_per_pass = self.data.max_labels
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

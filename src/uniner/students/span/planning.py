@@ -8,6 +8,7 @@ scorer sorts them by length across all texts of a call and batches them.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,17 +70,41 @@ class Planner:
     separate: bool
 
     def label_groups(self, labels: Sequence[str]) -> list[tuple[str, ...]]:
-        """Labels packed in order into groups that fit one input's label budget (one group
-        when labels are encoded apart from the text: they take no room in its input)."""
+        """Labels in order, in as few groups as fit one input's label budget, of even sizes (one
+        group when labels are encoded apart from the text: they take no room in its input).
+
+        Why even: a label read in a pass of its own scores as in a one-type call (higher, with
+        none of its siblings beside it) and takes spans from the types of the other pass, so
+        with greedy packing the answer to a 33-type call would hang on which type is asked last
+        (32 + 1). Even groups (17 + 16) give every label company of its kind."""
         if self.separate:
             return [tuple(labels)]
+        greedy = self._pack(labels)
+        if len(greedy) <= 1:
+            return greedy
+        q, r = divmod(len(labels), len(greedy))
+        bounds = [0]
+        for i in range(len(greedy)):
+            bounds.append(bounds[-1] + q + (i < r))
+        even = [tuple(labels[s:e]) for s, e in itertools.pairwise(bounds)]
+        return even if all(self._prefix_fits(g) for g in even) else greedy
+
+    def _label_tokens(self, label: str) -> int:
+        return len(self.featurizer.encode_label(label)) + 1  # its tokens and a [SEP]
+
+    def _prefix_fits(self, group: Sequence[str]) -> bool:
+        return 1 + sum(self._label_tokens(lab) for lab in group) <= self.config.max_prefix_tokens
+
+    def _pack(self, labels: Sequence[str]) -> list[tuple[str, ...]]:
+        """Labels packed greedily in order: each group as full as the budget and the count
+        allow (the fewest groups)."""
         groups: list[tuple[str, ...]] = []
         cur: list[str] = []
         used = 1
         for lab in labels:
-            need = len(self.featurizer.encode_label(lab)) + 1
-            too_many = len(cur) >= self.config.max_labels_per_pass
-            if cur and (used + need > self.config.max_prefix_tokens or too_many):
+            need = self._label_tokens(lab)
+            full = len(cur) >= self.config.max_labels_per_pass
+            if cur and (used + need > self.config.max_prefix_tokens or full):
                 groups.append(tuple(cur))
                 cur, used = [], 1
             cur.append(lab)
