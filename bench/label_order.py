@@ -59,7 +59,7 @@ def order_scores(model, cell: devsuite.Cell, k: int) -> dict[str, float]:
     out = {}
     for name, idx in orders(max(len(a) for a in cell.asked), k).items():
         asked = [tuple(labs[i] for i in idx if i < len(labs)) for labs in cell.asked]
-        got = devsuite._call(model, texts, asked)
+        got = devsuite.call_each(model, texts, asked)
         preds = {
             (ex.text, labs): g for ex, labs, g in zip(cell.examples, cell.asked, got, strict=True)
         }

@@ -1,0 +1,234 @@
+"""The development suite's data: its sets, passages, call shapes and variants, as cells to run.
+
+The 7 zero-shot sets (CrossNER, MIT) are the benchmark and are used for reporting only. Choices
+are made here instead, on dev data from outside their domains, asked the way users ask:
+
+* **Sets** (:data:`DEV_SUITE`): a held-out part of the Pile-NER passages (never trained on from
+  v0.3.0; see :data:`uniner.data.sources.PILE_NER_HELDOUT_PERCENT`), MultiCoNER II English dev,
+  CoNLL++ dev, WikiANN dev, WikiNeural dev and three biomedical dev splits (bc5cdr: chemicals
+  and diseases; JNLPBA: five molecular-biology types, no train split; BioNLP13CG: 16 cancer
+  genetics types). ``max_passages`` passages of each (of Pile-NER's long passages half as
+  many), a seeded sample.
+* **Shapes**: each passage is asked 1 type, 3 types, or all its types. For the 1- and 3-type
+  shapes each slot takes, with probability ``present_share``, a type present in the passage
+  (while any is left), otherwise an absent one, drawn with weight 1 + the number of the
+  split's passages mentioning it (absent types a user might plausibly ask, not the rarest).
+  A set with fewer types than the shape asks is asked all of them. "All its types" is the
+  set's label set; Pile-NER has open types and no label set, so there it is the passage's
+  present types plus ``pile_negatives`` absent ones drawn by the same weights. Asked types are
+  listed in the set's order (registry order; Pile-NER: most frequent first).
+* **Variants** (:data:`uniner.data.augment.VARIANTS`): as written, lower-cased, and informal
+  (:func:`uniner.data.augment.informalize`), the same passages and asked types in each.
+
+Every choice is seeded from ``seed``, the set's name, the shape or variant and the passage's
+own text, so a run repeats exactly, one set's draws do not depend on which other sets run, and
+a passage is asked the same whatever else is sampled.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from uniner.data.augment import VARIANTS, apply_variant
+from uniner.data.types import Example
+
+log = logging.getLogger(__name__)
+
+PILE_NER_HELDOUT = "Pile-NER-heldout"
+"""The suite's name for the held-out Pile-NER passages (not a registry data set)."""
+
+
+class DevSuiteDataError(ValueError):
+    """A set asked for cannot be part of the suite: unknown, absent here, or a zero-shot set."""
+
+
+SHAPES: tuple[str, ...] = ("1", "3", "all")
+"""Call shapes: asked types per call (``all``: the set's types)."""
+
+
+@dataclass(frozen=True)
+class DevSuiteSpec:
+    """What the development suite runs: one source of truth (see the module docstring)."""
+
+    sets: tuple[str, ...] = (
+        PILE_NER_HELDOUT,
+        "MultiCoNER2",
+        "conllpp",
+        "WikiANN",
+        "WikiNeural",
+        "bc5cdr",
+        "JNLPBA",
+        "BioNLP13CG",
+    )
+    split: str = "dev"
+    max_passages: int = 60
+    seed: int = 0
+    shapes: tuple[str, ...] = SHAPES
+    variants: tuple[str, ...] = VARIANTS
+    present_share: float = 0.5
+    pile_negatives: int = 3
+    pile_passage_share: float = 0.5
+
+    def passages_of(self, name: str) -> int:
+        """Passages sampled from a set: ``max_passages``, and for Pile-NER (passages of about
+        five sentences with about 14 mentions each, most of the suite's time) ``pile_passage_share``
+        of that: still several hundred gold mentions per cell."""
+        if name == PILE_NER_HELDOUT:
+            return max(1, round(self.max_passages * self.pile_passage_share))
+        return self.max_passages
+
+
+DEV_SUITE = DevSuiteSpec()
+
+
+@dataclass(frozen=True)
+class DevSet:
+    """One set of the suite: its types in asking order and its sampled passages (as written)."""
+
+    name: str
+    labels: tuple[str, ...]
+    examples: tuple[Example, ...]
+    weights: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The calls of one (set, shape, variant): a text and its asked types per passage."""
+
+    dataset: str
+    shape: str
+    variant: str
+    examples: tuple[Example, ...]
+    asked: tuple[tuple[str, ...], ...]
+
+    def pairs(self) -> list[tuple[int, str]]:
+        return [(i, lab) for i, labs in enumerate(self.asked) for lab in labs]
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def _sample(examples: Sequence[Example], n: int, rng: random.Random) -> tuple[Example, ...]:
+    usable = [ex for ex in examples if ex.text.strip()]
+    if len(usable) > n:
+        keep = sorted(rng.sample(range(len(usable)), n))
+        usable = [usable[k] for k in keep]
+    return tuple(usable)
+
+
+def _weights(examples: Sequence[Example]) -> Counter[str]:
+    """Passages mentioning each type."""
+    return Counter(lab for ex in examples for lab in {e.label for e in ex.entities})
+
+
+def load_dev_set(name: str, spec: DevSuiteSpec = DEV_SUITE, data_dir: Path | None = None) -> DevSet:
+    """One set's sampled passages and types; FileNotFoundError when its files are absent."""
+    rng = random.Random(f"{spec.seed}/{name}/passages")
+    if name == PILE_NER_HELDOUT:
+        from uniner.data.sources import pile_ner_examples
+
+        every = list(pile_ner_examples(data_dir, part="heldout"))
+        weights = _weights(every)
+        labels = tuple(sorted(weights, key=lambda k: (-weights[k], k)))
+        return DevSet(name, labels, _sample(every, spec.passages_of(name), rng), dict(weights))
+    from uniner.benchmark.loaders import load_split
+    from uniner.benchmark.registry import get
+
+    reg = get(name)
+    if reg.zero_shot:
+        raise DevSuiteDataError(f"{reg.name} is a zero-shot benchmark set, never in the dev suite")
+    if spec.split not in reg.splits() or not reg.present(data_dir):
+        raise FileNotFoundError(f"{reg.name}: no {spec.split} split here")
+    data = load_split(reg, spec.split, data_dir)
+    examples = _sample(data.examples, spec.passages_of(reg.name), rng)
+    return DevSet(reg.name, data.labels, examples, dict(_weights(data.examples)))
+
+
+def _draw(pool: list[str], weights: Mapping[str, int], rng: random.Random) -> str:
+    pick = rng.choices(pool, weights=[1 + weights.get(t, 0) for t in pool])[0]
+    pool.remove(pick)
+    return pick
+
+
+def pick_types(
+    present: Sequence[str],
+    absent: Sequence[str],
+    k: int,
+    weights: Mapping[str, int],
+    rng: random.Random,
+    present_share: float = DEV_SUITE.present_share,
+) -> set[str]:
+    """``k`` types: each slot present with probability ``present_share`` while any is left."""
+    pres, absn, out = list(present), list(absent), set()
+    for _ in range(min(k, len(pres) + len(absn))):
+        use_present = bool(pres) and (not absn or rng.random() < present_share)
+        out.add(_draw(pres if use_present else absn, weights, rng))
+    return out
+
+
+def asked_types(
+    ds: DevSet, example: Example, shape: str, rng: random.Random, spec: DevSuiteSpec = DEV_SUITE
+) -> tuple[str, ...]:
+    """The types one call of ``shape`` asks about ``example``, in the set's order."""
+    present = [t for t in ds.labels if any(e.label == t for e in example.entities)]
+    absent = [t for t in ds.labels if t not in present]
+    if shape == "all":
+        chosen = set(ds.labels)
+        if ds.name == PILE_NER_HELDOUT:
+            chosen = set(present) | pick_types([], absent, spec.pile_negatives, ds.weights, rng)
+    else:
+        chosen = pick_types(present, absent, int(shape), ds.weights, rng, spec.present_share)
+    return tuple(t for t in ds.labels if t in chosen)
+
+
+def _key(example: Example) -> str:
+    """A passage's own seed key (its text's hash): its draws stay the same whatever else is
+    sampled, so raising ``max_passages`` keeps the calls of the passages already in."""
+    return hashlib.sha1(example.text.encode("utf-8")).hexdigest()[:16]
+
+
+def build_cells(ds: DevSet, spec: DevSuiteSpec = DEV_SUITE) -> list[Cell]:
+    """Every (shape, variant) cell of one set: the same passages and asked types per shape."""
+    variants: dict[str, tuple[Example, ...]] = {}
+    for v in spec.variants:
+        variants[v] = tuple(
+            apply_variant(ex, v, random.Random(f"{spec.seed}/{ds.name}/{v}/{_key(ex)}"))
+            for ex in ds.examples
+        )
+    cells = []
+    for shape in spec.shapes:
+        asked = tuple(
+            asked_types(
+                ds, ex, shape, random.Random(f"{spec.seed}/{ds.name}/{shape}/{_key(ex)}"), spec
+            )
+            for ex in ds.examples
+        )
+        cells += [Cell(ds.name, shape, v, variants[v], asked) for v in spec.variants]
+    return cells
+
+
+@functools.lru_cache(maxsize=8)
+def prepare(
+    spec: DevSuiteSpec = DEV_SUITE, data_dir: Path | None = None, strict: bool = False
+) -> tuple[tuple[tuple[Cell, ...], ...], tuple[str, ...]]:
+    """The cells of every set (cached: many decoding settings reuse one preparation), and the
+    sets skipped because their files are absent (an error when ``strict``)."""
+    per_set, skipped = [], []
+    for name in spec.sets:
+        try:
+            ds = load_dev_set(name, spec, data_dir)
+        except (FileNotFoundError, KeyError) as exc:
+            if strict:
+                raise DevSuiteDataError(f"dev suite set {name}: {exc}") from exc
+            log.warning("dev suite: %s skipped (%s)", name, exc)
+            skipped.append(name)
+            continue
+        per_set.append(tuple(build_cells(ds, spec)))
+    return tuple(per_set), tuple(skipped)
