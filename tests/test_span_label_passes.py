@@ -65,3 +65,31 @@ def test_a_run_reads_as_many_labels_per_pass_as_it_trains_on() -> None:
 def test_labels_per_pass_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_labels_per_pass"):
         SpanModelConfig(max_labels_per_pass=0)
+
+
+def _answers(model: SpanExtractor, labels: list[str]) -> list[tuple[int, int, str, float]]:
+    res = model.extract_detailed(["Alice met Bob in Paris ."], labels, threshold=0.0)[0]
+    return sorted((e.start, e.end, e.label, round(e.score or 0.0, 6)) for e in res.entities)
+
+
+def test_sorted_label_order_gives_the_same_answer_in_any_order(model) -> None:
+    model.config.label_order = "sorted"
+    labels = ["city", "Person", "organization", "date", "person"]
+    first = _answers(model, labels)
+    assert first and _answers(model, labels[::-1]) == first
+    assert _answers(model, labels[2:] + labels[:2]) == first
+    assert model.planner.reading_order(tuple(labels)) == (
+        "city",
+        "date",
+        "organization",
+        "Person",
+        "person",
+    )
+
+
+def test_asked_label_order_reads_types_as_listed(model) -> None:
+    assert model.config.label_order == "asked"
+    assert model.planner.reading_order(("city", "person")) == ("city", "person")
+    assert model.planner.reading_order(("person", "city")) == ("person", "city")
+    with pytest.raises(ValueError, match="label_order"):
+        SpanModelConfig(label_order="random")

@@ -20,6 +20,7 @@ from uniner.data.sources import DataSource  # a [data] entry; shared with every 
 T = TypeVar("T")
 
 LABEL_ENCODINGS = ("joint", "separate")  # SpanModelConfig.label_encoding
+LABEL_ORDERS = ("asked", "sorted")  # SpanModelConfig.label_order
 
 
 @dataclass
@@ -58,8 +59,15 @@ class SpanModelConfig:
     # that of the text. Starts as the identity (zero output projection), so a separate model
     # continued with it first gives exactly its old scores.
     label_context: bool = False
+    # the order a joint model reads a call's types in: "asked" (as the caller lists them) or
+    # "sorted" (by name, whatever the caller's order): a type's place in the prefix moves its
+    # scores a little, so only "sorted" gives the same answer for the same types in any order.
+    # Absent in a saved config = "asked".
+    label_order: str = "asked"
 
     def __post_init__(self) -> None:
+        if self.label_order not in LABEL_ORDERS:
+            raise ValueError(f"label_order must be one of {LABEL_ORDERS}, got {self.label_order!r}")
         if self.label_encoding not in LABEL_ENCODINGS:
             raise ValueError(
                 f"label_encoding must be one of {LABEL_ENCODINGS}, got {self.label_encoding!r}"

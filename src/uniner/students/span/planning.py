@@ -69,6 +69,12 @@ class Planner:
     max_length: int  # tokens of one encoder input (the model's, capped by the encoder's)
     separate: bool
 
+    def reading_order(self, labels: tuple[str, ...]) -> tuple[str, ...]:
+        """A call's types in the order the model reads them (``config.label_order``)."""
+        if self.config.label_order == "sorted":
+            return tuple(sorted(labels, key=lambda lab: (lab.casefold(), lab)))
+        return labels
+
     def label_groups(self, labels: Sequence[str]) -> list[tuple[str, ...]]:
         """Labels in order, in as few groups as fit one input's label budget, of even sizes (one
         group when labels are encoded apart from the text: they take no room in its input).
@@ -134,7 +140,7 @@ class Planner:
             own = tuple(check_labels(label_lists[ti]))
             plan.asked.append(frozenset(own))
             plan.thresholds.append(cfg.raw_threshold(len(own)))  # model scale
-            key = with_context(own, cfg)
+            key = self.reading_order(with_context(own, cfg))
             if key not in group_cache:
                 group_cache[key] = self.label_groups(key)
             groups = group_cache[key]
