@@ -37,10 +37,18 @@ def test_scores_per_order_and_table(bench_script, tmp_path) -> None:
     model.fixed_threshold(0.0)
     ex = Example(TEXT, (Entity(0, 5, "Alice", "person"),))
     cell = Cell("toy", "all", "cased", (ex,), (LABELS,))
-    f1 = lo.order_scores(model, cell, 3)
-    assert list(f1) == ["asked", "reversed", "shuffle 1"]
+    f1 = lo.order_scores(model, cell, 3, with_sorted=True)
+    assert list(f1) == ["asked", "reversed", "shuffle 1", "sorted"]
     assert all(0.0 <= v <= 1.0 for v in f1.values())
     row = dict(set="toy", types=7, per_pass=6, packing="even", passes=2, f1=f1)
     md = lo.table([row])
     assert md.splitlines()[0].startswith("| set | types | per pass | packing | passes | asked |")
     assert md.splitlines()[-1].startswith("| toy | 7 | 6 | even | 2 |")
+
+
+def test_sorted_order_and_index_orders(bench_script) -> None:
+    lo = bench_script("label_order")
+    labs = ("person", "City", "award")
+    assert lo.reorder(labs, "sorted", []) == ("award", "City", "person")
+    assert lo.reorder(labs, "reversed", [4, 3, 2, 1, 0]) == ("award", "City", "person")
+    assert lo.reorder(labs, "asked", [0, 1, 2, 3]) == labs  # indices past the call skipped
