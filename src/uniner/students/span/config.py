@@ -61,8 +61,9 @@ class SpanModelConfig:
     label_context: bool = False
     # the order a joint model reads a call's types in: "asked" (as the caller lists them) or
     # "sorted" (by name, whatever the caller's order): a type's place in the prefix moves its
-    # scores a little, so only "sorted" gives the same answer for the same types in any order.
-    # Absent in a saved config = "asked".
+    # scores a little, so only "sorted" gives the same answer for the same types in any order
+    # (at some cost on many-type calls, measured on the dev suite: BENCHMARKS.md, "Types sorted
+    # by name"). Absent in a saved config = "asked".
     label_order: str = "asked"
 
     def __post_init__(self) -> None:

@@ -81,8 +81,10 @@ class Planner:
 
         Why even: a label read in a pass of its own scores as in a one-type call (higher, with
         none of its siblings beside it) and takes spans from the types of the other pass, so
-        with greedy packing the answer to a 33-type call would hang on which type is asked last
-        (32 + 1). Even groups (17 + 16) give every label company of its kind."""
+        with greedy packing the answer to a 33-type call hung on which type was asked last
+        (32 + 1). Even groups (17 + 16) never leave a label alone, which lifts the worst order
+        but not the average (``bench/label_order.py``): siblings may still land in different
+        passes, so a model reads as many types per pass as it was trained on (``RunConfig``)."""
         if self.separate:
             return [tuple(labels)]
         greedy = self._pack(labels)
