@@ -26,7 +26,7 @@ from pathlib import Path
 
 from uniner import load
 from uniner.benchmark import devsuite
-from uniner.students.span.planning import Planner
+from uniner.students.span.planning import Planner, sorted_by_name
 
 
 def orders(n: int, k: int) -> dict[str, list[int]]:
@@ -43,7 +43,7 @@ def reorder(labs: tuple[str, ...], name: str, idx: list[int]) -> tuple[str, ...]
     """One call's types in order ``name``: "sorted" by name, else by the index order ``idx``
     (indices past the call's own types skipped: held-out Pile-NER's calls differ in length)."""
     if name == "sorted":
-        return tuple(sorted(labs, key=lambda lab: (lab.casefold(), lab)))
+        return sorted_by_name(labs)
     return tuple(labs[i] for i in idx if i < len(labs))
 
 

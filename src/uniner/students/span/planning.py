@@ -58,6 +58,11 @@ def with_context(labels: tuple[str, ...], cfg: DecodingConfig) -> tuple[str, ...
     return labels + tuple(extra)
 
 
+def sorted_by_name(labels: Sequence[str]) -> tuple[str, ...]:
+    """Labels by name, case-blind (ties by exact name): ``label_order = "sorted"``."""
+    return tuple(sorted(labels, key=lambda lab: (lab.casefold(), lab)))
+
+
 @dataclass(frozen=True, slots=True)
 class Planner:
     """Plans the encoder inputs of a model: its featurizer, its limits, and whether its labels
@@ -71,9 +76,7 @@ class Planner:
 
     def reading_order(self, labels: tuple[str, ...]) -> tuple[str, ...]:
         """A call's types in the order the model reads them (``config.label_order``)."""
-        if self.config.label_order == "sorted":
-            return tuple(sorted(labels, key=lambda lab: (lab.casefold(), lab)))
-        return labels
+        return sorted_by_name(labels) if self.config.label_order == "sorted" else labels
 
     def label_groups(self, labels: Sequence[str]) -> list[tuple[str, ...]]:
         """Labels in order, in as few groups as fit one input's label budget, of even sizes (one
@@ -95,13 +98,8 @@ class Planner:
         for i in range(len(greedy)):
             bounds.append(bounds[-1] + q + (i < r))
         even = [tuple(labels[s:e]) for s, e in itertools.pairwise(bounds)]
-        return even if all(self._prefix_fits(g) for g in even) else greedy
-
-    def _label_tokens(self, label: str) -> int:
-        return len(self.featurizer.encode_label(label)) + 1  # its tokens and a [SEP]
-
-    def _prefix_fits(self, group: Sequence[str]) -> bool:
-        return 1 + sum(self._label_tokens(lab) for lab in group) <= self.config.max_prefix_tokens
+        budget = self.config.max_prefix_tokens
+        return even if all(self.featurizer.prefix_length(g) <= budget for g in even) else greedy
 
     def _pack(self, labels: Sequence[str]) -> list[tuple[str, ...]]:
         """Labels packed greedily in order: each group as full as the budget and the count
@@ -110,7 +108,7 @@ class Planner:
         cur: list[str] = []
         used = 1
         for lab in labels:
-            need = self._label_tokens(lab)
+            need = len(self.featurizer.encode_label(lab)) + 1
             full = len(cur) >= self.config.max_labels_per_pass
             if cur and (used + need > self.config.max_prefix_tokens or full):
                 groups.append(tuple(cur))
