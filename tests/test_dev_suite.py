@@ -22,9 +22,11 @@ from uniner.benchmark.devsuite import (
     PILE_NER_HELDOUT,
     DevSet,
     DevSuiteDataError,
+    DevSuiteSpec,
     asked_types,
     build_cells,
     evaluate_cells,
+    listing_order,
     pick_types,
     prepare,
     run_dev_suite,
@@ -143,7 +145,7 @@ def test_shapes_ask_one_three_or_all_types_mixing_present_and_absent():
         for ex, a in zip(one.examples, one.asked, strict=True)
     ]
     assert 0.2 < sum(present) / len(present) < 0.8  # both kinds are asked
-    assert all(a == LABELS for a in cells[("all", "cased")].asked)
+    assert all(sorted(a) == sorted(LABELS) for a in cells[("all", "cased")].asked)
     assert all(len(a) == 3 for a in cells[("3", "cased")].asked)  # the set has just 3 types
     for v in ("lower", "informal"):  # the variants are asked the same types
         assert cells[("1", v)].asked == one.asked
@@ -163,6 +165,40 @@ def test_a_passage_is_asked_the_same_whatever_else_is_sampled():
 
     got, want = calls(small), calls(big)
     assert got and all(want[k] == v for k, v in got.items())
+
+
+def test_each_passage_lists_its_types_in_an_order_of_its_own_the_same_in_every_shape():
+    labels = tuple(f"type {i}" for i in range(12))
+    ds = DevSet("toy", labels, tuple(toy_examples(30, seed=3)), {})
+    cells = build_cells(ds)
+    whole = next(c for c in cells if c.shape == "all" and c.variant == "cased")
+    assert all(sorted(a) == sorted(labels) for a in whole.asked)
+    assert len(set(whole.asked)) > 20  # orders differ between passages
+    for c in cells:  # a shape lists the types it shares with the all-type call in its order
+        for few, every in zip(c.asked, whole.asked, strict=True):
+            assert list(few) == [t for t in every if t in few]
+    first = listing_order(ds, ds.examples[0])
+    assert first == listing_order(ds, ds.examples[0]) and sorted(first.values()) == list(range(12))
+    v1 = DevSuiteSpec(type_order="set", min_mentions=0)
+    assert v1.version == 1 and DEV_SUITE.version == 2
+    assert all(a == labels for a in next(c for c in build_cells(ds, v1) if c.shape == "all").asked)
+    with pytest.raises(ValueError, match="type_order"):
+        DevSuiteSpec(type_order="alphabetical")
+
+
+def test_a_set_is_topped_up_to_its_mentions_keeping_the_first_passages():
+    from uniner.benchmark.devsuite_data import _sample
+
+    exs = toy_examples(200, seed=4)  # two mentions per passage
+    first = _sample(exs, 10, random.Random(0))
+    topped = _sample(exs, 10, random.Random(0), min_mentions=50, most=40)
+    assert len(first) == 10 and set(first) <= set(topped)
+    most_per_passage = max(len(ex.entities) for ex in exs)
+    assert 50 <= sum(len(ex.entities) for ex in topped) < 50 + most_per_passage
+    assert [int(ex.id) for ex in topped] == sorted(int(ex.id) for ex in topped)  # split order
+    capped = _sample(exs, 10, random.Random(0), min_mentions=10_000, most=25)
+    assert len(capped) == 25 and set(first) <= set(capped)
+    assert _sample(exs, 10, random.Random(0), 50, 40) == topped  # seeded
 
 
 def test_pick_types_and_pile_all_types():
@@ -231,12 +267,17 @@ def test_cli_runs_the_suite_on_a_tiny_model(
     assert all(not get(s).zero_shot for s in sets[1:])
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert len(rows) == 9 * len(sets)
-    passages = {r["dataset"].split("/")[0]: r["passages"] for r in rows}
-    assert passages.pop(PILE_NER_HELDOUT) == "2" and set(passages.values()) == {"4"}
+    each = {r["dataset"].split("/")[0]: int(r["passages"]) for r in rows}
+    passages = dict(each)
+    spec = payload["meta"]["suite"]
+    assert spec["version"] == 2 and spec["min_mentions"] == DEV_SUITE.min_mentions
+    # 4 passages each (Pile-NER 2), topped up towards the mentions wanted: at most 4x as many
+    assert 2 <= passages.pop(PILE_NER_HELDOUT) <= 2 * DEV_SUITE.top_up
+    assert all(4 < n <= 4 * DEV_SUITE.top_up for n in passages.values())
     summary = payload["summary"]["official"]["summary"]
     assert summary == pytest.approx(sum(float(r["official_f1"]) for r in rows) / len(rows))
     table = (out / "table.md").read_text()
-    assert all(f"| {s} | {2 if s == PILE_NER_HELDOUT else 4} |" in table for s in sets)
+    assert all(f"| {s} | {each[s]} |" in table for s in sets)
     assert "Summary" in result.output
     assert (out / "dev_suite.png").read_bytes()[:4] == b"\x89PNG"
 

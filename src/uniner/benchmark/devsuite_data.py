@@ -8,7 +8,11 @@ are made here instead, on dev data from outside their domains, asked the way use
   CoNLL++ dev, WikiANN dev, WikiNeural dev and three biomedical dev splits (bc5cdr: chemicals
   and diseases; JNLPBA: five molecular-biology types, no train split; BioNLP13CG: 16 cancer
   genetics types). ``max_passages`` passages of each (of Pile-NER's long passages half as
-  many), a seeded sample.
+  many), a seeded sample, then topped up (suite version 2) with more passages of the same
+  split, in a seeded order, until the set's passages hold ``min_mentions`` gold mentions or
+  ``top_up`` times as many passages: 60 sentences of a sentence-level set held 68 to 213
+  mentions, where one error moves a cell by about a point (MultiCoNER II: 82 mentions over
+  33 types).
 * **Shapes**: each passage is asked 1 type, 3 types, or all its types. For the 1- and 3-type
   shapes each slot takes, with probability ``present_share``, a type present in the passage
   (while any is left), otherwise an absent one, drawn with weight 1 + the number of the
@@ -16,7 +20,12 @@ are made here instead, on dev data from outside their domains, asked the way use
   A set with fewer types than the shape asks is asked all of them. "All its types" is the
   set's label set; Pile-NER has open types and no label set, so there it is the passage's
   present types plus ``pile_negatives`` absent ones drawn by the same weights. Asked types are
-  listed in the set's order (registry order; Pile-NER: most frequent first).
+  listed in an order of the passage's own (suite version 2, ``type_order = "shuffled"``: a
+  seeded permutation of the set's types per passage, the same for each shape and variant), since
+  a joint model's answer to a many-type call moves with the order its types are listed in
+  (``bench/label_order.py``: MultiCoNER II's all-type cell by ~7 points over six orders) and
+  users list types in no set order; version 1 listed them in the set's order (registry order;
+  Pile-NER: most frequent first), one fixed order whose luck every all-type cell shared.
 * **Variants** (:data:`uniner.data.augment.VARIANTS`): as written, lower-cased, and informal
   (:func:`uniner.data.augment.informalize`), the same passages and asked types in each.
 
@@ -52,6 +61,9 @@ class DevSuiteDataError(ValueError):
 SHAPES: tuple[str, ...] = ("1", "3", "all")
 """Call shapes: asked types per call (``all``: the set's types)."""
 
+TYPE_ORDERS: tuple[str, ...] = ("shuffled", "set")
+"""How a call lists its types: a seeded order per passage (version 2), or the set's (version 1)."""
+
 
 @dataclass(frozen=True)
 class DevSuiteSpec:
@@ -75,6 +87,20 @@ class DevSuiteSpec:
     present_share: float = 0.5
     pile_negatives: int = 3
     pile_passage_share: float = 0.5
+    min_mentions: int = 200
+    top_up: int = 4
+    type_order: str = "shuffled"
+
+    def __post_init__(self) -> None:
+        if self.type_order not in TYPE_ORDERS:
+            raise ValueError(f"type_order must be one of {TYPE_ORDERS}, got {self.type_order!r}")
+        if self.top_up < 1 or self.min_mentions < 0:
+            raise ValueError("top_up must be >= 1 and min_mentions >= 0")
+
+    @property
+    def version(self) -> int:
+        """1: the set's type order and no top-up (``min_mentions = 0``); 2: both on."""
+        return 1 if self.type_order == "set" and self.min_mentions == 0 else 2
 
     def passages_of(self, name: str) -> int:
         """Passages sampled from a set: ``max_passages``, and for Pile-NER (passages of about
@@ -115,12 +141,34 @@ class Cell:
 # -- data ------------------------------------------------------------------------------------
 
 
-def _sample(examples: Sequence[Example], n: int, rng: random.Random) -> tuple[Example, ...]:
+def _sample(
+    examples: Sequence[Example], n: int, rng: random.Random, min_mentions: int = 0, most: int = 0
+) -> tuple[Example, ...]:
+    """``n`` seeded passages, then more (in a second seeded order, so the first ``n`` stay those
+    of a run without top-up) until they hold ``min_mentions`` gold mentions or number ``most``."""
     usable = [ex for ex in examples if ex.text.strip()]
-    if len(usable) > n:
-        keep = sorted(rng.sample(range(len(usable)), n))
-        usable = [usable[k] for k in keep]
-    return tuple(usable)
+    if len(usable) <= n:
+        return tuple(usable)
+    keep = sorted(rng.sample(range(len(usable)), n))
+    mentions = sum(len(usable[k].entities) for k in keep)
+    if mentions < min_mentions and most > n:
+        taken = set(keep)
+        rest = [k for k in range(len(usable)) if k not in taken]
+        random.Random(rng.getrandbits(64)).shuffle(rest)
+        for k in rest:
+            if mentions >= min_mentions or len(keep) >= most:
+                break
+            keep.append(k)
+            mentions += len(usable[k].entities)
+        keep.sort()
+    return tuple(usable[k] for k in keep)
+
+
+def _draw_passages(
+    examples: Sequence[Example], name: str, spec: DevSuiteSpec, rng: random.Random
+) -> tuple[Example, ...]:
+    n = spec.passages_of(name)
+    return _sample(examples, n, rng, spec.min_mentions, spec.top_up * n)
 
 
 def _weights(examples: Sequence[Example]) -> Counter[str]:
@@ -137,7 +185,7 @@ def load_dev_set(name: str, spec: DevSuiteSpec = DEV_SUITE, data_dir: Path | Non
         every = list(pile_ner_examples(data_dir, part="heldout"))
         weights = _weights(every)
         labels = tuple(sorted(weights, key=lambda k: (-weights[k], k)))
-        return DevSet(name, labels, _sample(every, spec.passages_of(name), rng), dict(weights))
+        return DevSet(name, labels, _draw_passages(every, name, spec, rng), dict(weights))
     from uniner.benchmark.loaders import load_split
     from uniner.benchmark.registry import get
 
@@ -147,7 +195,7 @@ def load_dev_set(name: str, spec: DevSuiteSpec = DEV_SUITE, data_dir: Path | Non
     if spec.split not in reg.splits() or not reg.present(data_dir):
         raise FileNotFoundError(f"{reg.name}: no {spec.split} split here")
     data = load_split(reg, spec.split, data_dir)
-    examples = _sample(data.examples, spec.passages_of(reg.name), rng)
+    examples = _draw_passages(data.examples, reg.name, spec, rng)
     return DevSet(reg.name, data.labels, examples, dict(_weights(data.examples)))
 
 
@@ -173,10 +221,20 @@ def pick_types(
     return out
 
 
+def listing_order(ds: DevSet, example: Example, spec: DevSuiteSpec = DEV_SUITE) -> dict[str, int]:
+    """Each type's place when a call about ``example`` lists it: the set's order (version 1), or
+    a permutation seeded by the passage alone, so each shape and variant lists the types it
+    shares in one order and a call asked in two cells is read once."""
+    labels = list(ds.labels)
+    if spec.type_order == "shuffled":
+        random.Random(f"{spec.seed}/{ds.name}/order/{_key(example)}").shuffle(labels)
+    return {t: i for i, t in enumerate(labels)}
+
+
 def asked_types(
     ds: DevSet, example: Example, shape: str, rng: random.Random, spec: DevSuiteSpec = DEV_SUITE
 ) -> tuple[str, ...]:
-    """The types one call of ``shape`` asks about ``example``, in the set's order."""
+    """The types one call of ``shape`` asks about ``example``, in :func:`listing_order`."""
     present = [t for t in ds.labels if any(e.label == t for e in example.entities)]
     absent = [t for t in ds.labels if t not in present]
     if shape == "all":
@@ -185,7 +243,7 @@ def asked_types(
             chosen = set(present) | pick_types([], absent, spec.pile_negatives, ds.weights, rng)
     else:
         chosen = pick_types(present, absent, int(shape), ds.weights, rng, spec.present_share)
-    return tuple(t for t in ds.labels if t in chosen)
+    return tuple(sorted(chosen, key=listing_order(ds, example, spec).__getitem__))
 
 
 def _key(example: Example) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from uniner.benchmark.devsuite import PILE_NER_HELDOUT, CellResult, DevSuiteResult
+from uniner.benchmark.devsuite_data import DevSuiteSpec
 from uniner.extras import pyplot
 
 SHAPE_NAMES = {"1": "1 type", "3": "3 types", "all": "all types"}
@@ -28,14 +29,21 @@ def _columns(r: DevSuiteResult) -> list[tuple[str, str]]:
     return [(s, v) for s in r.spec.shapes for v in r.spec.variants]
 
 
+def _top_up(s: DevSuiteSpec) -> str:
+    if s.min_mentions <= 0:
+        return ""
+    return f" topped up to {s.min_mentions} mentions or {s.top_up}x the passages"
+
+
 def markdown(r: DevSuiteResult) -> str:
     """The set x (shape, variant) table of official F1, then the summary by shape and variant."""
     cols = _columns(r)
     s = r.spec
     lines = [
-        f"### {r.extractor} on the dev suite ({len(r.sets)} sets, up to {s.max_passages} "
-        f"passages each, {PILE_NER_HELDOUT} {s.passages_of(PILE_NER_HELDOUT)}; seed {s.seed}; "
-        "official F1)",
+        f"### {r.extractor} on the dev suite, version {s.version} ({len(r.sets)} sets, "
+        f"{s.max_passages} passages each{_top_up(s)}, {PILE_NER_HELDOUT} "
+        f"{s.passages_of(PILE_NER_HELDOUT)}; types listed in {s.type_order} order; "
+        f"seed {s.seed}; official F1)",
         "",
         "| set | passages | " + " | ".join(f"{sh} · {v}" for sh, v in cols) + " | mean |",
         "|---|---:|" + "---:|" * (len(cols) + 1),
@@ -205,7 +213,11 @@ def write_outputs(
                 "sets": list(r.sets),
                 "skipped": list(r.skipped),
                 "split": s.split,
+                "version": s.version,
                 "max_passages": s.max_passages,
+                "min_mentions": s.min_mentions,
+                "top_up": s.top_up,
+                "type_order": s.type_order,
                 "seed": s.seed,
                 "shapes": list(s.shapes),
                 "variants": list(s.variants),
