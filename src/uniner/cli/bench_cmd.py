@@ -38,7 +38,11 @@ MaxQueriesOpt = Annotated[
 ]
 MaxPassagesOpt = Annotated[
     int | None,
-    typer.Option(min=1, help="seeded cap on passages per data set, each asked all its types"),
+    typer.Option(
+        min=1,
+        help="seeded cap on passages per data set, each asked all its types (dev suite: "
+        "passages before the top-up to 200 gold mentions, at most 4x as many)",
+    ),
 ]
 SeedOpt = Annotated[int, typer.Option(help="seed of the query or passage sample")]
 BatchSizeOpt = Annotated[int, typer.Option(min=1, help="texts per extractor call")]
