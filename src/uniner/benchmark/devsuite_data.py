@@ -99,7 +99,8 @@ class DevSuiteSpec:
 
     @property
     def version(self) -> int:
-        """1: the set's type order and no top-up (``min_mentions = 0``); 2: both on."""
+        """1: the set's type order and no top-up (``min_mentions = 0``); 2: anything else
+        (the default: each passage's own order, sets topped up)."""
         return 1 if self.type_order == "set" and self.min_mentions == 0 else 2
 
     def passages_of(self, name: str) -> int:

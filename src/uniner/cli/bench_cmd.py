@@ -41,7 +41,7 @@ MaxPassagesOpt = Annotated[
     typer.Option(
         min=1,
         help="seeded cap on passages per data set, each asked all its types (dev suite: "
-        "passages before the top-up to 200 gold mentions, at most 4x as many)",
+        "passages before its top-up to enough gold mentions per set)",
     ),
 ]
 SeedOpt = Annotated[int, typer.Option(help="seed of the query or passage sample")]
