@@ -288,6 +288,8 @@ def test_end_to_end_writes_table_results_and_predictions(finished: tuple[Path, P
         assert len(result["zero_shot"]["sets"]) == 7
         assert len(list((run / "zero-shot" / "predictions").glob("*.test.jsonl"))) == 7
         assert len(list((run / "dev" / "predictions").glob("conllpp.*.jsonl"))) == 9
+        suite = json.loads((run / "dev" / "results.json").read_text())["meta"]["suite"]
+        assert suite["version"] == 1 and suite["max_passages"] == 2  # the plan's budget, no top-up
         fp = json.loads((run / "arm.json").read_text())
         assert fp["config"]["data"].get("few_labels", 0.0) == (0.5 if arm == "half" else 0.0)
     half = table["arms"][1]

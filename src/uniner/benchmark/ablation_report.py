@@ -193,7 +193,7 @@ def markdown(table: dict[str, Any]) -> str:
         + f"; varies {', '.join(table['varies'])}; baseline arm `{table['baseline']}`. "
         f"Budget {budget} per run; seeds {', '.join(map(str, table['seeds']))}. Scored at "
         f"threshold {ev['threshold']}, {ev['zero_shot_passages'] or 'all'} passages per "
-        f"zero-shot set, {ev['dev_passages']} per dev-suite set ({dev_sets}). "
+        f"zero-shot set, {ev['dev_passages']} per dev-suite set ({dev_sets}; suite version 1). "
         "F1 is official, in percent, mean ± half the seed range.",
         "",
         "| arm | change | steps | zero-shot avg | Δ | paper | paper Δ | direction | vs seeds "

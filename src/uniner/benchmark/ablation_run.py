@@ -357,7 +357,7 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """Dev-suite and zero-shot scores of one trained arm (F1 in percent)."""
     from uniner.benchmark.bench import run_bench
-    from uniner.benchmark.devsuite import run_dev_suite
+    from uniner.benchmark.devsuite import DEV_SUITE_V1, run_dev_suite
 
     plan_ = ab.eval
     if hasattr(model, "fixed_threshold"):
@@ -367,6 +367,7 @@ def evaluate_model(
         rec,  # type: ignore[arg-type]
         sets=plan_.dev_sets or None,
         max_passages=plan_.dev_passages,
+        spec=DEV_SUITE_V1,  # arms of one table share a suite; dev_passages is the budget
         out=folder / "dev",
         batch_size=plan_.batch_size,
         progress=progress,

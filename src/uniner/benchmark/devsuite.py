@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 
 from uniner.benchmark.devsuite_data import (
     DEV_SUITE,
+    DEV_SUITE_V1,
     PILE_NER_HELDOUT,
     SHAPES,
     Cell,
@@ -60,6 +61,7 @@ from uniner.inference.protocol import Extractor
 
 __all__ = [
     "DEV_SUITE",
+    "DEV_SUITE_V1",
     "PILE_NER_HELDOUT",
     "SHAPES",
     "Cell",

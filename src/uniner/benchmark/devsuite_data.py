@@ -114,6 +114,11 @@ class DevSuiteSpec:
 
 DEV_SUITE = DevSuiteSpec()
 
+DEV_SUITE_V1 = DevSuiteSpec(type_order="set", min_mentions=0)
+"""Version 1 of the suite (the set's type order, no top-up): figures before 2026-12-07, and the
+ablation tables, whose arms (resumed across runs) must share one suite and whose
+``dev_passages`` is a budget."""
+
 
 @dataclass(frozen=True)
 class DevSet:
