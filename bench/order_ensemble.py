@@ -25,9 +25,8 @@ from pathlib import Path
 
 from uniner import load
 from uniner.benchmark import devsuite
-from uniner.students.span.decoding import Span, merge_duplicates
+from uniner.students.span.decoding import Span
 from uniner.students.span.entities import decode_all
-from uniner.students.span.scoring import score_all
 
 
 def order(n: int, j: int) -> list[int]:
@@ -57,23 +56,17 @@ def cell_scores(model, cell: devsuite.Cell, k: int, floor: float) -> dict[str, f
     """Official F1 of ``cell`` read by the ensembles of 1..k orders and by each order alone."""
     cfg = model.call_decoding()
     texts = [ex.text for ex in cell.examples]
-    plans, per_order = [], []
-    for j in range(k):
-        lists = [tuple(labs[i] for i in order(len(labs), j)) for labs in cell.asked]
-        plan = model.planner.plan(texts, lists, cfg, None)
-        got = score_all(
-            plan.work,
-            plan.encs,
-            model.score_items,
-            batch_size=model.batch_size,
-            floor=floor,
-            deadline=None,
+    reads = [
+        model.candidates(
+            texts, [[labs[i] for i in order(len(labs), j)] for labs in cell.asked], floor
         )
-        plans.append(plan)
-        per_order.append([merge_duplicates(c) for c in got])
+        for j in range(k)
+    ]
+    plan = reads[0][0]  # thresholds and words are the same in every order
+    per_order = [found for _, found in reads]
 
     def f1(cands: list[list[Span]]) -> float:
-        res = decode_all(texts, plans[0], cands, cfg)
+        res = decode_all(texts, plan, cands, cfg)
         preds = {
             (ex.text, labs): list(r.entities)
             for ex, labs, r in zip(cell.examples, cell.asked, res, strict=True)

@@ -23,26 +23,16 @@ from pathlib import Path
 
 from uniner import load
 from uniner.benchmark import devsuite
-from uniner.students.span.decoding import merge_duplicates
 from uniner.students.span.entities import decode_all
-from uniner.students.span.scoring import score_all
 
 
 def wrong_type_rows(model, cell: devsuite.Cell, floor: float = 0.01) -> list[dict]:
     """One row per answer on a gold mention's exact span with a type other than the gold one."""
-    cfg = model.call_decoding()
     texts = [ex.text for ex in cell.examples]
-    plan = model.planner.plan(texts, list(cell.asked), cfg, None)
-    got = score_all(
-        plan.work, plan.encs, model.score_items, batch_size=model.batch_size, floor=floor,
-        deadline=None,
-    )  # fmt: skip
-    cands = [merge_duplicates(c) for c in got]
-    kept = [[s for s in c if s.score >= plan.thresholds[i]] for i, c in enumerate(cands)]
+    plan, cands = model.candidates(texts, list(cell.asked), floor)
     rows = []
-    for i, (ex, res) in enumerate(
-        zip(cell.examples, decode_all(texts, plan, kept, cfg), strict=True)
-    ):
+    answers = decode_all(texts, plan, cands, model.call_decoding())
+    for i, (ex, res) in enumerate(zip(cell.examples, answers, strict=True)):
         gold = {(e.start, e.end): e.label for e in ex.entities}
         starts = {o[0]: k for k, o in enumerate(plan.encs[i].offsets)}
         ends = {o[1]: k + 1 for k, o in enumerate(plan.encs[i].offsets)}

@@ -93,3 +93,18 @@ def test_asked_label_order_reads_types_as_listed(model) -> None:
     assert model.planner.reading_order(("person", "city")) == ("person", "city")
     with pytest.raises(ValueError, match="label_order"):
         SpanModelConfig(label_order="random")
+
+
+def test_candidates_hold_every_pair_above_the_floor_once_and_decode_like_a_call(model) -> None:
+    from uniner.students.span.entities import decode_all
+
+    texts = ["Alice met Bob in Paris .", "Carol flew to Rome ."]
+    lists = [LABELS[:3], LABELS[:5]]
+    plan, found = model.candidates(texts, lists, floor=0.0)
+    assert plan.thresholds == [model.decoding.raw_threshold(len(labs)) for labs in lists]
+    for cands, labs in zip(found, lists, strict=True):
+        keys = [(s.start, s.end, s.label) for s in cands]
+        assert len(keys) == len(set(keys))  # one per (span, type)
+        assert {s.label for s in cands} == set(labs)  # floor 0: every asked type scored
+    decoded = decode_all(texts, plan, found, model.call_decoding())
+    assert [r.entities for r in decoded] == [r.entities for r in model.extract_each(texts, lists)]

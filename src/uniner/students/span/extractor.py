@@ -24,7 +24,7 @@ from uniner.data.types import Entity
 from uniner.inference.deadline import Deadline
 from uniner.inference.decoding import DecodingConfig
 from uniner.students.span.config import SpanModelConfig, resolve_bf16
-from uniner.students.span.decoding import Span
+from uniner.students.span.decoding import Span, merge_duplicates
 from uniner.students.span.entities import Extraction, collect_floor, decode_all
 from uniner.students.span.features import EncodedText, Featurizer
 from uniner.students.span.label_cache import LabelCache
@@ -372,15 +372,29 @@ class SpanExtractor:
         candidates = self._score_all(plan, cfg, deadline, progress)
         return decode_all(texts, plan, candidates, cfg)
 
+    def candidates(
+        self, texts: Sequence[str], label_lists: Sequence[Sequence[str]], floor: float
+    ) -> tuple[Plan, list[list[Span]]]:
+        """How each text is read (its plan, with the thresholds of the model's decoding) and
+        every (span, type) scoring at least ``floor`` in it, once each (overlapping windows
+        merged): for probes that inspect or combine scores before :func:`decode_all`
+        (``bench/order_ensemble.py``, ``bench/sibling_errors.py``)."""
+        cfg = self.call_decoding()
+        plan = self.planner.plan(texts, label_lists, cfg, None)
+        found = self._score_all(plan, cfg, None, floor=floor)
+        return plan, [merge_duplicates(c) for c in found]
+
     def _score_all(
         self,
         plan: Plan,
         cfg: DecodingConfig,
         deadline: Deadline | None,
         progress: Progress | None = None,
+        floor: float | None = None,
     ) -> list[list[Span]]:
-        """Candidate spans of every text, scored by :meth:`score_items` (which test doubles
-        override) in length-sorted batches; encoder layers check the deadline on torch."""
+        """Candidate spans of every text (score >= ``floor``, default the call's lowest
+        threshold), scored by :meth:`score_items` (which test doubles override) in
+        length-sorted batches; encoder layers check the deadline on torch."""
         n_labels = max((len(w.labels) for w in plan.work), default=0)
         return score_all(
             plan.work,
@@ -388,7 +402,7 @@ class SpanExtractor:
             self.score_items,
             batch_size=self.batch_size,
             max_batch_tokens=self.batch_token_cap(n_labels),
-            floor=collect_floor(plan, cfg),
+            floor=collect_floor(plan, cfg) if floor is None else floor,
             deadline=deadline,
             progress=progress,
             watch=self.model if self.onnx is None else None,
