@@ -12,9 +12,10 @@ the parent's score (so the span keeps its place in flat decoding). It would put 
 (the hierarchy's) into decoding, so it ships only if it clearly pays; it did not (BENCHMARKS.md,
 "The development suite, version 2").
 
-The model runs once over the dev suite keeping every (span, type) above ``--floor``; each rule
-then re-decodes those candidates with the model's released decoding (threshold, calibration,
-flat). Writes ``rules.json`` and ``rules.md``.
+The model runs once over the dev suite keeping every (span, type) above ``--floor``
+(``select_decoding_dev.SweepExtractor``); each rule then re-decodes those candidates at the
+model's released threshold (calibrated by the number of types asked), flat. Writes
+``rules.json`` and ``rules.md``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
 
+from select_decoding_dev import SweepExtractor
 from uniner import load
 from uniner.benchmark.devsuite import DevSuiteResult, run_dev_suite
 from uniner.data.hierarchy import TypeHierarchy
-from uniner.students.span.decoding import Span
-from uniner.students.span.entities import decode_text
+from uniner.data.types import Entity
+from uniner.students.span.decoding import Span, decode
 
 REPO = Path(__file__).resolve().parents[1]
 #: (min_score, ratio) pairs probed; None is the released decoding
@@ -61,31 +62,28 @@ def prefer_descendants(
     return out
 
 
-class RuleProbe:
-    """A dev-suite extractor: the model's candidates read once, re-decoded under ``rule``."""
+class RuleProbe(SweepExtractor):
+    """The sweep's one model run per distinct call, every (span, type) above the floor kept
+    (decoding ``all``, multi-label, calibration off); each call is then re-decoded under
+    ``rule`` at the released decoding's threshold for its number of types (character offsets
+    stand in for words: flat decoding needs only their order, as in ``span_pooling_dev.py``)."""
 
     def __init__(self, model, hierarchy: TypeHierarchy, floor: float) -> None:  # type: ignore[no-untyped-def]
-        self.model, self.name, self.hierarchy, self.floor = model, model.name, hierarchy, floor
-        self.decoding = model.call_decoding()
-        self.cache: dict[tuple[str, tuple[str, ...]], tuple] = {}
+        released = model.call_decoding()
+        candidates = released.replace(mode="all", multi_label=True, min_labels=0)
+        super().__init__(model, candidates, floor)
+        self.policy = released.raw_threshold
+        self.hierarchy = hierarchy
         self.rule: tuple[float, float] | None = None
 
-    def extract_each(self, texts: Sequence[str], label_lists: Sequence[Sequence[str]]) -> list:
-        keys = [(t, tuple(labs)) for t, labs in zip(texts, label_lists, strict=True)]
-        todo = [k for k in dict.fromkeys(keys) if k not in self.cache]
-        if todo:
-            texts_todo, labels_todo = [t for t, _ in todo], [list(labs) for _, labs in todo]
-            plan, cands = self.model.candidates(texts_todo, labels_todo, self.floor)
-            for i, key in enumerate(todo):
-                self.cache[key] = (plan.encs[i], plan.asked[i], plan.thresholds[i], cands[i])
-        return [SimpleNamespace(entities=self.decode(key)) for key in keys]
-
-    def decode(self, key: tuple[str, tuple[str, ...]]) -> tuple:
-        enc, asked, threshold, cands = self.cache[key]
-        own = [s for s in cands if s.label in asked]
+    def select(self, key: tuple[str, tuple[str, ...]]) -> list[Entity]:
+        text, labels = key
+        spans = [Span(e.start, e.end, e.label, e.score or 0.0) for e in self.cache[key]]
         if self.rule is not None:
-            own = prefer_descendants(own, self.hierarchy, *self.rule)
-        return decode_text(key[0], enc, own, asked, threshold, self.decoding)
+            spans = prefer_descendants(spans, self.hierarchy, *self.rule)
+        limit = self.policy(len(labels))
+        kept = decode([s for s in spans if s.score >= limit])
+        return [Entity(s.start, s.end, text[s.start : s.end], s.label, s.score) for s in kept]
 
 
 def row(rule: tuple[float, float] | None, res: DevSuiteResult) -> dict[str, object]:

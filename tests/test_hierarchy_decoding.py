@@ -12,6 +12,7 @@ TEXT = "Alice met Bob in Paris ."
 
 
 def test_the_best_descendant_takes_the_parents_score(bench_script) -> None:
+    bench_script("select_decoding_dev")
     hd = bench_script("hierarchy_decoding")
     spans = [
         Span(0, 1, "person", 0.9),
@@ -28,6 +29,7 @@ def test_the_best_descendant_takes_the_parents_score(bench_script) -> None:
 
 
 def test_descendants_below_the_floor_or_the_ratio_leave_the_span_as_it_is(bench_script) -> None:
+    bench_script("select_decoding_dev")
     hd = bench_script("hierarchy_decoding")
     spans = [Span(0, 1, "person", 0.9), Span(0, 1, "artist", 0.3)]
     assert hd.prefer_descendants(spans, HIER, min_score=0.4) == spans
@@ -39,6 +41,7 @@ def test_descendants_below_the_floor_or_the_ratio_leave_the_span_as_it_is(bench_
 
 
 def test_the_probe_without_a_rule_answers_as_the_model(bench_script, tmp_path) -> None:
+    bench_script("select_decoding_dev")  # imported by name, as when run from bench/
     hd = bench_script("hierarchy_decoding")
     model = SpanExtractor(*tiny_span_parts(tmp_path))
     model.fixed_threshold(0.0)  # a random-init model scores about 0.02: answer everything
