@@ -52,6 +52,25 @@ def test_the_soup_is_the_weighted_average_and_loads(backbone: Path, tmp_path: Pa
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["soup"]["weights"] == [0.75, 0.25] and cfg["name"] == "m1"
     assert cfg["storage"] == "delta-int8"
+    assert [p["version"] for p in cfg["soup"]["parts"]] == ["0.0.1", "0.0.1"]
+    assert [p["name"] for p in cfg["soup"]["parts"]] == ["m1", "m2"]
+
+
+def test_a_soup_keeps_each_parts_provenance_even_of_a_soup(backbone: Path, tmp_path: Path) -> None:
+    """The first part's training record is no longer the soup's own; a soup of soups nests."""
+    a = _model(backbone, 1, tmp_path / "a")
+    b = _model(backbone, 2, tmp_path / "b")
+    cfg_a = json.loads((a / "config.json").read_text())
+    cfg_a.update(training={"steps": 7}, adapted_from={"name": "parent"}, threshold=0.6)
+    (a / "config.json").write_text(json.dumps(cfg_a))
+    ab = average_models([a, b], tmp_path / "ab")
+    cfg = json.loads((ab / "config.json").read_text())
+    assert "training" not in cfg and "adapted_from" not in cfg and cfg["threshold"] == 0.6
+    assert cfg["soup"]["parts"][0]["training"] == {"steps": 7}
+    assert cfg["soup"]["parts"][0]["adapted_from"] == {"name": "parent"}
+    abb = json.loads((average_models([ab, b], tmp_path / "abb") / "config.json").read_text())
+    inner = abb["soup"]["parts"][0]["soup"]
+    assert inner["parts"][0]["training"] == {"steps": 7} and inner["models"] == [str(a), str(b)]
 
 
 def test_a_soup_of_one_model_with_itself_is_that_model(backbone: Path, tmp_path: Path) -> None:

@@ -22,13 +22,17 @@ import torch
 
 from uniner.students.span.io import load_model, save_model
 
-__all__ = ["SoupError", "average_models", "main"]
+__all__ = ["PROVENANCE", "SoupError", "average_models", "main", "part_provenance"]
 
 
 # config.json keys that save_model writes itself (format, architecture, weight storage)
 _WRITTEN_BY_SAVE = frozenset(
     ("format", "format_version", "model", "storage", "delta_tensors", "base_fingerprint")
 )
+
+# config.json keys that say where one model's weights came from: a soup's weights come from
+# several models, so these move from the soup's top level into each part's entry
+PROVENANCE = ("name", "version", "adapted_from", "training", "soup")
 
 
 class SoupError(ValueError):
@@ -48,14 +52,18 @@ def average_models(
     paths: Sequence[str | Path], out: str | Path, weights: Sequence[float] | None = None
 ) -> Path:
     """Average the weights of the span models at ``paths`` into a model folder at ``out``; its
-    ``config.json`` is the first model's with a ``soup`` entry naming the parts and weights."""
+    ``config.json`` is the first model's (decoding included) without its training provenance,
+    plus a ``soup`` entry: the weights and, per part, its path and provenance (see
+    :func:`part_provenance`), so a soup of soups still says which runs it holds."""
     if len(paths) < 2:
         raise SoupError("a soup needs at least two models")
     share = _weights(len(paths), weights)
     first, _, meta = load_model(paths[0])
     total = {k: v.float() * share[0] for k, v in first.state_dict().items()}
+    parts = [part_provenance(paths[0], meta)]
     for path, w in zip(paths[1:], share[1:], strict=True):
         model, _, cfg = load_model(path)
+        parts.append(part_provenance(path, cfg))
         if cfg["model"] != meta["model"]:
             raise SoupError(f"{path}: another architecture than {paths[0]} (config.json 'model')")
         for k, v in model.state_dict().items():
@@ -63,8 +71,16 @@ def average_models(
     state = first.state_dict()
     first.load_state_dict({k: total[k].to(state[k].dtype) for k in state})
     keep = {k: v for k, v in meta.items() if k not in _WRITTEN_BY_SAVE}
-    keep["soup"] = {"models": [str(p) for p in paths], "weights": share}
+    keep = {k: v for k, v in keep.items() if k not in PROVENANCE or k == "name"}
+    keep["soup"] = {"models": [str(p) for p in paths], "weights": share, "parts": parts}
     return save_model(first, out, meta["storage"], keep)
+
+
+def part_provenance(path: str | Path, config: dict) -> dict:
+    """One part's entry in a soup's ``config.json``: its path and the keys of its own config
+    that say where its weights came from (name, version, what it was adapted from, its training
+    record, and its own ``soup`` entry when it is itself a soup)."""
+    return {"path": str(path), **{k: config[k] for k in PROVENANCE if k in config}}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
