@@ -80,6 +80,14 @@ def test_a_soup_of_one_model_with_itself_is_that_model(backbone: Path, tmp_path:
     assert all(torch.equal(sa[k], ss[k]) for k in sa)
 
 
+def test_parts_that_read_differently_still_average(backbone: Path, tmp_path: Path) -> None:
+    """A release's windows differ from its training run's; the soup reads as its first part."""
+    a = _model(backbone, 1, tmp_path / "a", window_words=64, window_overlap=16)
+    b = _model(backbone, 2, tmp_path / "b")
+    cfg = json.loads((average_models([a, b], tmp_path / "ab") / "config.json").read_text())
+    assert (cfg["model"]["window_words"], cfg["model"]["window_overlap"]) == (64, 16)
+
+
 def test_other_architectures_and_bad_weights_are_refused_in_one_line(
     backbone: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

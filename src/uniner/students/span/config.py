@@ -22,6 +22,17 @@ T = TypeVar("T")
 LABEL_ENCODINGS = ("joint", "separate")  # SpanModelConfig.label_encoding
 LABEL_ORDERS = ("asked", "sorted")  # SpanModelConfig.label_order
 
+# SpanModelConfig fields that say how a model reads text (windows, passes, type order), not what
+# its weights are: a release may change them, and models differing only here share weights'
+# meaning (students.span.soup averages such models)
+READING_SETTINGS = (
+    "window_words",
+    "window_overlap",
+    "max_prefix_tokens",
+    "max_labels_per_pass",
+    "label_order",
+)
+
 
 @dataclass
 class SpanModelConfig:

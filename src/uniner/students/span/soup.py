@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from uniner.students.span.config import READING_SETTINGS
 from uniner.students.span.io import load_model, save_model
 
 __all__ = ["PROVENANCE", "SoupError", "average_models", "main", "part_provenance"]
@@ -64,7 +65,7 @@ def average_models(
     for path, w in zip(paths[1:], share[1:], strict=True):
         model, _, cfg = load_model(path)
         parts.append(part_provenance(path, cfg))
-        if cfg["model"] != meta["model"]:
+        if _architecture(cfg) != _architecture(meta):
             raise SoupError(f"{path}: another architecture than {paths[0]} (config.json 'model')")
         for k, v in model.state_dict().items():
             total[k] += v.float() * w
@@ -74,6 +75,13 @@ def average_models(
     keep = {k: v for k, v in keep.items() if k not in PROVENANCE or k == "name"}
     keep["soup"] = {"models": [str(p) for p in paths], "weights": share, "parts": parts}
     return save_model(first, out, meta["storage"], keep)
+
+
+def _architecture(config: dict) -> dict:
+    """A config's ``model`` block without its reading settings (windows, passes): a released
+    model and a training run's output differ there and still share weights' meaning; the soup
+    reads as its first part does."""
+    return {k: v for k, v in config["model"].items() if k not in READING_SETTINGS}
 
 
 def part_provenance(path: str | Path, config: dict) -> dict:
