@@ -71,8 +71,8 @@ def average_models(
             total[k] += v.float() * w
     state = first.state_dict()
     first.load_state_dict({k: total[k].to(state[k].dtype) for k in state})
-    keep = {k: v for k, v in meta.items() if k not in _WRITTEN_BY_SAVE}
-    keep = {k: v for k, v in keep.items() if k not in PROVENANCE or k == "name"}
+    moved = (_WRITTEN_BY_SAVE | set(PROVENANCE)) - {"name"}  # the name stays until a release
+    keep = {k: v for k, v in meta.items() if k not in moved}
     keep["soup"] = {"models": [str(p) for p in paths], "weights": share, "parts": parts}
     return save_model(first, out, meta["storage"], keep)
 
