@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     cfg = load_run_config(args.config)
-    dev = load_sources(cfg.data.dev, seed=cfg.train.seed, for_training=False)
+    dev = load_sources(cfg.data.dev, seed=cfg.train.seed, use="scoring")
     dev = dev[: cfg.data.dev_limit] if cfg.data.dev_limit is not None else dev
     model, tok, _ = load_model(resolve_model(cfg.train.init_from))
     parent = SpanExtractor(model, tok, threads=args.threads)  # what the trainer's evals use

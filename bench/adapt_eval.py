@@ -51,7 +51,7 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     run = load_run_config(args.config)
-    held = load_sources(run.data.dev, seed=run.train.seed, for_training=False)
+    held = load_sources(run.data.dev, seed=run.train.seed, use="scoring")
     labels = list(dict.fromkeys(lab for ex in held for lab in ex.label_set()))
     thresholds = [float(t) for t in args.thresholds.split(",") if t]
     crossner = [load_split(n, "dev") for n in DEV_SETS] if args.crossner else []

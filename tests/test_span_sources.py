@@ -20,9 +20,9 @@ def test_zero_shot_sets_are_refused_for_training(shared_data):
     for name in ("CrossNER_AI", "mit-movie"):
         with pytest.raises(ValueError, match="zero-shot"):
             load_sources([DataSource(dataset=name, split="dev")])
-    dev = load_sources(
-        [DataSource(dataset="CrossNER_AI", split="dev", sample=5)], for_training=False
-    )
+    with pytest.raises(ValueError, match="cannot choose a checkpoint"):
+        load_sources([DataSource(dataset="CrossNER_AI", split="dev")], use="selection")
+    dev = load_sources([DataSource(dataset="CrossNER_AI", split="dev", sample=5)], use="scoring")
     assert len(dev) == 5 and "misc" not in dev[0].labels and "else" not in dev[0].labels
 
 
@@ -67,7 +67,7 @@ def test_skip_and_limit_cut_one_file_into_disjoint_parts(tmp_path):
     p = tmp_path / "mine.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in lines))
     train = load_sources([DataSource(path=str(p), limit=7)])
-    held = load_sources([DataSource(path=str(p), skip=7)], for_training=False)
+    held = load_sources([DataSource(path=str(p), skip=7)], use="scoring")
     assert [e.text for e in train] == [r["text"] for r in lines[:7]]
     assert [e.text for e in held] == [r["text"] for r in lines[7:]]
     both = load_sources([DataSource(path=str(p), skip=2, limit=3)])
@@ -93,7 +93,7 @@ def test_the_adaptation_config_holds_out_what_it_does_not_train_on(shared_data):
     run = load_run_config(Path(__file__).resolve().parents[1] / "configs/adapt-mpnet-jnlpba.toml")
     assert run.train.init_from == DEFAULT_MODEL
     train = load_sources(run.data.train, seed=run.train.seed)
-    held = load_sources(run.data.dev, seed=run.train.seed, for_training=False)
+    held = load_sources(run.data.dev, seed=run.train.seed, use="scoring")
     assert (len(train), len(held)) == (1239, 500)
     assert not {e.id for e in train} & {e.id for e in held}
     assert set(held[0].labels) == {"DNA", "RNA", "cell line", "cell type", "protein"}

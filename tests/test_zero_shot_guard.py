@@ -97,9 +97,17 @@ def test_the_same_records_outside_the_zero_shot_folder_are_read(data_dir: Path, 
 
 
 def test_held_out_sources_may_be_zero_shot_data(data_dir: Path):
-    """``for_training=False`` (a run's scored-only dev data) is not training data."""
-    held = load_sources([DataSource(path=str(_zero_shot_file(data_dir)))], for_training=False)
+    """``use="scoring"`` (data a tool only scores, nothing chosen by it) is not training data."""
+    held = load_sources([DataSource(path=str(_zero_shot_file(data_dir)))], use="scoring")
     assert [ex.text for ex in held] == [RECORD["text"]]
+
+
+def test_selection_sources_may_not_be_zero_shot_data(data_dir: Path):
+    """A run's dev data picks its ``best`` checkpoint: CrossNER/MIT may not be it, by path or
+    by name, and the message says what the source was for."""
+    for src in (DataSource(path=str(_zero_shot_file(data_dir))), DataSource(dataset="mit-movie")):
+        with pytest.raises(ZeroShotDataError, match=r"^dev source .* cannot choose a checkpoint"):
+            load_sources([src], use="selection")
 
 
 def test_every_source_is_checked_before_any_is_read(data_dir: Path, tmp_path: Path):
@@ -133,6 +141,9 @@ def test_the_span_trainer_refuses_before_loading_anything(
             span_train.main(["--config", str(cfg)])
     cfg = _span_config(tmp_path, '[{ dataset = "CrossNER_music", split = "dev" }]')
     with pytest.raises(ZeroShotDataError, match="CrossNER_music is a zero-shot test set"):
+        span_train.main(["--config", str(cfg)])
+    cfg = _span_config(tmp_path, '[{ source = "pile-ner" }]', dev='[{ dataset = "CrossNER_AI" }]')
+    with pytest.raises(ZeroShotDataError, match=r"dev source .*CrossNER_AI.* choose a checkpoint"):
         span_train.main(["--config", str(cfg)])
 
 
@@ -204,10 +215,10 @@ def test_the_self_distillation_pool_refuses_a_zero_shot_set(monkeypatch: pytest.
         default_pool_sources(names=["supervised"])
 
 
-def _span_config(tmp_path: Path, train: str) -> Path:
+def _span_config(tmp_path: Path, train: str, dev: str = "[]") -> Path:
     cfg = tmp_path / "span.toml"
     cfg.write_text(
-        f'[model]\nbackbone = "minilm-l6"\n[data]\ntrain = {train}\n'
+        f'[model]\nbackbone = "minilm-l6"\n[data]\ntrain = {train}\ndev = {dev}\n'
         f'[train]\noutput_dir = "{tmp_path / "runs"}"\nmax_steps = 1\n',
         encoding="utf-8",
     )

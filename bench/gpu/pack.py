@@ -44,7 +44,7 @@ def traced_data_files(config: str, test_suite: str | None = None) -> list[Path]:
     try:
         run = load_run_config(config)
         load_sources(run.data.train, seed=run.train.seed)
-        load_sources(run.data.dev, seed=run.train.seed, for_training=False)
+        load_sources(run.data.dev, seed=run.train.seed, use="selection")
         if test_suite:
             from uniner.benchmark.loaders import load_split
             from uniner.benchmark.registry import suite

@@ -29,17 +29,28 @@ from uniner.paths import data_dir as _default_data_dir
 #: The shared data's folder of zero-shot test data (CrossNER, MIT: every copy and split).
 ZERO_SHOT_FOLDER = "zero-shot"
 
+#: What a source is for -> (how the message names it, what it may not do). A run's dev data
+#: chooses its ``best`` checkpoint, so it is held to the same rule as its training data.
+USES: dict[str, tuple[str, str]] = {
+    "training": ("training source", "cannot be trained on"),
+    "selection": ("dev source", "cannot choose a checkpoint (it is for reporting only)"),
+}
 
-def refuse_zero_shot_dataset(name: str | DatasetSpec, what: str = "") -> DatasetSpec:
+
+def refuse_zero_shot_dataset(
+    name: str | DatasetSpec, what: str = "", use: str = "training"
+) -> DatasetSpec:
     """The spec of ``name``; ZeroShotDataError if it is a zero-shot test set (any split).
 
     ``what`` names the source in the message (e.g. the config entry); default: the name.
+    ``use`` (a key of :data:`USES`) says what the source would have been for.
     """
     spec = get(name)
     if spec.zero_shot:
+        role, forbidden = USES[use]
         raise ZeroShotDataError(
-            f"training source {what or spec.name}: {spec.name} is a zero-shot test set "
-            "(CrossNER/MIT, every split) and cannot be trained on"
+            f"{role} {what or spec.name}: {spec.name} is a zero-shot test set "
+            f"(CrossNER/MIT, every split) and {forbidden}"
         )
     return spec
 
@@ -65,7 +76,7 @@ def _protected_under(root: Path) -> tuple[Path, ...]:
 
 
 def refuse_zero_shot_path(
-    path: str | Path, data_dir: str | Path | None = None, what: str = ""
+    path: str | Path, data_dir: str | Path | None = None, what: str = "", use: str = "training"
 ) -> Path:
     """``path`` resolved; ZeroShotDataError if it is zero-shot test data (see module doc).
 
@@ -73,10 +84,11 @@ def refuse_zero_shot_path(
     is refused as the file itself is.
     """
     resolved = Path(path).expanduser().resolve()
+    role, forbidden = USES[use]
     for protected in protected_paths(data_dir):
         if resolved.is_relative_to(protected):  # a protected file is relative to itself
             raise ZeroShotDataError(
-                f"training source {what or path}: {resolved} is zero-shot test data "
-                f"(CrossNER/MIT, under {protected}) and cannot be trained on"
+                f"{role} {what or path}: {resolved} is zero-shot test data "
+                f"(CrossNER/MIT, under {protected}) and {forbidden}"
             )
     return resolved

@@ -37,6 +37,9 @@ PILE_NER_HELDOUT_PERCENT = 7
 
 PileNerPart = Literal["train", "heldout", "all"]
 
+#: What sources are read for (see :func:`load_sources`).
+SourceUse = Literal["training", "selection", "scoring"]
+
 
 @dataclass
 class DataSource:
@@ -86,32 +89,34 @@ class DataSource:
 
 
 def check_training_sources(
-    sources: Iterable[DataSource], data_dir: str | Path | None = None
+    sources: Iterable[DataSource], data_dir: str | Path | None = None, use: str = "training"
 ) -> None:
     """Refuse (ZeroShotDataError) any source that is, or reads, zero-shot test data.
 
     Called before anything is read, so a bad entry fails in a second, not after an hour of
     loading; ``load_sources`` calls it, and a trainer that reads some entries itself (the
-    generative student's conversation files) calls it first.
+    generative student's conversation files) calls it first. ``use`` is ``"training"`` or
+    ``"selection"`` (a run's dev data, which picks its ``best`` checkpoint).
     """
     for src in sources:
         if src.dataset is not None:
-            refuse_zero_shot_dataset(src.dataset, what=src.describe())
+            refuse_zero_shot_dataset(src.dataset, what=src.describe(), use=use)
         elif src.path is not None:
-            refuse_zero_shot_path(src.path, data_dir, what=src.describe())
+            refuse_zero_shot_path(src.path, data_dir, what=src.describe(), use=use)
 
 
 def load_sources(
-    sources: Sequence[DataSource], seed: int = 0, for_training: bool = True
+    sources: Sequence[DataSource], seed: int = 0, use: SourceUse = "training"
 ) -> list[Example]:
     """Examples of the configured sources (see :class:`DataSource`), in order.
 
-    Training sources may never be zero-shot test data (CrossNER, MIT), whatever the split, by
-    name or by path: a model reported as zero-shot must not see them. Sources read with
-    ``for_training=False`` (held-out data a run only scores) may be.
+    Sources for ``"training"`` may never be zero-shot test data (CrossNER, MIT), whatever the
+    split, by name or by path: a model reported as zero-shot must not see them; nor may those
+    for ``"selection"`` (a run's dev data: it picks the checkpoint a release is cut from).
+    Sources read for ``"scoring"`` only (held-out data nothing is chosen by) may be.
     """
-    if for_training:
-        check_training_sources(sources)
+    if use != "scoring":
+        check_training_sources(sources, use=use)
     out: list[Example] = []
     for src in sources:
         if src.dataset is not None:

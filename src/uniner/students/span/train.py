@@ -28,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from uniner.data.hierarchy import TypeHierarchy
-from uniner.data.sources import load_sources
+from uniner.data.sources import check_training_sources, load_sources
 from uniner.data.types import Example
 from uniner.students.span.backbones import load_encoder, load_tokenizer
 from uniner.students.span.checkpoints import (
@@ -477,8 +477,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if v is not None
     }
     run.train = dataclasses.replace(run.train, **updates)
+    check_training_sources(run.data.dev, use="selection")  # before hours of reading data.train
     train_ex = load_sources(run.data.train, seed=run.train.seed)
-    dev_ex = load_sources(run.data.dev, seed=run.train.seed, for_training=False)
+    dev_ex = load_sources(run.data.dev, seed=run.train.seed, use="selection")
     if run.data.dev_limit is not None:
         dev_ex = dev_ex[: run.data.dev_limit]
     res = train(
