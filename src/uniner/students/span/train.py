@@ -480,8 +480,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     check_training_sources(run.data.dev, use="selection")  # before hours of reading data.train
     train_ex = load_sources(run.data.train, seed=run.train.seed)
     dev_ex = load_sources(run.data.dev, seed=run.train.seed, use="selection")
-    if run.data.dev_limit is not None:
-        dev_ex = dev_ex[: run.data.dev_limit]
+    dev_ex = dev_ex[: run.data.dev_limit]  # a limit of None keeps them all
     res = train(
         run, train_ex, dev_ex or None, stop_at_step=args.stop_at_step, resume=not args.no_resume
     )
