@@ -45,6 +45,14 @@ MaxPassagesOpt = Annotated[
     ),
 ]
 SeedOpt = Annotated[int, typer.Option(help="seed of the query or passage sample")]
+SamplesOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="dev suite: read it on this many samples (seeds SEED, SEED+1, ...) and report "
+        "their mean and range (OUT/samples.md; each sample under OUT/seed-K)",
+    ),
+]
 BatchSizeOpt = Annotated[int, typer.Option(min=1, help="texts per extractor call")]
 OutOpt = Annotated[Path, typer.Option(help="folder for JSON, CSV, markdown and PNG")]
 PredictionsOpt = Annotated[
@@ -83,6 +91,7 @@ def bench(
     max_queries: MaxQueriesOpt = None,
     max_passages: MaxPassagesOpt = None,
     seed: SeedOpt = 0,
+    samples: SamplesOpt = 1,
     batch_size: BatchSizeOpt = 32,
     out: OutOpt = Path("runs/bench"),
     predictions: PredictionsOpt = None,
@@ -99,13 +108,14 @@ def bench(
     from uniner.benchmark.bench import resolve_extractor, run_bench
 
     check_runtime(runtime, onnx_dir)
-    _check_sampling(suite, split, max_queries, max_passages)
+    _check_sampling(suite, split, max_queries, max_passages, samples)
     _check_bench_args(dataset, suite, split, out)  # before any model loads
     _check_extractor(extractor)
     with backbone_errors():  # a model extractor may need its backbone fetched first
         model = _configured_model(extractor, threshold, runtime, onnx_dir)
         if suite == "dev":
-            _dev_suite(model or resolve_extractor(extractor), dataset, max_passages, seed, out)
+            seeds = list(range(seed, seed + samples))
+            _dev_suite(model or resolve_extractor(extractor), dataset, max_passages, seeds, out)
             return
         meta = {"python": platform.python_version(), "runtime": runtime.value}
         summary = run_bench(
@@ -128,9 +138,11 @@ def bench(
 
 
 def _check_sampling(
-    suite: str, split: str, max_queries: int | None, max_passages: int | None
+    suite: str, split: str, max_queries: int | None, max_passages: int | None, samples: int = 1
 ) -> None:
     """Option combinations that cannot run (exit 2)."""
+    if samples > 1 and suite != "dev":
+        raise typer.BadParameter("--samples reads the dev suite: add --suite dev")
     if max_queries is not None and max_passages is not None:
         raise typer.BadParameter("give --max-queries or --max-passages, not both")
     if suite == "dev" and max_queries is not None:
@@ -176,29 +188,32 @@ def _run_meta() -> dict[str, str]:
 
 
 def _dev_suite(
-    model: object, sets: list[str] | None, max_passages: int | None, seed: int, out: Path
+    model: object, sets: list[str] | None, max_passages: int | None, seeds: list[int], out: Path
 ) -> None:
     """``--suite dev``: the development suite (:mod:`uniner.benchmark.devsuite`); ``--dataset``
-    picks some of its sets, ``--split`` does not apply (dev splits only)."""
+    picks some of its sets, ``--split`` does not apply (dev splits only). More than one seed
+    (``--samples``) reads it once per seed and reports the mean
+    (:mod:`uniner.benchmark.devsuite_samples`)."""
     from uniner.benchmark.devsuite import DevSuiteDataError, run_dev_suite
+    from uniner.benchmark.devsuite_samples import run_dev_samples
 
     if max_passages is not None and max_passages <= 0:
         raise typer.BadParameter(
             f"must be positive, got {max_passages}", param_hint="--max-passages"
         )
+    options = {"sets": sets or None, "max_passages": max_passages, "meta": _run_meta()}
     try:
-        result = run_dev_suite(
-            model,  # type: ignore[arg-type]
-            sets=sets or None,
-            max_passages=max_passages,
-            seed=seed,
-            out=out,
-            meta=_run_meta(),
-        )
+        if len(seeds) > 1:
+            samples = run_dev_samples(model, seeds, out=out, **options)  # type: ignore[arg-type]
+            typer.echo(samples.markdown)
+            files = samples.files
+        else:
+            result = run_dev_suite(model, seed=seeds[0], out=out, **options)  # type: ignore[arg-type]
+            typer.echo(result.markdown)
+            files = result.files
     except DevSuiteDataError as exc:
         raise typer.BadParameter(str(exc), param_hint="--dataset") from None
-    typer.echo(result.markdown)
-    console.print(f"[green]wrote[/green] {', '.join(str(p) for p in result.files)}")
+    console.print(f"[green]wrote[/green] {', '.join(str(p) for p in files)}")
 
 
 def _check_bench_args(names: list[str] | None, suite_name: str, split: str, out: Path) -> None:
