@@ -63,7 +63,7 @@ class DevSamplesResult:
 
     @property
     def markdown(self) -> str:
-        shapes = [sh for sh in self.samples[0]["by_shape"]]
+        shapes = list(self.samples[0]["by_shape"])
         gaps = list(self.samples[0]["gaps"])
         variants = list(self.samples[0]["by_variant"])
         head = ["seed", "summary", *shapes, *(f"gap {g} vs all" for g in gaps), *variants]
