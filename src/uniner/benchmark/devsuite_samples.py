@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,4 +107,4 @@ def run_dev_samples(
     files = (out / "samples.json", out / "samples.md")
     files[0].write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     files[1].write_text(result.markdown, encoding="utf-8")
-    return DevSamplesResult(result.seeds, result.samples, files)
+    return replace(result, files=files)

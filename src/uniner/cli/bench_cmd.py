@@ -194,8 +194,8 @@ def _dev_suite(
     picks some of its sets, ``--split`` does not apply (dev splits only). More than one seed
     (``--samples``) reads it once per seed and reports the mean
     (:mod:`uniner.benchmark.devsuite_samples`)."""
-    from uniner.benchmark.devsuite import DevSuiteDataError, run_dev_suite
-    from uniner.benchmark.devsuite_samples import run_dev_samples
+    from uniner.benchmark.devsuite import DevSuiteDataError, DevSuiteResult, run_dev_suite
+    from uniner.benchmark.devsuite_samples import DevSamplesResult, run_dev_samples
 
     if max_passages is not None and max_passages <= 0:
         raise typer.BadParameter(
@@ -203,17 +203,15 @@ def _dev_suite(
         )
     options = {"sets": sets or None, "max_passages": max_passages, "meta": _run_meta()}
     try:
-        if len(seeds) > 1:
-            samples = run_dev_samples(model, seeds, out=out, **options)  # type: ignore[arg-type]
-            typer.echo(samples.markdown)
-            files = samples.files
-        else:
-            result = run_dev_suite(model, seed=seeds[0], out=out, **options)  # type: ignore[arg-type]
-            typer.echo(result.markdown)
-            files = result.files
+        result: DevSuiteResult | DevSamplesResult = (
+            run_dev_samples(model, seeds, out=out, **options)  # type: ignore[arg-type]
+            if len(seeds) > 1
+            else run_dev_suite(model, seed=seeds[0], out=out, **options)  # type: ignore[arg-type]
+        )
     except DevSuiteDataError as exc:
         raise typer.BadParameter(str(exc), param_hint="--dataset") from None
-    console.print(f"[green]wrote[/green] {', '.join(str(p) for p in files)}")
+    typer.echo(result.markdown)
+    console.print(f"[green]wrote[/green] {', '.join(str(p) for p in result.files)}")
 
 
 def _check_bench_args(names: list[str] | None, suite_name: str, split: str, out: Path) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Literal
 
 from uniner.data.catalog import get, zero_shot_specs
 from uniner.data.datasets import DatasetSpec
@@ -31,14 +32,15 @@ ZERO_SHOT_FOLDER = "zero-shot"
 
 #: What a source is for -> (how the message names it, what it may not do). A run's dev data
 #: chooses its ``best`` checkpoint, so it is held to the same rule as its training data.
-USES: dict[str, tuple[str, str]] = {
+GuardedUse = Literal["training", "selection"]
+USES: dict[GuardedUse, tuple[str, str]] = {
     "training": ("training source", "cannot be trained on"),
     "selection": ("dev source", "cannot choose a checkpoint (it is for reporting only)"),
 }
 
 
 def refuse_zero_shot_dataset(
-    name: str | DatasetSpec, what: str = "", use: str = "training"
+    name: str | DatasetSpec, what: str = "", use: GuardedUse = "training"
 ) -> DatasetSpec:
     """The spec of ``name``; ZeroShotDataError if it is a zero-shot test set (any split).
 
@@ -76,7 +78,10 @@ def _protected_under(root: Path) -> tuple[Path, ...]:
 
 
 def refuse_zero_shot_path(
-    path: str | Path, data_dir: str | Path | None = None, what: str = "", use: str = "training"
+    path: str | Path,
+    data_dir: str | Path | None = None,
+    what: str = "",
+    use: GuardedUse = "training",
 ) -> Path:
     """``path`` resolved; ZeroShotDataError if it is zero-shot test data (see module doc).
 

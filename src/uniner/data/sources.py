@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from uniner.data.catalog import trainable_specs
-from uniner.data.guard import refuse_zero_shot_dataset, refuse_zero_shot_path
+from uniner.data.guard import GuardedUse, refuse_zero_shot_dataset, refuse_zero_shot_path
 from uniner.data.readers import read_examples
 from uniner.data.splits import load_split
 from uniner.data.types import Example
@@ -37,8 +37,8 @@ PILE_NER_HELDOUT_PERCENT = 7
 
 PileNerPart = Literal["train", "heldout", "all"]
 
-#: What sources are read for (see :func:`load_sources`).
-SourceUse = Literal["training", "selection", "scoring"]
+#: What sources are read for (see :func:`load_sources`): the guarded uses, or scoring only.
+SourceUse = Literal[GuardedUse, "scoring"]
 
 
 @dataclass
@@ -89,7 +89,9 @@ class DataSource:
 
 
 def check_training_sources(
-    sources: Iterable[DataSource], data_dir: str | Path | None = None, use: str = "training"
+    sources: Iterable[DataSource],
+    data_dir: str | Path | None = None,
+    use: GuardedUse = "training",
 ) -> None:
     """Refuse (ZeroShotDataError) any source that is, or reads, zero-shot test data.
 
