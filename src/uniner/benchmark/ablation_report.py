@@ -24,7 +24,8 @@ METRICS = {"zero_shot": "zero-shot avg (7 sets)", "dev": "dev suite"}
 
 
 def _value(result: dict[str, Any], metric: str) -> float:
-    return result["zero_shot"]["avg"] if metric == "zero_shot" else result["dev"]["summary"]
+    value: float = result["zero_shot"]["avg"] if metric == "zero_shot" else result["dev"]["summary"]
+    return value
 
 
 def _stats(values: Sequence[float]) -> dict[str, Any]:
@@ -40,7 +41,7 @@ def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
 
 
-def _effect(arm: dict, base: dict, paper_delta: float | None) -> dict[str, Any]:
+def _effect(arm: dict[str, Any], base: dict[str, Any], paper_delta: float | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for metric in METRICS:
         a, b = arm[metric], base[metric]
@@ -99,7 +100,8 @@ def build_table(
             row[metric] = _stats([_value(r, metric) for r in mine])
         row["paper_delta"] = arm.paper_delta
         is_base = arm.name == ab.baseline
-        if not is_base and row["paper_delta"] is None and None not in (arm.paper, base_paper):
+        missing = row["paper_delta"] is None
+        if not is_base and missing and arm.paper is not None and base_paper is not None:
             row["paper_delta"] = arm.paper - base_paper
         arms.append(row)
     base_row = next(a for a in arms if a["arm"] == ab.baseline)

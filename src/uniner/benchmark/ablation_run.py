@@ -26,9 +26,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from uniner.benchmark.ablations import (
     Ablation,
@@ -39,13 +39,19 @@ from uniner.benchmark.ablations import (
     build_config,
     prep_of,
 )
-from uniner.data.types import Example
+from uniner.data.types import Entity, Example
 from uniner.paths import REPO_ROOT
+
+if TYPE_CHECKING:
+    from uniner.benchmark.devsuite import DevSuiteResult
 
 log = logging.getLogger(__name__)
 
 RESULT = "result.json"
 FINGERPRINT = "arm.json"
+
+#: A recorded extractor's answers by (text, asked types).
+Calls = dict[tuple[str, tuple[str, ...]], list[Entity]]
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ def fingerprint(
 
 def _portable(raw: dict[str, Any], root: Path) -> dict[str, Any]:
     """A copy of ``raw`` whose absolute data and hierarchy paths are relative to ``root``."""
-    out = json.loads(json.dumps(raw))
+    out: dict[str, Any] = json.loads(json.dumps(raw))
     data = out.get("data", {})
     for src in data.get("train", []):
         if isinstance(src, dict) and isinstance(src.get("path"), str):
@@ -226,7 +232,7 @@ def reuse_run(twin: Path, ab: Ablation, run: PlannedRun, out: Path) -> dict[str,
     for part in ("dev", "zero-shot"):
         if (twin / part).is_dir():
             shutil.copytree(twin / part, run.folder / part, dirs_exist_ok=True)
-    result = json.loads((twin / RESULT).read_text(encoding="utf-8"))
+    result: dict[str, Any] = json.loads((twin / RESULT).read_text(encoding="utf-8"))
     source = result.get("reused_from") or os.path.relpath(twin, out)
     result.update(ablation=ab.name, arm=run.arm.name, reused_from=source)
     _write_result(run.folder, result)
@@ -310,7 +316,7 @@ class Recorder:
 
     def __init__(self, inner: Any):
         self.inner = inner
-        self.calls: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+        self.calls: Calls = {}
         if hasattr(inner, "extract_each"):
             self.extract_each = self._each
 
@@ -330,7 +336,9 @@ class Recorder:
         return got
 
 
-def write_dev_predictions(result: Any, calls: dict, folder: Path, strict: bool) -> list[Path]:
+def write_dev_predictions(
+    result: DevSuiteResult, calls: Calls, folder: Path, strict: bool
+) -> list[Path]:
     """One predictions file per dev-suite cell, in ``uniner bench --save-predictions`` format
     (:func:`uniner.benchmark.dump.rescore` gives back the cell's scores). ``strict`` as the
     suite's run had it, so its cached preparation is reused rather than read again."""
@@ -364,7 +372,7 @@ def evaluate_model(
         model.fixed_threshold(plan_.threshold)
     rec = Recorder(model)
     dev = run_dev_suite(
-        rec,  # type: ignore[arg-type]
+        rec,
         sets=plan_.dev_sets or None,
         max_passages=plan_.dev_passages,
         spec=DEV_SUITE_V1,  # arms of one table share a suite; dev_passages is the budget
@@ -416,7 +424,7 @@ def load_trained(ab: Ablation, model_dir: Path) -> Any:
     return load(model_dir)
 
 
-def run_one(ab: Ablation, run: PlannedRun, opts: AblateOptions, budget: Budget) -> dict:
+def run_one(ab: Ablation, run: PlannedRun, opts: AblateOptions, budget: Budget) -> dict[str, Any]:
     """Train and score one (arm, seed), or read its result when it is already done."""
     raw = run_raw(ab, run, budget, opts.root)
     fp = fingerprint(ab, run, raw, opts.root)
@@ -424,7 +432,8 @@ def run_one(ab: Ablation, run: PlannedRun, opts: AblateOptions, budget: Budget) 
     done = run.folder / RESULT
     if done.is_file():
         log.info("%s/%s seed %d: done before, skipped", ab.name, run.arm.name, run.seed)
-        return json.loads(done.read_text(encoding="utf-8"))
+        result: dict[str, Any] = json.loads(done.read_text(encoding="utf-8"))
+        return result
     twin = find_identical_run(opts.out, run.folder, fp) if opts.reuse else None
     if twin is not None:
         return reuse_run(twin, ab, run, opts.out)

@@ -22,6 +22,7 @@ key(s), refused by the runner with one clear line, and built as soon as the key 
 
 from __future__ import annotations
 
+import builtins
 import copy
 import dataclasses
 import tomllib
@@ -68,7 +69,7 @@ class Arm:
     paper_delta: float | None = None  # the paper's change against the baseline arm
     note: str = ""
 
-    def stated_keys(self) -> set[str]:
+    def stated_keys(self) -> builtins.set[str]:  # `set` here is the field above
         """The dotted keys this arm states it changes."""
         out = set(self.set) | {f"prep.{k}" for k in self.prep}
         if self.without:

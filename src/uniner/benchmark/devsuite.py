@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from uniner.benchmark.devsuite_data import (
     DEV_SUITE,
@@ -114,7 +114,8 @@ class DevSuiteResult:
     def f1(self, dataset: str, shape: str, variant: str, metric: str = "official") -> float:
         for c in self.cells:
             if (c.dataset, c.shape, c.variant) == (dataset, shape, variant):
-                return getattr(c.result, metric).f1
+                f1: float = getattr(c.result, metric).f1
+                return f1
         raise KeyError(f"no cell {dataset}/{shape}/{variant}")
 
     def mean(self, metric: str = "official", pool: str = "cells", **where: str) -> float:

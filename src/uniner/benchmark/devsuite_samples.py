@@ -40,9 +40,14 @@ def sample_figures(official: Mapping[str, Any]) -> dict[str, Any]:
 def _combine(values: Sequence[Any], how: str) -> Any:
     """Mean or range of numbers, or of dicts of numbers key by key (keys of the first)."""
     if isinstance(values[0], Mapping):
-        return {k: _combine([v[k] for v in values], how) for k in values[0]}
+        return _combine_maps(values, how)
     nums = [float(v) for v in values]
     return sum(nums) / len(nums) if how == "mean" else max(nums) - min(nums)
+
+
+def _combine_maps(values: Sequence[Mapping[str, Any]], how: str) -> dict[str, Any]:
+    """:func:`_combine` of dicts: key by key (keys of the first)."""
+    return {k: _combine([v[k] for v in values], how) for k in values[0]}
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,11 @@ class DevSamplesResult:
 
     @property
     def mean(self) -> dict[str, Any]:
-        return _combine(self.samples, "mean")
+        return _combine_maps(self.samples, "mean")
 
     @property
     def spread(self) -> dict[str, Any]:
-        return _combine(self.samples, "range")
+        return _combine_maps(self.samples, "range")
 
     @property
     def markdown(self) -> str:

@@ -10,8 +10,10 @@ import csv
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from uniner.benchmark.runner import DatasetResult
+from uniner.evaluation.errors import ErrorBreakdown
 from uniner.extras import pyplot
 
 METRICS = ("official", "strict", "partial")
@@ -25,7 +27,9 @@ def _avg(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def write_json(results: Sequence[DatasetResult], path: Path, meta: Mapping | None = None) -> None:
+def write_json(
+    results: Sequence[DatasetResult], path: Path, meta: Mapping[str, Any] | None = None
+) -> None:
     payload = {"meta": dict(meta or {}), "results": [r.to_dict() for r in results]}
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -150,7 +154,7 @@ def errors_table(results: Sequence[DatasetResult], display: Mapping[str, str] | 
         e = r.errors
         n = e.n_predictions
 
-        def share(k: str, e=e, n=n) -> str:
+        def share(k: str, e: ErrorBreakdown = e, n: int = n) -> str:
             return f"{100 * e.predictions.get(k, 0) / n:.1f}%" if n else "-"
 
         kinds = "/".join(str(e.boundary.get(k, 0)) for k in ("longer", "shorter", "shifted"))

@@ -4,12 +4,15 @@ table; ``uniner ablate --list`` shows the registry. See :mod:`uniner.benchmark.a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from uniner.cli import app
 from uniner.cli.errors import USAGE, UserError
+
+if TYPE_CHECKING:
+    from uniner.benchmark.ablations import Ablation
 
 
 def _seeds(value: str | None) -> tuple[int, ...] | None:
@@ -40,7 +43,7 @@ def _list() -> None:
         )
 
 
-def _named_ablation(name: str | None, out: Path):  # type: ignore[no-untyped-def]
+def _named_ablation(name: str | None, out: Path) -> Ablation:
     """The ablation NAME names, or one error line (usage: no name, --out a file, unknown)."""
     from uniner.benchmark.ablations import AblationError, get_ablation
 

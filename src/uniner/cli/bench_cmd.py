@@ -7,7 +7,7 @@ import platform
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.console import Console
 from uniner.cli import app
 from uniner.cli.errors import USAGE, UserError, backbone_errors
 from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
+
+if TYPE_CHECKING:
+    from uniner.inference.protocol import Extractor
 
 console = Console()
 
@@ -153,12 +156,12 @@ def _check_sampling(
 
 def _configured_model(
     extractor: str, threshold: float | None, runtime: Runtime, onnx_dir: Path | None
-) -> object | None:
+) -> Extractor | None:
     """The extractor loaded here when an option changes it (a fixed threshold, the ONNX
     runtime); None otherwise, and the runner loads it by name."""
     from uniner.benchmark.bench import resolve_extractor
 
-    model = None
+    model: Extractor | None = None
     if threshold is not None:  # a fixed threshold replaces the model's released decoding
         model = resolve_extractor(extractor)
         if not hasattr(model, "fixed_threshold"):
@@ -188,7 +191,7 @@ def _run_meta() -> dict[str, str]:
 
 
 def _dev_suite(
-    model: object, sets: list[str] | None, max_passages: int | None, seeds: list[int], out: Path
+    model: Extractor, sets: list[str] | None, max_passages: int | None, seeds: list[int], out: Path
 ) -> None:
     """``--suite dev``: the development suite (:mod:`uniner.benchmark.devsuite`); ``--dataset``
     picks some of its sets, ``--split`` does not apply (dev splits only). More than one seed
@@ -201,12 +204,14 @@ def _dev_suite(
         raise typer.BadParameter(
             f"must be positive, got {max_passages}", param_hint="--max-passages"
         )
-    options = {"sets": sets or None, "max_passages": max_passages, "meta": _run_meta()}
+    names, meta = sets or None, _run_meta()
     try:
         result: DevSuiteResult | DevSamplesResult = (
-            run_dev_samples(model, seeds, out=out, **options)  # type: ignore[arg-type]
+            run_dev_samples(model, seeds, out=out, sets=names, max_passages=max_passages, meta=meta)
             if len(seeds) > 1
-            else run_dev_suite(model, seed=seeds[0], out=out, **options)  # type: ignore[arg-type]
+            else run_dev_suite(
+                model, seed=seeds[0], out=out, sets=names, max_passages=max_passages, meta=meta
+            )
         )
     except DevSuiteDataError as exc:
         raise typer.BadParameter(str(exc), param_hint="--dataset") from None

@@ -28,7 +28,7 @@ from uniner.extras import require
 from uniner.scale.options import AddressOption, DistillEngineOption, ShardSizeOption
 
 if TYPE_CHECKING:
-    from uniner.distill.pipeline import DistillResult
+    from uniner.distill.pipeline import DistillResult, ShardEngine
     from uniner.distill.runner import Pricing, RunStats
 
 
@@ -40,7 +40,7 @@ class _Bar:
         self.bar: Any = None
 
     def start(self, total: int) -> None:
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped]
 
         self.bar = tqdm(
             total=total, unit="passage", dynamic_ncols=True, file=sys.stderr, desc="distill"
@@ -200,7 +200,7 @@ NNegatives = Annotated[
 ]
 
 
-def _shard_engine(engine: str):  # type: ignore[no-untyped-def]
+def _shard_engine(engine: str) -> ShardEngine | None:
     """The engine that annotates passage shards off this process (None: in this process)."""
     if engine != "ray":
         return None

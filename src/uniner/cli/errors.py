@@ -18,12 +18,15 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from typer._click import exceptions as click_exc  # typer (pinned) carries its own click
+from typer._click import core as click_core  # typer (pinned) carries its own click
+from typer._click import exceptions as click_exc
 from typer.core import TyperGroup
 
 from uniner.backbones import BackboneUnavailable
 from uniner.data.errors import DataFormatError, ZeroShotDataError
-from uniner.errors import RUNTIME, USAGE, UserError
+from uniner.errors import RUNTIME as RUNTIME  # `X as X`: re-exported for the commands
+from uniner.errors import USAGE as USAGE
+from uniner.errors import UserError as UserError
 from uniner.extras import MissingExtra
 
 FILE_ERRORS = (
@@ -80,8 +83,12 @@ class UninerGroup(TyperGroup):
     :func:`report`); option parsing happens inside ``invoke`` too, so bad values are covered."""
 
     def make_context(
-        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
-    ) -> Any:
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click_core.Context | None = None,
+        **extra: Any,
+    ) -> click_core.Context:
         """Parse the group's own options (``uniner --bogus``): before any sub-command runs, so
         outside ``invoke``; a usage error here is the same one line and exit 2, not typer's box."""
         try:
@@ -93,7 +100,7 @@ class UninerGroup(TyperGroup):
             sys.stderr.flush()
             raise out from None
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: click_core.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):

@@ -235,7 +235,7 @@ class WindowProgress:
         if self.bar is None:
             if total <= self.per_pass:
                 return
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
             self.bar = tqdm(total=total, unit="window", leave=False, desc="windows")
         self.bar.update(done - self.bar.n)

@@ -211,7 +211,7 @@ def run_job(job: FileJob, batch_size: int, rows_for: Rows) -> None:
     Each output row is the input record (all its fields) with what ``rows_for`` gives for it
     (entities, and for the span student whether it was windowed) set on top.
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     bar = tqdm(total=job.total, initial=job.done, unit="text")
     try:

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from uniner.cli import app
 from uniner.cli.errors import RUNTIME, UserError
 
+if TYPE_CHECKING:
+    from uniner.instruct import Annotated as AnnotatedPassage
+
 instruct_app = typer.Typer(help="Instruction data for the students.", no_args_is_help=True)
 app.add_typer(instruct_app, name="instruct")
 
 
-def _load_annotated(path: Path, label_map: dict[str, str], dataset: str | None):
+def _load_annotated(
+    path: Path, label_map: dict[str, str], dataset: str | None
+) -> list[AnnotatedPassage]:
     from uniner.data.readers import detect_format, read_conversations, read_examples
     from uniner.data.readers.conversation import group_by_passage
     from uniner.data.types import Example
@@ -32,7 +37,7 @@ def _load_annotated(path: Path, label_map: dict[str, str], dataset: str | None):
     if path.suffix == ".jsonl":
         from uniner.data.readers._common import iter_json_lines
 
-        first = next((rec for _, rec in iter_json_lines(path, allow_empty=True)), {})
+        first: object = next((rec for _, rec in iter_json_lines(path, allow_empty=True)), {})
         if isinstance(first, dict) and "teacher" in first and "entities" in first:
             return [
                 from_example(Example.from_dict(r), i, label_map, dataset)

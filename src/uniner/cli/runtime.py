@@ -35,7 +35,7 @@ def check_runtime(runtime: Runtime, onnx_dir: Path | None) -> None:
     if runtime is Runtime.onnx:
         try:
             import onnx  # noqa: F401
-            import onnxruntime  # noqa: F401
+            import onnxruntime  # type: ignore[import-untyped]  # noqa: F401
         except ImportError as exc:
             raise typer.BadParameter(
                 f"{exc.name} is not installed; install it with: pip install 'uniner[onnx]'",

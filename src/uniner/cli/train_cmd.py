@@ -25,10 +25,10 @@ from uniner.cli.errors import RUNTIME, USAGE, UserError
 from uniner.cli.runtime import OnnxDirOption, Runtime, RuntimeOption, apply_runtime, check_runtime
 
 
-def config_kind(raw: dict) -> str:
+def config_kind(raw: dict[str, Any]) -> str:
     """``generative`` or ``span``, from the parsed config."""
     kind = raw.get("kind")
-    if kind in ("generative", "span"):
+    if isinstance(kind, str) and kind in ("generative", "span"):
         return kind
     if kind is not None:
         raise typer.BadParameter(f"kind = {kind!r}: expected 'generative' or 'span'")

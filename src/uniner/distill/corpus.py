@@ -335,7 +335,7 @@ class Deduplicator:
 
     def signature(self, text: str) -> Any:
         """The MinHash of ``text``'s word shingles (case and spacing ignored)."""
-        from datasketch import MinHash
+        from datasketch import MinHash  # type: ignore[import-untyped]
 
         words = _normalise(text).split()
         n = self.shingle
@@ -356,11 +356,12 @@ class Deduplicator:
             self.dropped["exact"] += 1
             return True
         self.exact.add(key)
-        if self._lsh is None:
+        threshold = self.near_threshold
+        if self._lsh is None or threshold is None:  # the index exists only with a threshold
             return False
         sig = self.signature(text)
         for c in self._lsh.query(sig):
-            if float(np.mean(self.signatures[c] == sig.hashvalues)) >= self.near_threshold:
+            if float(np.mean(self.signatures[c] == sig.hashvalues)) >= threshold:
                 self.dropped["near"] += 1
                 return True
         self._lsh.insert(len(self.signatures), sig)

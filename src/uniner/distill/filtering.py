@@ -72,7 +72,7 @@ class FilterResult:
 
     entities: list[Entity]
     kept: list[tuple[str, str]]
-    dropped: Counter = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
     hallucinated: list[tuple[str, str]] = field(default_factory=list)
 
 

@@ -198,8 +198,11 @@ def _unescape(s: str) -> str:
     return s.replace('\\"', '"').replace("\\'", "'")
 
 
-def parse_teacher_output(text: str) -> ParseResult:
-    """Pairs ``(mention, type)`` from a teacher answer; see the module docstring for the rules."""
+def parse_teacher_output(text: object) -> ParseResult:
+    """Pairs ``(mention, type)`` from a teacher answer; see the module docstring for the rules.
+
+    Anything but a string (a ``None`` content from an API, say) is ``unparseable``.
+    """
     if not isinstance(text, str):
         return ParseResult((), UNPARSEABLE, notes=("not a string",))
     body = _fenced(text).strip()

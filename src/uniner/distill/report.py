@@ -25,7 +25,7 @@ from uniner.extras import pyplot
 BANDS = (("top 1%", 0.0, 0.01), ("1-10%", 0.01, 0.10), ("10-100%", 0.10, 1.0))
 
 
-def frequency_bands(type_counts: Counter) -> list[dict[str, Any]]:
+def frequency_bands(type_counts: Counter[str]) -> list[dict[str, Any]]:
     """The paper's Table 1 bands over types ranked by mention count."""
     ranked = type_counts.most_common()
     n = len(ranked)
@@ -55,10 +55,10 @@ def build_report(
     run: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     pricing = pricing or Pricing()
-    types: Counter = Counter()
-    parse: Counter = Counter()
-    dropped: Counter = Counter()
-    finish: Counter = Counter()
+    types: Counter[str] = Counter()
+    parse: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
+    finish: Counter[str] = Counter()
     passages = with_entities = spans = pairs = malformed = 0
     hashes: set[str] = set()
     for rec in records:
@@ -175,7 +175,7 @@ def plot(rep: dict[str, Any], path: Path) -> None:
     if plt is None:
         return
 
-    counts: Counter = rep["_type_counts"]
+    counts: Counter[str] = rep["_type_counts"]
     ranked = [c for _, c in counts.most_common()]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     if ranked:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from uniner.distill.annotate import annotation_record
 from uniner.distill.filtering import FilterConfig
@@ -50,8 +50,8 @@ class RunStats:
     recovered: int = 0  # in the store but missing from the file: re-appended
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    parse: Counter = field(default_factory=Counter)
-    errors: Counter = field(default_factory=Counter)
+    parse: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +70,19 @@ class Pricing:
 
 
 ProgressHook = Callable[[RunStats, int], None]  # (stats, passages finished so far)
+
+
+class _Identity(TypedDict):
+    """The fields of a store row that name the question: the same for an answer or a failure."""
+
+    key: str
+    passage_id: str
+    passage_hash: str
+    teacher: str
+    model: str
+    template: str
+    params: dict[str, Any]
+    request: list[dict[str, str]]
 
 
 async def run_distillation(
@@ -148,7 +161,10 @@ class _Job:
             self.progress(self.stats, self.finished)
 
     async def feed(
-        self, passages: Iterable[Passage], queue: asyncio.Queue, workers: list[asyncio.Task]
+        self,
+        passages: Iterable[Passage],
+        queue: asyncio.Queue[Passage | None],
+        workers: list[asyncio.Task[None]],
     ) -> None:
         """Each passage once: from the store when answered before, else into the queue; then
         one stop sign per worker."""
@@ -182,7 +198,7 @@ class _Job:
         self.emit(p, prev.response or "", prev.finish_reason)
         return True
 
-    async def worker(self, queue: asyncio.Queue, limiter: RateLimiter) -> None:
+    async def worker(self, queue: asyncio.Queue[Passage | None], limiter: RateLimiter) -> None:
         while (p := await queue.get()) is not None:
             messages = self.template.messages(p.text)
             await limiter.acquire(estimate_tokens(messages, self.max_tokens))
@@ -191,7 +207,7 @@ class _Job:
     async def ask(self, p: Passage, messages: list[dict[str, str]]) -> None:
         """One request; the answer (or the failure) is committed to the store before it counts."""
         t = self.teacher
-        common = {
+        common: _Identity = {
             "key": self.key_of(p),
             "passage_id": p.id,
             "passage_hash": p.hash,
@@ -225,12 +241,14 @@ class _Job:
         self.emit(p, c.text, c.finish_reason)
 
 
-async def _put(queue: asyncio.Queue, item: Any, workers: list[asyncio.Task]) -> None:
+async def _put(
+    queue: asyncio.Queue[Passage | None], item: Passage | None, workers: list[asyncio.Task[None]]
+) -> None:
     """Put into the queue, but surface a worker's fatal error instead of blocking forever."""
     while True:
         for w in workers:
-            if w.done() and not w.cancelled() and w.exception() is not None:
-                raise w.exception()  # type: ignore[misc]
+            if w.done() and not w.cancelled() and (exc := w.exception()) is not None:
+                raise exc
         try:
             await asyncio.wait_for(queue.put(item), timeout=0.2)
             return

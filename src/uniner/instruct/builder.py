@@ -129,9 +129,9 @@ def from_conversation(conv: Conversation) -> Annotated:
     )
 
 
-def type_frequencies(passages: Iterable[Annotated]) -> Counter:
+def type_frequencies(passages: Iterable[Annotated]) -> Counter[str]:
     """Number of passages in which each type is positive."""
-    freq: Counter = Counter()
+    freq: Counter[str] = Counter()
     for p in passages:
         freq.update(p.positive_types)
     return freq
@@ -293,9 +293,9 @@ def conversation_record(conv: Conversation) -> dict[str, Any]:
 class TypeCounts:
     """Per type: passages where it is positive, distinct mentions, and negative questions."""
 
-    positive: Counter = field(default_factory=Counter)
-    mentions: Counter = field(default_factory=Counter)
-    negative: Counter = field(default_factory=Counter)
+    positive: Counter[str] = field(default_factory=Counter)
+    mentions: Counter[str] = field(default_factory=Counter)
+    negative: Counter[str] = field(default_factory=Counter)
 
     def add(self, label: str, answers: Sequence[str]) -> None:
         if answers:

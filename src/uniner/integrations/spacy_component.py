@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -40,6 +40,10 @@ from spacy.util import minibatch
 
 from uniner.integrations.models import RUNTIMES, load_shared
 from uniner.models import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from uniner.data.types import Entity
+    from uniner.inference.protocol import Extractor
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,8 @@ def _score_key(span: Span) -> str:
 
 
 def _score_getter(span: Span) -> float | None:
-    return span.doc.user_data.get(SCORES_KEY, {}).get(_score_key(span))
+    score: float | None = span.doc.user_data.get(SCORES_KEY, {}).get(_score_key(span))
+    return score
 
 
 if not Span.has_extension("uniner_score"):
@@ -70,7 +75,7 @@ class UninerComponent:
         nlp: Language | None,
         name: str,
         *,
-        extractor: Any,
+        extractor: Extractor,
         labels: Sequence[str],
         threshold: float | None = None,
         mode: str = "flat",
@@ -118,21 +123,21 @@ class UninerComponent:
 
     def pipe(self, stream: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
         """Docs in order, one model call per batch of ``batch_size`` docs."""
-        for batch in minibatch(stream, size=batch_size or self.batch_size):
+        for batch in minibatch(stream, size=batch_size or self.batch_size):  # type: ignore[no-untyped-call]
             docs = list(batch)
             for doc, ents in zip(docs, self._extract([d.text for d in docs]), strict=True):
                 yield self._set(doc, ents)
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _extract(self, texts: list[str]) -> list[list[Any]]:
+    def _extract(self, texts: list[str]) -> list[list[Entity]]:
         # the contract's keywords; None leaves a setting to the model's own decoding
         kwargs: dict[str, Any] = {"threshold": self.threshold, "flat": self.mode == "flat"}
         if self.multi_label is not None:
             kwargs["multi_label"] = self.multi_label
         return self.extractor.extract_batch(texts, self.labels, **kwargs)
 
-    def _align(self, doc: Doc, entities: Sequence[Any]) -> list[tuple[Span, float | None]]:
+    def _align(self, doc: Doc, entities: Sequence[Entity]) -> list[tuple[Span, float | None]]:
         out: list[tuple[Span, float | None]] = []
         unaligned = 0
         for ent in entities:
@@ -149,7 +154,7 @@ class UninerComponent:
             log.debug("%d entities did not align to tokens (%s)", unaligned, self.alignment_mode)
         return out
 
-    def _set(self, doc: Doc, entities: Sequence[Any]) -> Doc:
+    def _set(self, doc: Doc, entities: Sequence[Entity]) -> Doc:
         aligned = self._align(doc, entities)
         scores = doc.user_data.setdefault(SCORES_KEY, {})
         if self.mode == "nested":
@@ -167,7 +172,7 @@ class UninerComponent:
             doc.spans[self.spans_key].attrs["scores"] = span_scores
             return doc
 
-        taken = set()
+        taken: set[int] = set()
         if not self.overwrite_ents:
             for ent in doc.ents:
                 taken.update(range(ent.start, ent.end))

@@ -240,7 +240,7 @@ def _stream(
     on_commit: Callable[[str], None] | None,
 ) -> list[dict[str, Any]]:
     """Run the actor pool over the parts; commit each shard as its last record arrives."""
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
         PartWorker,

@@ -89,7 +89,7 @@ def iter_records(path: Path, labels: Sequence[str]) -> Iterator[dict[str, Any]]:
     if not is_parquet(path):
         yield from read_inputs(path, labels)
         return
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     n = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
@@ -162,7 +162,7 @@ class OutputDir:
         try:
             marker = json.loads((self.root / DONE_DIR / f"{name}.json").read_text("utf-8"))
             out = self.path_of(name, key["format"])
-            return marker["key"] == key and out.stat().st_size == marker["bytes"]
+            return bool(marker["key"] == key and out.stat().st_size == marker["bytes"])
         except (OSError, ValueError, KeyError, TypeError):
             return False
 
@@ -246,6 +246,7 @@ def read_output(path: Path) -> list[dict[str, Any]]:
     if is_parquet(path):
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
+        rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+        return rows
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]

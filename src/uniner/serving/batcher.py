@@ -32,7 +32,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from uniner.data.types import Entity
 from uniner.inference.deadline import Deadline, DeadlineExceeded
@@ -41,6 +41,7 @@ from uniner.serving.admission import Throughput
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+T = TypeVar("T")
 
 #: Cost up to which jobs of any size share a batch; above it a batch holds one large job alone.
 SMALL_BATCH_COST = 20_000
@@ -67,7 +68,7 @@ class Job:
     threshold: float | None  # None: the model's own (the few-types rule applies per text)
     flat: bool
     multi_label: bool | None
-    future: asyncio.Future = field(repr=False)
+    future: asyncio.Future[list[list[Entity]]] = field(repr=False)
     deadline: Deadline | None = None
     cost: int = 1
 
@@ -121,8 +122,8 @@ def _extract(
         )
         return [list(r.entities) for r in res]
     by_labels: dict[tuple[str, ...], list[int]] = {}
-    for i, labs in enumerate(label_lists):
-        by_labels.setdefault(tuple(labs), []).append(i)
+    for i, text_labels in enumerate(label_lists):
+        by_labels.setdefault(tuple(text_labels), []).append(i)
     out: list[list[Entity]] = [[] for _ in texts]
     for labs, idx in by_labels.items():
         res = extractor.extract_batch(
@@ -150,9 +151,9 @@ class Worker:
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self._thread.start()
 
-    def run(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+    def run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
+        fut: asyncio.Future[T] = loop.create_future()
         self._calls.put((loop, fut, fn, args))
         return fut
 
@@ -176,7 +177,7 @@ class Worker:
                 loop.call_soon_threadsafe(_settle, fut, res, exc)
 
 
-def _settle(fut: asyncio.Future, res: Any, exc: BaseException | None) -> None:
+def _settle(fut: asyncio.Future[Any], res: object, exc: BaseException | None) -> None:
     if fut.done():
         return
     if exc is not None:
@@ -227,7 +228,7 @@ class MicroBatcher:
         self._queued_texts = 0
         self._queued_cost = 0
         self._wakeup: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._worker: Worker | None = None
         self._stopping = False
         self._last_large = False  # the last batch held a large job: small ones go next
@@ -295,7 +296,7 @@ class MicroBatcher:
         if self._stopping or self._task is None:
             raise BatcherStopped("the server is shutting down")
         self._admit(len(texts), cost)
-        fut = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[list[list[Entity]]] = asyncio.get_running_loop().create_future()
         self._queue.append(Job(texts, labels, threshold, flat, multi_label, fut, deadline, cost))
         self._queued_texts += len(texts)
         self._queued_cost += cost

@@ -13,13 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
 
 from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from uniner.serving.errors import error_body
-
-Scope = dict[str, Any]
 
 
 class BodyTooLarge(HTTPException):
@@ -44,12 +42,12 @@ class BodyTimeout(HTTPException):
 
 
 class BodySizeLimit:
-    def __init__(self, app: Any, max_bytes: int, timeout_s: float | None = None):
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float | None = None):
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -69,7 +67,7 @@ class BodySizeLimit:
         body_done = False
         read_by: float | None = None
 
-        async def counting_receive() -> dict[str, Any]:
+        async def counting_receive() -> Message:
             nonlocal seen, body_done, read_by
             if body_done or self.timeout_s is None:  # e.g. waiting for a disconnect
                 message = await receive()
@@ -87,7 +85,7 @@ class BodySizeLimit:
                     raise BodyTooLarge(self.max_bytes)
             return message
 
-        async def tracking_send(message: dict[str, Any]) -> None:
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -102,7 +100,7 @@ class BodySizeLimit:
             if not started:
                 await self._reject(send, exc)
 
-    async def _reject(self, send: Any, timeout: BodyTimeout | None = None) -> None:
+    async def _reject(self, send: Send, timeout: BodyTimeout | None = None) -> None:
         if timeout is None:
             status, body = (
                 413,

@@ -9,6 +9,8 @@ traceback, shown to the client as ``internal_error`` only).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,7 +32,7 @@ async def api_error(_: Request, exc: ApiError) -> JSONResponse:
 async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     """422: malformed JSON, or the first broken field named (all of them under ``errors``)."""
     errors = exc.errors()
-    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+    first: Mapping[str, Any] = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
     if first.get("type") == "json_invalid":
         detail = (first.get("ctx") or {}).get("error", "JSON decode error")
         message = f"request body is not valid JSON: {detail}"
@@ -63,7 +65,8 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers above on ``app``."""
-    app.add_exception_handler(ApiError, api_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    # the decorator form of add_exception_handler: it takes a handler of the exception's own type
+    app.exception_handler(ApiError)(api_error)
+    app.exception_handler(RequestValidationError)(validation_error)
+    app.exception_handler(StarletteHTTPException)(http_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -85,4 +85,5 @@ def lifespan(
 
 def serving_state(request: Request) -> ServingState:
     """The app's :class:`ServingState` (a FastAPI dependency of every route)."""
-    return request.app.state.serving
+    state: ServingState = request.app.state.serving  # set by create_app
+    return state

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from uniner.serving.errors import ApiError
 from uniner.serving.settings import API_KEY_HEADER
@@ -35,12 +36,12 @@ class ApiKeyGuard:
     errors and cannot make the server read its body.
     """
 
-    def __init__(self, app: Any, api_key: str | None, prefix: str = "/v1/"):
+    def __init__(self, app: ASGIApp, api_key: str | None, prefix: str = "/v1/"):
         self.app = app
         self.api_key = api_key
         self.prefix = prefix
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             self.api_key is None
             or scope["type"] != "http"

@@ -32,8 +32,9 @@ def uvicorn_config(
         host=host,
         port=port,
         log_level=log_level,
-        timeout_graceful_shutdown=settings.graceful_timeout_s,
-        timeout_keep_alive=settings.keep_alive_s,
+        # uvicorn annotates these int but only hands them to asyncio timers, which take floats
+        timeout_graceful_shutdown=settings.graceful_timeout_s,  # type: ignore[arg-type]
+        timeout_keep_alive=settings.keep_alive_s,  # type: ignore[arg-type]
         http=header_timeout_protocol(settings.header_timeout_s),
         # one process, one event loop: the model is loaded once and shared by the batcher
         workers=None,

@@ -73,6 +73,11 @@ def _number(value: Any, where: str, *, whole: bool) -> float | int:
     return num
 
 
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def parse_endpoint(raw: Any, where: str, default_concurrency: int = 8) -> EndpointConfig:
     """One endpoint from a string or a table; ``where`` names it in errors."""
     data = _split(raw, where) if isinstance(raw, str) else raw
@@ -82,8 +87,7 @@ def parse_endpoint(raw: Any, where: str, default_concurrency: int = 8) -> Endpoi
     if unknown:
         raise EndpointConfigError(f"{where}.{unknown[0]}: unknown field; known: {list(FIELDS)}")
     url = data.get("url")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if not isinstance(url, str) or not _is_http_url(url):
         raise EndpointConfigError(f"{where}.url: must be an http(s):// URL, got {url!r}")
     conc = data.get("concurrency", default_concurrency)
     rpm, tpm = data.get("rpm"), data.get("tpm")
@@ -136,7 +140,8 @@ class EndpointStats:
 
     sent: int = 0  # HTTP attempts sent
     ok: int = 0  # answers
-    errors: Counter = field(default_factory=Counter)  # by kind: timeout, connection, http_503...
+    # by kind: timeout, connection, http_503...
+    errors: Counter[str] = field(default_factory=Counter)
     failed_over: int = 0  # requests that faulted here and were then answered elsewhere
     down_events: int = 0
     probes: int = 0

@@ -52,8 +52,8 @@ class LocalTeacher:
 
         from uniner.backbones import resolve_backbone
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             path = resolve_backbone(self.model)
             self._tok = AutoTokenizer.from_pretrained(path)

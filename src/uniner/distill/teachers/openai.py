@@ -167,8 +167,8 @@ class OpenAITeacher:
             resp = await self._client.get(f"{self.base_url}/models")
         except httpx.HTTPError:
             return  # the first real request will retry and report
-        if resp.status_code in (401, 403):
-            raise self._fatal_for(resp)  # type: ignore[misc]
+        if resp.status_code in (401, 403) and (fatal := self._fatal_for(resp)) is not None:
+            raise fatal  # always set for these two codes
         if resp.status_code != 200:
             return  # listing not offered (or 404 on some servers): skip the check
         try:
@@ -193,9 +193,8 @@ class OpenAITeacher:
     def _wait(self, state: RetryCallState) -> float:
         """Tenacity's wait: the server's ``Retry-After`` when it sent one, else full jitter."""
         exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None)
-        if hint is not None:
-            return min(hint, self.backoff_max * 4)
+        if isinstance(exc, TransientError) and exc.retry_after is not None:  # only those retry
+            return min(exc.retry_after, self.backoff_max * 4)
         return self._jitter(state)
 
     async def attempt(

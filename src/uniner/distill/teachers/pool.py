@@ -66,7 +66,7 @@ class Endpoint:
     downs_in_row: int = 0  # times marked down since the last answer
     down_since: float = 0.0
     reason: str = ""  # the last fault or the fatal error
-    probe: asyncio.Task | None = None
+    probe: asyncio.Task[None] | None = None
 
     def usable(self, now: float) -> bool:
         cap = 1 if self.trial else self.cfg.concurrency
@@ -297,7 +297,7 @@ class TeacherPool:
             if faulted and faulted[-1] is not ep:
                 faulted[-1].stats.failed_over += 1
                 self.failovers += 1
-            err: BaseException | None = None
+            err: TransientError | RequestFailed | FatalTeacherError | None = None
             answered = False
             try:
                 c = await self._attempt(ep, messages, log)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from uniner.data.types import Entity
 from uniner.inference.deadline import DeadlineExceeded
 from uniner.serving.batcher import BatcherStopped, QueueFull
 from uniner.serving.errors import ApiError
@@ -56,8 +57,8 @@ async def extract(
 
 
 async def _run(
-    st: ServingState, req: ExtractRequest, texts: list[str], labels: list[str], cost: float
-) -> list[Any]:
+    st: ServingState, req: ExtractRequest, texts: list[str], labels: list[str], cost: int
+) -> list[list[Entity]]:
     """The batcher's answer for this request, its failures turned into API errors."""
     s, batcher = st.settings, st.batcher
     st.in_flight += 1
@@ -99,5 +100,5 @@ async def _run(
         st.in_flight -= 1
 
 
-def _entity(e: Any) -> dict[str, Any]:
+def _entity(e: Entity) -> dict[str, Any]:
     return {"start": e.start, "end": e.end, "text": e.text, "label": e.label, "score": e.score}

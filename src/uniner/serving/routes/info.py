@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 
@@ -48,6 +48,7 @@ def health_of(st: ServingState) -> HealthResponse:
     w = batcher.state
     now = batcher.clock()
     busy_s = None if w.busy_since is None else round(now - w.busy_since, 3)
+    status: Literal["ok", "overloaded", "stalled", "stopping"]
     if st.stopping:
         status = "stopping"
     elif busy_s is not None and busy_s > 2 * s.request_timeout_s:

@@ -397,7 +397,7 @@ def _encode_groups(
     return out
 
 
-def collate(batch: Sequence[Encoded | dict], pad_id: int) -> dict[str, Any]:
+def collate(batch: Sequence[Encoded | dict[str, Any]], pad_id: int) -> dict[str, Any]:
     """Right-padded tensors: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding)."""
     import torch
 

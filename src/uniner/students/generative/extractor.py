@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from uniner.data.align import align_mentions
 from uniner.data.types import Entity
@@ -76,6 +76,15 @@ def is_generative(ref: str) -> bool:
         return False
 
 
+class EngineOptions(TypedDict):
+    """The :class:`GenerativeEngine` settings of an extractor (its constructor's arguments)."""
+
+    prefix_reuse: bool
+    max_new_tokens: int
+    batch_questions: int
+    max_context: int | None
+
+
 class GenerativeExtractor:
     """Entities from a generative student: a question per (text, label), or one per text for
     a model trained all-in-one."""
@@ -105,7 +114,7 @@ class GenerativeExtractor:
         self.dataset = dataset
         self.device = device
         self.threads = threads
-        self.options = {
+        self.options: EngineOptions = {
             "prefix_reuse": prefix_reuse,
             "max_new_tokens": max_new_tokens,
             "batch_questions": batch_questions,
@@ -129,7 +138,8 @@ class GenerativeExtractor:
     def meta(self) -> dict[str, Any]:
         p = _local(self.ref)
         if p is not None and (p / META_FILE).is_file():
-            return json.loads((p / META_FILE).read_text(encoding="utf-8"))
+            meta: dict[str, Any] = json.loads((p / META_FILE).read_text(encoding="utf-8"))
+            return meta
         return {}
 
     @property
@@ -179,8 +189,13 @@ class GenerativeExtractor:
             path = str(p) if p is not None else resolve_base(self.ref)
             if p is not None and (p / "adapter_config.json").is_file():
                 path = str(merge_adapter(p, p.parent / (p.name + "-merged")))
-            opts = {k: v for k, v in self.options.items() if k in ("max_new_tokens", "max_context")}
-            self._engine = VllmEngine(path, self.template, **opts)
+            opts = self.options
+            self._engine = VllmEngine(
+                path,
+                self.template,
+                max_new_tokens=opts["max_new_tokens"],
+                max_context=opts["max_context"],
+            )
         if self._engine is None:
             model, tok = self._load_model()
             self._engine = GenerativeEngine(model, tok, self.template, **self.options)
@@ -206,7 +221,7 @@ class GenerativeExtractor:
                 ]
             )
             base_path = resolve_base(base)
-            model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
+            model: torch.nn.Module = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
             model = PeftModel.from_pretrained(model, str(p)).merge_and_unload()
             # a shipped adapter may leave the (unchanged) tokenizer to its base
             has_tok = (p / "tokenizer.json").is_file()

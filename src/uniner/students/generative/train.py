@@ -137,7 +137,7 @@ def load_conversations(run: GenRunConfig) -> list[Conversation]:
 def prepare(
     convs: Sequence[Conversation], template: Template, tokenizer: Any, run: GenRunConfig
 ) -> tuple[list[Encoded], PrepStats]:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     stats = PrepStats()
     rng = random.Random(run.train.seed)
@@ -201,8 +201,10 @@ def load_model(run: GenRunConfig, base_path: str, gpu: bool) -> Any:
     model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
     model.config.use_cache = False
     if run.model.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
+        model.gradient_checkpointing_enable(  # type: ignore[no-untyped-call]
+            gradient_checkpointing_kwargs={"use_reentrant": False}
+        )
+        model.enable_input_require_grads()  # type: ignore[no-untyped-call]
     if run.model.lora:
         try:
             from peft import LoraConfig, PeftModel, get_peft_model
@@ -210,18 +212,18 @@ def load_model(run: GenRunConfig, base_path: str, gpu: bool) -> Any:
             raise ImportError("LoRA needs peft: pip install 'uniner[generative]'") from exc
         if run.model.init_adapter is not None:
             adapter = _checked_adapter(run.model.init_adapter, run.model.base)
-            model = PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
+            peft_model = PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
             # the saved config names the base portably; point it at the local folder while
             # training so that peft's checkpoint saving never looks the name up on a hub
             # (write_model records the portable name again)
-            for cfg in model.peft_config.values():
+            for cfg in peft_model.peft_config.values():
                 cfg.base_model_name_or_path = base_path
-            return model
+            return peft_model
         layers = None
         if run.model.lora_top_layers is not None:
             n = model.config.num_hidden_layers
             layers = list(range(max(0, n - run.model.lora_top_layers), n))
-        cfg = LoraConfig(
+        lora = LoraConfig(
             layers_to_transform=layers,
             r=run.model.lora_r,
             lora_alpha=run.model.lora_alpha,
@@ -229,7 +231,7 @@ def load_model(run: GenRunConfig, base_path: str, gpu: bool) -> Any:
             target_modules=run.model.lora_targets,
             task_type="CAUSAL_LM",
         )
-        model = get_peft_model(model, cfg)
+        return get_peft_model(model, lora)
     return model
 
 
@@ -420,7 +422,9 @@ def _last_checkpoint(out: Path, resume: bool) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
 
     ckpt_dir = out / CHECKPOINTS
-    last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.is_dir() else None
+    last: str | None = None
+    if resume and ckpt_dir.is_dir():
+        last = get_last_checkpoint(str(ckpt_dir))  # type: ignore[no-untyped-call]
     if last:
         log.info("resuming from %s", last)
     return last

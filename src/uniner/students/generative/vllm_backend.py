@@ -54,7 +54,7 @@ class VllmEngine(GenerativeEngine):
         **llm_kwargs: Any,
     ) -> None:
         try:
-            from vllm import LLM, SamplingParams
+            from vllm import LLM, SamplingParams  # type: ignore[import-not-found]
         except ImportError as exc:
             raise ImportError(
                 "the vLLM backend needs vllm (a CUDA machine): pip install 'uniner[vllm]'"

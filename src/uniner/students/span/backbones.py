@@ -27,8 +27,8 @@ def _quiet_transformers() -> None:
     """Loading bars would interleave with the training bar; hide them."""
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
 
 def load_tokenizer(ref: str) -> Any:
@@ -51,8 +51,9 @@ def load_encoder(ref: str, pretrained: bool = True) -> Any:
     try:
         if pretrained:
             return AutoModel.from_pretrained(path, add_pooling_layer=False)
-        return AutoModel.from_config(AutoConfig.from_pretrained(path), add_pooling_layer=False)
+        config = AutoConfig.from_pretrained(path)
+        return AutoModel.from_config(config, add_pooling_layer=False)  # type: ignore[no-untyped-call]
     except TypeError:
         if pretrained:
             return AutoModel.from_pretrained(path)
-        return AutoModel.from_config(AutoConfig.from_pretrained(path))
+        return AutoModel.from_config(AutoConfig.from_pretrained(path))  # type: ignore[no-untyped-call]

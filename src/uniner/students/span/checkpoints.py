@@ -12,6 +12,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -33,7 +34,7 @@ class TrainState:
     best_step: int | None = None
     losses: list[tuple[int, float]] = field(default_factory=list)
     pending: list[float] = field(default_factory=list)  # losses since the last log entry
-    evals: list[dict] = field(default_factory=list)
+    evals: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _trainable(model: SpanModel) -> dict[str, torch.Tensor]:

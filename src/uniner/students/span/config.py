@@ -345,7 +345,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     """Read a TOML (``.toml``) or YAML (``.yaml``/``.yml``) run configuration."""
     p = Path(path)
     if p.suffix in (".yaml", ".yml"):
-        import yaml
+        import yaml  # type: ignore[import-untyped]
 
         raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     elif p.suffix == ".json":

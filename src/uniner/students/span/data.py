@@ -260,7 +260,8 @@ def caseless_flags(n: int, share: float, seed: int, epoch: int, batch: int) -> l
     if share <= 0.0:
         return [False] * n
     rng = np.random.default_rng([seed, epoch, batch, 7])
-    return (rng.random(n) < share).tolist()
+    flags: list[bool] = (rng.random(n) < share).tolist()
+    return flags
 
 
 def target_labels(gold: str, asked: Sequence[str], hierarchy: TypeHierarchy | None) -> list[str]:

@@ -13,7 +13,9 @@ from uniner.data.types import Entity, Example, unique_labels
 from uniner.evaluation.offsets import score_offsets
 
 
-def strict_prf(gold: Sequence[Sequence[Entity]], pred: Sequence[Sequence[Entity]]) -> dict:
+def strict_prf(
+    gold: Sequence[Sequence[Entity]], pred: Sequence[Sequence[Entity]]
+) -> dict[str, float]:
     """Micro precision/recall/F1 over exact (start, end, label) matches (the offset metric)."""
     c = score_offsets(gold, pred).strict
     return {
@@ -31,7 +33,7 @@ def evaluate(
     examples: Sequence[Example],
     labels: str = "example",
     threshold: float = 0.5,
-) -> dict:
+) -> dict[str, float]:
     """Strict scores of ``extractor`` on ``examples``.
 
     ``labels="example"`` asks each text its own label set (``Example.label_set()``); ``"union"``

@@ -168,7 +168,9 @@ class SpanExtractor:
         """This extractor's decoding defaults as ``config.json`` entries."""
         return self.decoding.to_json()
 
-    def save(self, path: str | Path, storage: str = "delta-int8", meta: dict | None = None) -> Path:
+    def save(
+        self, path: str | Path, storage: str = "delta-int8", meta: dict[str, Any] | None = None
+    ) -> Path:
         """Write the weights and config to ``path``, with the current decoding defaults.
 
         Why the decoding: a saved copy of a released model must decode as the release does

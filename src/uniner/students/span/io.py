@@ -99,7 +99,7 @@ def save_model(
             else:
                 tensors[f"delta.{k}"] = delta.contiguous()
         info = {"delta_tensors": changed, "base_fingerprint": fingerprint(base, changed)}
-    config = {
+    record = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "storage": storage,
@@ -108,7 +108,7 @@ def save_model(
         **(meta or {}),
     }
     save_file(tensors, str(out / WEIGHTS_NAME), metadata={"format": FORMAT, "storage": storage})
-    (out / CONFIG_NAME).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    (out / CONFIG_NAME).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     return out
 
 
@@ -116,7 +116,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
     p = Path(path) / CONFIG_NAME
     if not p.is_file():
         raise FileNotFoundError(f"no {CONFIG_NAME} in {path}: not a span model folder")
-    cfg = json.loads(p.read_text(encoding="utf-8"))
+    cfg: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
     if cfg.get("format") != FORMAT:
         raise ValueError(f"{p} is not a {FORMAT} model (format={cfg.get('format')!r})")
     if cfg.get("format_version", 0) > FORMAT_VERSION:
@@ -124,7 +124,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
     return cfg
 
 
-def load_model(path: str | Path, backbone: str | None = None) -> tuple[SpanModel, Any, dict]:
+def load_model(
+    path: str | Path, backbone: str | None = None
+) -> tuple[SpanModel, Any, dict[str, Any]]:
     """(model in eval mode, tokenizer, config dict); ``backbone`` overrides the saved reference."""
     cfg = read_config(path)
     mcfg: SpanModelConfig = model_config_from_dict(cfg["model"])

@@ -122,6 +122,8 @@ class LabelCache:
         model.eval()
         try:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                return model.encode_label_set(batch["ids"].to(device), batch["mask"].to(device))
+                ids, mask = batch["ids"].to(device), batch["mask"].to(device)
+                vectors: torch.Tensor = model.encode_label_set(ids, mask)
+                return vectors
         finally:
             model.train(was_training)

@@ -50,7 +50,9 @@ def batch_losses(
     )  # fmt: skip
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in batch.items()}
-    given = {k: batch.pop(k) for k in ("targets", "soft", "own") if k in batch}
+    given: dict[str, torch.Tensor] = {
+        k: batch.pop(k) for k in ("targets", "soft", "own") if k in batch
+    }
     bf16 = resolve_bf16(tcfg.bf16, device.type)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(**batch)

@@ -77,7 +77,7 @@ class LabelContext(nn.Module):
         if mask is not None:  # a large negative, not -inf: an input asking nothing stays finite
             att = att.masked_fill(~mask[:, None, None, :], -1e4)
         mixed = (att.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, n, d)
-        out = vectors + self.out(mixed)
+        out: torch.Tensor = vectors + self.out(mixed)
         return out if mask is None else out * mask[..., None].to(out.dtype)
 
 
@@ -167,7 +167,7 @@ class SpanModel(nn.Module):
         embeds = self.encoder.get_input_embeddings()(input_ids)
         if self.shape_emb is not None:
             embeds = embeds + self.shape_emb(shape_ids).to(embeds.dtype)
-        hidden = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask)[0]
+        hidden: torch.Tensor = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask)[0]
         return hidden.float()
 
     def joint_labels(self, hidden: torch.Tensor, label_bounds: torch.Tensor) -> torch.Tensor:
@@ -178,7 +178,8 @@ class SpanModel(nn.Module):
         starts, ends = label_bounds[..., 0], label_bounds[..., 1]
         lab_sum = csum.gather(1, _rows(ends, h)) - csum.gather(1, _rows(starts, h))
         lab_len = (ends - starts).clamp(min=1).unsqueeze(-1).to(hidden.dtype)
-        return self.label_mlp(lab_sum / lab_len)
+        labels: torch.Tensor = self.label_mlp(lab_sum / lab_len)
+        return labels
 
     def encode_labels(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``[N, d]`` vectors of N label names, each encoded alone as ``[CLS] name [SEP]``
@@ -191,7 +192,8 @@ class SpanModel(nn.Module):
         pooled = (hidden * inside[..., None]).sum(dim=1) / inside.sum(dim=1, keepdim=True).clamp(
             min=1.0
         )
-        return self.label_mlp(pooled)
+        vectors: torch.Tensor = self.label_mlp(pooled)
+        return vectors
 
     def encode_label_set(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``[N, d]`` vectors of the N distinct names of one call's label set: encoded alone,
@@ -200,7 +202,8 @@ class SpanModel(nn.Module):
         vectors = self.encode_labels(ids, mask)
         if self.label_context is None:
             return vectors
-        return self.label_context(vectors[None])[0]
+        together: torch.Tensor = self.label_context(vectors[None])[0]
+        return together
 
     def label_vectors_of(
         self, ids: torch.Tensor, mask: torch.Tensor, inverse: torch.Tensor, present: torch.Tensor
@@ -226,7 +229,10 @@ class SpanModel(nn.Module):
         dev = words.device
         end_at = torch.arange(w, device=dev)[:, None] + torch.arange(k, device=dev)[None, :]
         end = end[:, end_at]  # [B, W, K, d]
-        return self.span_mlp(start[:, :, None, :] + end + self.width_emb.weight[None, None])
+        spans: torch.Tensor = self.span_mlp(
+            start[:, :, None, :] + end + self.width_emb.weight[None, None]
+        )
+        return spans
 
     def score(self, spans: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Scaled dot product plus the bias; ``labels`` ``[B, L, d]`` or shared ``[L, d]``."""

@@ -40,9 +40,12 @@ import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import torch
+
+if TYPE_CHECKING:
+    from uniner.students.span.model import SpanModel
 
 log = logging.getLogger(__name__)
 
@@ -79,30 +82,60 @@ STAMP_NAME = "export.json"  # what was exported from which weights; written last
 CACHE_ENV = "UNINER_ONNX_CACHE"
 # a block's feed-forward output projection (BERT and MPNet names), not the attention output
 _FFN_OUT = re.compile(r"/layer\.\d+/output/dense/")
+#: (module, example inputs, input names + output name, dynamic axes, file) of one graph
+_Graph = tuple[
+    torch.nn.Module, tuple[torch.Tensor, ...], tuple[str, ...], dict[str, dict[int, str]], Path
+]
+
+
+class _Stamp(TypedDict):
+    """``export.json``: what a folder's graphs were exported from, and how."""
+
+    fingerprint: str
+    model: str | None
+    file: str
+    int8_recipe: str | None
+    opset: int
 
 
 class _Forward(torch.nn.Module):
     """The model's forward with the inputs the graph needs, in a fixed order."""
 
-    def __init__(self, model: torch.nn.Module):
+    def __init__(self, model: SpanModel):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids, attention_mask, shape_ids, word_pos, label_bounds, label_mask):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        shape_ids: torch.Tensor,
+        word_pos: torch.Tensor,
+        label_bounds: torch.Tensor,
+        label_mask: torch.Tensor,
+    ) -> torch.Tensor:
         word_mask = torch.ones_like(word_pos, dtype=torch.bool)  # unused by the logits
-        return self.model(
+        logits: torch.Tensor = self.model(
             input_ids, attention_mask, shape_ids, word_pos, word_mask, label_bounds, label_mask
         )
+        return logits
 
 
 class _TextForward(torch.nn.Module):
     """A separate-encoding model's forward on text and given label vectors."""
 
-    def __init__(self, model: torch.nn.Module):
+    def __init__(self, model: SpanModel):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids, attention_mask, shape_ids, word_pos, label_vectors):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        shape_ids: torch.Tensor,
+        word_pos: torch.Tensor,
+        label_vectors: torch.Tensor,
+    ) -> torch.Tensor:
         hidden = self.model.encode(input_ids, attention_mask, shape_ids)
         return self.model.score(self.model.spans(hidden, word_pos), label_vectors)
 
@@ -111,17 +144,17 @@ class _LabelForward(torch.nn.Module):
     """A separate-encoding model's label encoder: the ``[CLS] name [SEP]`` rows of one label
     set to their vectors (read together where the model has a label context layer)."""
 
-    def __init__(self, model: torch.nn.Module):
+    def __init__(self, model: SpanModel):
         super().__init__()
         self.model = model
 
-    def forward(self, label_ids, label_attention):  # type: ignore[no-untyped-def]
+    def forward(self, label_ids: torch.Tensor, label_attention: torch.Tensor) -> torch.Tensor:
         return self.model.encode_label_set(label_ids, label_attention)
 
 
 def _require_onnxruntime() -> Any:
     try:
-        import onnxruntime
+        import onnxruntime  # type: ignore[import-untyped]
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
             "ONNX export/inference needs onnxruntime: pip install 'uniner[onnx]'"
@@ -147,10 +180,10 @@ def export(
     return _export(extractor, Path(out_dir), _stamp(extractor, int8, int8_recipe, opset))
 
 
-def _export(extractor: Any, out: Path, stamp: dict[str, Any]) -> Path:
+def _export(extractor: Any, out: Path, stamp: _Stamp) -> Path:
     """Export as ``stamp`` says (:func:`_stamp`), then write the stamp: a killed export has none."""
     _require_onnxruntime()
-    int8, opset = stamp["int8_recipe"] is not None, stamp["opset"]
+    recipe, opset = stamp["int8_recipe"], stamp["opset"]
     out.mkdir(parents=True, exist_ok=True)
     (out / STAMP_NAME).unlink(missing_ok=True)  # from here on the folder is not what it said
     model = extractor.model
@@ -174,15 +207,15 @@ def _export(extractor: Any, out: Path, stamp: dict[str, Any]) -> Path:
                 )
     finally:
         model.train(was_training)
-    if int8:
-        quantize_int8(out / FP32_NAME, out / INT8_NAME, stamp["int8_recipe"])
+    if recipe is not None:
+        quantize_int8(out / FP32_NAME, out / INT8_NAME, recipe)
         if (out / LABELS_FP32_NAME).is_file():
-            quantize_int8(out / LABELS_FP32_NAME, out / LABELS_INT8_NAME, stamp["int8_recipe"])
+            quantize_int8(out / LABELS_FP32_NAME, out / LABELS_INT8_NAME, recipe)
     (out / STAMP_NAME).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
     return out / stamp["file"]
 
 
-def _graphs(extractor: Any, out: Path) -> list[tuple[Any, tuple, tuple[str, ...], dict, Path]]:
+def _graphs(extractor: Any, out: Path) -> list[_Graph]:
     """(module, example inputs, input names + output name, dynamic axes, file) of each graph:
     the joint forward, or a separate model's text graph and label graph."""
     fz = extractor.featurizer
@@ -243,7 +276,7 @@ def fingerprint(extractor: Any) -> str:
     return h.hexdigest()
 
 
-def _stamp(extractor: Any, int8: bool, recipe: str, opset: int) -> dict[str, Any]:
+def _stamp(extractor: Any, int8: bool, recipe: str, opset: int) -> _Stamp:
     return {
         "fingerprint": fingerprint(extractor),
         "model": getattr(extractor, "name", None),
@@ -341,7 +374,10 @@ def fp32_matmuls(path: str | Path) -> list[str]:
 
 def quantize_int8(fp32_path: str | Path, int8_path: str | Path, recipe: str = "mixed") -> Path:
     """Dynamic int8 quantisation of an exported graph with one of :data:`INT8_RECIPES`."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import (  # type: ignore[import-untyped]
+        QuantType,
+        quantize_dynamic,
+    )
 
     _check_recipe(recipe)
     kwargs: dict[str, Any] = {}  # "all": every weight MatMul, per tensor

@@ -118,7 +118,7 @@ class ScoreStore:
     def cursor(self) -> tuple[int, int]:
         """(position in the pool order, pieces of that example already stored)."""
         shards = self.manifest["shards"]
-        return tuple(shards[-1]["end"]) if shards else (0, 0)  # type: ignore[return-value]
+        return tuple(shards[-1]["end"]) if shards else (0, 0)
 
     @property
     def pieces(self) -> int:
@@ -164,7 +164,7 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise StoreError(f"{root}: no {MANIFEST}; not a teacher-score folder")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise StoreError(f"{path}: line {err.lineno}: not JSON ({err.msg})") from None
     if manifest.get("format") != FORMAT:

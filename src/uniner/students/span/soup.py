@@ -17,6 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -77,14 +78,14 @@ def average_models(
     return save_model(first, out, meta["storage"], keep)
 
 
-def _architecture(config: dict) -> dict:
+def _architecture(config: dict[str, Any]) -> dict[str, Any]:
     """A config's ``model`` block without its reading settings (windows, passes): a released
     model and a training run's output differ there and still share weights' meaning; the soup
     reads as its first part does."""
     return {k: v for k, v in config["model"].items() if k not in READING_SETTINGS}
 
 
-def part_provenance(path: str | Path, config: dict) -> dict:
+def part_provenance(path: str | Path, config: dict[str, Any]) -> dict[str, Any]:
     """One part's entry in a soup's ``config.json``: its path and the keys of its own config
     that say where its weights came from (name, version, what it was adapted from, its training
     record, and its own ``soup`` entry when it is itself a soup)."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from uniner.data.hierarchy import TypeHierarchy
 from uniner.data.sources import check_training_sources, load_sources
@@ -65,7 +65,7 @@ from uniner.students.span.shape_twins import draw_twins
 
 log = logging.getLogger(__name__)
 
-EvalFn = Callable[[Any], dict]
+EvalFn = Callable[[Any], dict[str, Any]]
 
 
 @dataclass
@@ -179,10 +179,10 @@ def lr_factor(step: int, elapsed: float, tcfg: TrainConfig) -> float:
 class _TrainData:
     """The training pieces and how each batch asks them (gold or a teacher's stored scores)."""
 
-    items: list[Any]
-    stats: dict[str, Any]
+    items: list[TrainItem]
+    stats: PrepStats
     hierarchy: TypeHierarchy | None
-    sampler: Any
+    sampler: LabelSampler
     soft: SoftTargets | None
 
 
@@ -329,7 +329,7 @@ def _finish(
     state: TrainState,
     eval_fn: EvalFn | None,
     decoding: dict[str, Any],
-    stats: dict[str, Any],
+    stats: PrepStats,
     plan: Sequence[Any],
 ) -> None:
     """Checkpoint; a run whose budget is spent is also evaluated once more and saved."""
@@ -374,7 +374,7 @@ def _step(
     )  # fmt: skip
     if choice is not None:
         loss = loss + tcfg.type_choice_weight * choice
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]
     if tcfg.grad_clip:
         torch.nn.utils.clip_grad_norm_(
             [p for p in model.parameters() if p.requires_grad], tcfg.grad_clip
@@ -425,7 +425,7 @@ def _meta(
     stats: PrepStats,
     plan: Sequence[Any],
     decoding: dict[str, Any],
-) -> dict:
+) -> dict[str, Any]:
     """What a saved model's config.json records beside its weights: the decoding it inherits and
     the training facts (steps, passes over the pieces, seconds, data)."""
     epochs = state.epoch + state.batch_in_epoch / max(len(plan), 1)
