@@ -18,7 +18,7 @@ import random
 import re
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from uniner.data.types import Entity, Example
@@ -26,6 +26,10 @@ from uniner.data.types import Entity, Example
 VARIANTS: tuple[str, ...] = ("cased", "lower", "informal")
 """The ways the development suite (and training) writes a sentence: as written, lower-cased,
 and informal social-media style."""
+
+PROBE_VARIANTS: tuple[str, ...] = ("tagged",)
+"""Variants outside the suite's summary, for probes: ``tagged`` is ``informal`` with half the
+one-word mentions written as hashtags (``#Chicago``; :data:`TAGGED_STYLE`)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class InformalStyle:
     * ``emoji``: add an emoji at the end or at a boundary.
     * ``abbreviate``: replace each word with a common chat abbreviation (``you`` -> ``u``).
     * ``repeat_letters``: stretch a word's last vowel (``so`` -> ``sooo``), per eligible word.
+    * ``tag_mention``: write a one-word mention as a hashtag (``#Chicago``), per mention; the
+      ``#`` is outside the mention's offsets. Off by default: every other marker above is a
+      non-mention, and a model trained only on those learns that a hashtag is never a name.
 
     When none of the marker steps (handles, hashtags, link, emoji) fired, a link is added, so
     the informal text always differs from the source outside its mentions.
@@ -63,9 +70,11 @@ class InformalStyle:
     emoji: float = 0.3
     abbreviate: float = 0.7
     repeat_letters: float = 0.03
+    tag_mention: float = 0.0
 
 
 DEFAULT_STYLE = InformalStyle()
+TAGGED_STYLE = InformalStyle(tag_mention=0.5)
 
 ABBREVIATIONS: Mapping[str, str] = {
     "you": "u",
@@ -97,6 +106,7 @@ EMOJIS = ("😂", "🔥", "👍", "😍", "🙏", "😭", "💯", "👀")
 SENTENCE_PUNCT = frozenset(".,;:!?")
 _TOKEN_RE = re.compile(r"\s+|\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
 _URL_CHARS = string.ascii_letters + string.digits
+_ONE_WORD = re.compile(r"[^\W_]\w*", re.UNICODE)
 
 
 def lower_text(text: str) -> str:
@@ -257,8 +267,10 @@ def informalize(
     outside = _join(pieces, lower_outside=True)
     new_text, shift = outside[0], {}
     for k, (s, t) in enumerate(regions):
-        shift[(s, t)] = len(new_text) - s
         mention = text[s:t]
+        if style.tag_mention and _taggable(new_text, mention, rng, style.tag_mention):
+            new_text += "#"
+        shift[(s, t)] = len(new_text) - s
         new_text += (lower_text(mention) if lower_all else mention) + outside[k + 1]
     ents = []
     for e in example.entities:
@@ -269,12 +281,25 @@ def informalize(
     return Example(new_text, tuple(ents), example.labels, example.id, meta)
 
 
+def _taggable(before: str, mention: str, rng: random.Random, share: float) -> bool:
+    """Whether a mention (one word of letters and digits, at a word start) becomes a hashtag;
+    draws from ``rng`` only for such a mention."""
+    if not _ONE_WORD.fullmatch(mention) or (before and not before[-1].isspace()):
+        return False
+    return rng.random() < share
+
+
 def apply_variant(example: Example, variant: str, rng: random.Random) -> Example:
-    """The example as ``variant`` writes it (one of :data:`VARIANTS`); ``cased`` is unchanged."""
+    """The example as ``variant`` writes it (one of :data:`VARIANTS` or :data:`PROBE_VARIANTS`);
+    ``cased`` is unchanged."""
     if variant == "cased":
         return example
     if variant == "lower":
         return lowercase(example)
     if variant == "informal":
         return informalize(example, rng)
-    raise ValueError(f"unknown variant {variant!r}; variants: {', '.join(VARIANTS)}")
+    if variant == "tagged":
+        tagged = informalize(example, rng, TAGGED_STYLE)
+        return replace(tagged, meta=_with_variant(tagged, "tagged"))
+    known = ", ".join(VARIANTS + PROBE_VARIANTS)
+    raise ValueError(f"unknown variant {variant!r}; variants: {known}")

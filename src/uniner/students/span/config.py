@@ -21,6 +21,7 @@ T = TypeVar("T")
 
 LABEL_ENCODINGS = ("joint", "separate")  # SpanModelConfig.label_encoding
 LABEL_ORDERS = ("asked", "sorted")  # SpanModelConfig.label_order
+HASHTAG_READINGS = ("as_written", "bare")  # SpanModelConfig.hashtags
 
 # SpanModelConfig fields that say how a model reads text (windows, passes, type order), not what
 # its weights are: a release may change them, and models differing only here share weights'
@@ -31,6 +32,7 @@ READING_SETTINGS = (
     "max_prefix_tokens",
     "max_labels_per_pass",
     "label_order",
+    "hashtags",
 )
 
 
@@ -76,10 +78,18 @@ class SpanModelConfig:
     # (at some cost on many-type calls, measured on the dev suite: BENCHMARKS.md, "Types sorted
     # by name"). Absent in a saved config = "asked".
     label_order: str = "asked"
+    # how a hashtag's "#" is read: "as_written" (a word of its own before the tag's word), or
+    # "bare": a "#" attached to the next word is left out of the model's input (never part of
+    # an answer), so "#Chicago" reads as "Chicago". Why: the informal-text augmentation adds
+    # hashtags only as non-mentions, and a model trained on it scores a tagged name near 0.
+    # Absent in a saved config = "as_written".
+    hashtags: str = "as_written"
 
     def __post_init__(self) -> None:
         if self.label_order not in LABEL_ORDERS:
             raise ValueError(f"label_order must be one of {LABEL_ORDERS}, got {self.label_order!r}")
+        if self.hashtags not in HASHTAG_READINGS:
+            raise ValueError(f"hashtags must be one of {HASHTAG_READINGS}, got {self.hashtags!r}")
         if self.label_encoding not in LABEL_ENCODINGS:
             raise ValueError(
                 f"label_encoding must be one of {LABEL_ENCODINGS}, got {self.label_encoding!r}"

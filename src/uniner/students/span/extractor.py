@@ -159,7 +159,16 @@ class SpanExtractor:
         types loses recall (issue 22), so the released window is chosen on the dev suite
         (``bench/select_decoding_dev.py --windows``) like the threshold.
         """
-        cfg = dataclasses.replace(self.config, window_words=words, window_overlap=overlap)
+        return self._with_reading(window_words=words, window_overlap=overlap)
+
+    def with_hashtags(self, reading: str) -> SpanExtractor:
+        """Read a hashtag's ``#`` as written, or leave it out (``"bare"``: ``#Chicago`` reads as
+        ``Chicago``); ``SpanModelConfig.hashtags``. Changes this extractor and what :meth:`save`
+        writes; ValueError for another value."""
+        return self._with_reading(hashtags=reading)
+
+    def _with_reading(self, **settings: Any) -> SpanExtractor:
+        cfg = dataclasses.replace(self.config, **settings)
         self.config = cfg  # the model's own config stays: other extractors may share the model
         self.planner = dataclasses.replace(self.planner, config=cfg)
         return self

@@ -42,6 +42,18 @@ class Features:
     label_bounds: list[tuple[int, int]]  # [start, end) token positions of each label
 
 
+def _without_hash_marks(text: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The word offsets less every hashtag's ``#``: one that starts a word (at the text's start
+    or after a space) and that a letter or digit follows at once (``#Chicago``, not ``C#`` or
+    ``# 1``)."""
+
+    def is_mark(s: int, e: int) -> bool:
+        starts_word = s == 0 or text[s - 1].isspace()
+        return text[s:e] == "#" and starts_word and e < len(text) and text[e].isalnum()
+
+    return [(s, e) for s, e in offsets if not is_mark(s, e)]
+
+
 class Featurizer:
     """Owns the tokenizer-dependent steps; shared by training and inference."""
 
@@ -73,8 +85,12 @@ class Featurizer:
                 per_word[wid].append(tok)
         return [tuple(t) if t else (self.unk_id,) for t in per_word]
 
-    def encode_text(self, text: str) -> EncodedText:
+    def encode_text(self, text: str, bare_hashtags: bool = False) -> EncodedText:
+        """Words, sub-tokens and shapes of ``text``; ``bare_hashtags`` leaves out each ``#``
+        attached to the next word (``SpanModelConfig.hashtags = "bare"``)."""
         offsets = word_spans(text)
+        if bare_hashtags:
+            offsets = _without_hash_marks(text, offsets)
         words = [text[s:e] for s, e in offsets]
         cleaned = clean_for_tokenizer(text)  # same length: one code point for one
         return EncodedText(

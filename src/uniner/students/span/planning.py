@@ -135,7 +135,7 @@ class Planner:
         plan = Plan()
         for ti, text in enumerate(texts):
             check(deadline, "while reading the texts")
-            enc = self.featurizer.encode_text(text)
+            enc = self.featurizer.encode_text(text, self.config.hashtags == "bare")
             plan.encs.append(enc)
             own = tuple(check_labels(label_lists[ti]))
             plan.asked.append(frozenset(own))
