@@ -79,10 +79,11 @@ class SpanModelConfig:
     # by name"). Absent in a saved config = "asked".
     label_order: str = "asked"
     # how a hashtag's "#" is read: "as_written" (a word of its own before the tag's word), or
-    # "bare": a "#" attached to the next word is left out of the model's input (never part of
-    # an answer), so "#Chicago" reads as "Chicago". Why: the informal-text augmentation adds
-    # hashtags only as non-mentions, and a model trained on it scores a tagged name near 0.
-    # Absent in a saved config = "as_written".
+    # "bare": a "#" that starts a word and that a letter or digit follows at once is left out
+    # of the model's input (never part of an answer), so "#Chicago" reads as "Chicago". Why:
+    # the informal-text augmentation adds hashtags only as non-mentions, and a model trained on
+    # it scores a tagged name near 0; but the dev suite's informal text loses with "bare"
+    # (BENCHMARKS.md, "Names written as hashtags"). Absent in a saved config = "as_written".
     hashtags: str = "as_written"
 
     def __post_init__(self) -> None:
