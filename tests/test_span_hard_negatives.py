@@ -147,6 +147,28 @@ def test_informal_share_keeps_offsets(backbone: Path) -> None:
     assert aug != base
 
 
+def test_informal_share_tags_mentions_only_when_asked(backbone: Path) -> None:
+    """``tag_mentions`` writes one-word mentions as hashtags in the rewritten examples; 0 (the
+    default, every release's training) gives exactly the old rewrites."""
+    exs = toy_examples(60)
+
+    def tagged(out: list) -> int:
+        return sum(1 for x in out for e in x.entities if e.start and x.text[e.start - 1] == "#")
+
+    plain = list(informal_share(exs, 1.0, seed=0, stats=PrepStats()))
+    zero = list(informal_share(exs, 1.0, seed=0, stats=PrepStats(), tag_mentions=0.0))
+    assert [x.text for x in zero] == [x.text for x in plain] and tagged(plain) == 0
+    some = list(informal_share(exs, 1.0, seed=0, stats=PrepStats(), tag_mentions=0.5))
+    assert tagged(some) > 0
+    assert all(x.text[e.start : e.end] == e.text for x in some for e in x.entities)
+    fz = Featurizer(load_tokenizer(str(backbone)))
+    a, _ = prepare_items(exs, fz, 24, 4, 400, 1.0, 0, informal=1.0)
+    b, _ = prepare_items(exs, fz, 24, 4, 400, 1.0, 0, informal=1.0, tag_mentions=0.5)
+    assert a != b
+    with pytest.raises(ValueError, match=r"informal_tag_mentions needs data\.informal"):
+        DataConfig(informal_tag_mentions=0.5)
+
+
 def test_config_keys_round_trip(tmp_path: Path) -> None:
     cfg = RunConfig(
         data=DataConfig(

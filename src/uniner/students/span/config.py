@@ -151,8 +151,11 @@ class DataConfig:
     hard_negative_share: float = 0.0
     # how absent types are drawn as negatives: "frequency", "uniform" or "none" (sampling.NEGATIVES)
     negatives: str = "frequency"
-    # share of training examples rewritten in informal style (data.prepare_items)
+    # share of training examples rewritten in informal style (data.prepare_items), and in
+    # those the share of one-word mentions written as hashtags (augment.InformalStyle.tag_mention;
+    # 0: every hashtag a non-name, what every release so far was trained on)
     informal: float = 0.0
+    informal_tag_mentions: float = 0.0
     dev_limit: int | None = 500
     dev_labels: str = "example"  # "example": each text's own label set; "union": all dev labels
     # self-distillation (span/selfdistill_train.py): a folder written by `uniner distill-scores`
@@ -177,11 +180,14 @@ class DataConfig:
             "hard_negative_share",
             "whole_set_share",
             "informal",
+            "informal_tag_mentions",
             "hierarchy_min_share",
             "soft_weight",
         ):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ValueError(f"data.{key} must be in [0, 1], got {getattr(self, key)}")
+        if self.informal_tag_mentions and not self.informal:
+            raise ValueError("data.informal_tag_mentions needs data.informal > 0")
         if self.negatives not in ("frequency", "uniform", "none"):
             raise ValueError(
                 f"data.negatives must be frequency, uniform or none, got {self.negatives!r}"

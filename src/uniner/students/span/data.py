@@ -20,7 +20,7 @@ import bisect
 import itertools
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -103,6 +103,7 @@ def prepare_items(
     keep_empty: float,
     seed: int,
     informal: float = 0.0,
+    tag_mentions: float = 0.0,
 ) -> tuple[list[TrainItem], PrepStats]:
     """Cut examples into training pieces (seeded choice of which empty pieces are kept).
 
@@ -110,13 +111,16 @@ def prepare_items(
     first (handles, hashtags, missing capitals and punctuation; mentions keep their words and
     labels). Why: the training text is edited prose, and users also paste chat and posts. The
     choice and the rewriting come from their own seeded stream, so ``informal = 0`` leaves
-    every other draw, and the pieces, exactly as they were.
+    every other draw, and the pieces, exactly as they were. ``tag_mentions``: in those, the
+    share of one-word mentions written as hashtags (``InformalStyle.tag_mention``), so a
+    tagged word can be a name as in real posts (the other markers are never names).
     """
     stats = PrepStats()
     items: list[TrainItem] = []
     for pc in cut_pieces(
-        examples, featurizer, max_words, max_width, max_tokens, keep_empty, seed, informal, stats
-    ):
+        examples, featurizer, max_words, max_width, max_tokens, keep_empty, seed, informal, stats,
+        tag_mentions=tag_mentions,
+    ):  # fmt: skip
         tokens = pc.enc.tokens[pc.start : pc.end]
         items.append(
             TrainItem(
@@ -140,12 +144,13 @@ def cut_pieces(
     seed: int | Sequence[int],
     informal: float = 0.0,
     stats: PrepStats | None = None,
+    tag_mentions: float = 0.0,
 ) -> Iterator[Piece]:
     """The pieces of :func:`prepare_items`, lazily (``stats`` counts as they are cut)."""
     rng = np.random.default_rng(seed)
     stats = stats if stats is not None else PrepStats()
     if informal > 0.0:
-        examples = informal_share(examples, informal, seed, stats)
+        examples = informal_share(examples, informal, seed, stats, tag_mentions)
     for ex in examples:
         stats.examples += 1
         enc = featurizer.encode_text(ex.text)
@@ -174,16 +179,22 @@ def cut_pieces(
 
 
 def informal_share(
-    examples: Iterable[Example], share: float, seed: int | Sequence[int], stats: PrepStats
+    examples: Iterable[Example],
+    share: float,
+    seed: int | Sequence[int],
+    stats: PrepStats,
+    tag_mentions: float = 0.0,
 ) -> Iterable[Example]:
-    """``examples`` with a seeded ``share`` of them rewritten by ``informalize`` (lazily)."""
-    from uniner.data.augment import informalize
+    """``examples`` with a seeded ``share`` of them rewritten by ``informalize`` (lazily), a
+    ``tag_mentions`` share of their one-word mentions written as hashtags."""
+    from uniner.data.augment import DEFAULT_STYLE, informalize
 
+    style = replace(DEFAULT_STYLE, tag_mention=tag_mentions)
     rng = random.Random(f"informal:{seed}")
     for ex in examples:
         if rng.random() < share:
             stats.informal += 1
-            yield informalize(ex, rng)
+            yield informalize(ex, rng, style)
         else:
             yield ex
 

@@ -197,7 +197,7 @@ def _prepare_data(
     items, stats = (soft.items, soft.stats) if soft else prepare_items(
         train_examples, featurizer, dcfg.max_words, mcfg.max_width, max_tokens,
         0.0 if dcfg.negatives == "none" else dcfg.keep_empty,  # nothing to ask an empty piece
-        tcfg.seed, dcfg.informal,
+        tcfg.seed, dcfg.informal, dcfg.informal_tag_mentions,
     )  # fmt: skip
     if not items:
         raise ValueError("no training pieces: the training set is empty or has no words")
