@@ -33,9 +33,10 @@ VARIANTS = ("informal", "tagged")
 def probe(model_ref: str, seeds: Sequence[int]) -> dict[str, dict[str, list[float]]]:
     """Official F1 (0-1) by reading, then variant, one value per seed."""
     spec = replace(DEV_SUITE, variants=VARIANTS)
+    model = load(model_ref)
     out: dict[str, dict[str, list[float]]] = {}
     for reading in HASHTAG_READINGS:
-        model = load(model_ref).with_hashtags(reading)
+        model.with_hashtags(reading)  # a reading setting: the weights stay as loaded
         rows = out.setdefault(reading, {v: [] for v in VARIANTS})
         for seed in seeds:
             by_variant = run_dev_suite(model, seed=seed, spec=spec, progress=False).by("variant")
